@@ -1,0 +1,108 @@
+// Package demo loads a small organization to explore in GraphiQL. It goes
+// through the service, like any client, so its data obeys every rule.
+//
+// Acme Corp has two accounts, acme-test (TEST) and acme-prod (PROD), and a
+// "Ticketing" point. Version 1 of the point approved zendesk in PROD; version
+// 2 approves only jira and servicenow (plus mock_ticketing for TEST), so the
+// Zendesk integration created under version 1 is now NON_COMPLIANT: drift, visible.
+// A second point, "Alerts", has one compliant Slack integration.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+)
+
+// OrganizationSlug is the demo organization's slug.
+const OrganizationSlug = "acme"
+
+// Load creates the demo organization, unless an organization with its slug
+// exists (then it does nothing and returns false).
+func Load(ctx context.Context, st *store.Store, svc *service.Service) (bool, error) {
+	if _, err := st.FindOrganizationBySlug(ctx, OrganizationSlug); err == nil {
+		return false, nil
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return false, err
+	}
+	org, err := svc.CreateOrganization(ctx, service.CreateOrganizationInput{Slug: OrganizationSlug, Name: "Acme Corp"})
+	if err != nil {
+		return false, fmt.Errorf("demo organization: %w", err)
+	}
+	test, err := svc.CreateAccount(ctx, service.CreateAccountInput{
+		OrganizationID: org.ID, Slug: "acme-test", Name: "Acme (test)", Environment: domain.EnvironmentTest,
+		Labels: []domain.Label{{Key: "region", Value: "eu"}},
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo account: %w", err)
+	}
+	prod, err := svc.CreateAccount(ctx, service.CreateAccountInput{
+		OrganizationID: org.ID, Slug: "acme-prod", Name: "Acme (production)", Environment: domain.EnvironmentProd,
+		Labels: []domain.Label{{Key: "region", Value: "eu"}, {Key: "tier", Value: "enterprise"}},
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo account: %w", err)
+	}
+	limit := 5
+	description := "Where security findings become tickets."
+	ticketing, err := svc.CreateIntegrationPoint(ctx, service.CreateIntegrationPointInput{
+		OrganizationID: org.ID, Slug: "ticketing", Name: "Ticketing", Description: &description,
+		Category: domain.CategoryTicketing,
+		AllowedProviders: domain.AllowedProviders{
+			Test: []string{"jira", "servicenow", "mock_ticketing"},
+			Prod: []string{"jira", "servicenow", "zendesk"},
+		},
+		RequiredConfig:            []string{"project"},
+		MaxIntegrationsPerAccount: &limit,
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo point: %w", err)
+	}
+	description = "Where alerts are sent."
+	alerts, err := svc.CreateIntegrationPoint(ctx, service.CreateIntegrationPointInput{
+		OrganizationID: org.ID, Slug: "alerts", Name: "Alerts", Description: &description,
+		Category: domain.CategoryNotifications,
+		AllowedProviders: domain.AllowedProviders{
+			Test: []string{"mock_notifications", "slack"},
+			Prod: []string{"slack", "microsoft_teams", "pagerduty"},
+		},
+		RequiredConfig: []string{"channel"},
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo point: %w", err)
+	}
+	for _, in := range []service.CreateIntegrationInput{
+		{AccountID: prod.ID, IntegrationPointID: ticketing.ID, Provider: "jira", Name: "Security findings (Jira)",
+			Config: map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net"}},
+		{AccountID: prod.ID, IntegrationPointID: ticketing.ID, Provider: "zendesk", Name: "Customer escalations (Zendesk)",
+			Config: map[string]any{"project": "ESC"}},
+		{AccountID: test.ID, IntegrationPointID: ticketing.ID, Provider: "mock_ticketing", Name: "Ticketing sandbox",
+			Config: map[string]any{"project": "SANDBOX"}},
+		{AccountID: prod.ID, IntegrationPointID: alerts.ID, Provider: "slack", Name: "SOC alerts (Slack)",
+			Config: map[string]any{"channel": "#soc-alerts"}},
+	} {
+		_, violations, err := svc.CreateIntegration(ctx, in)
+		if err == nil && len(violations) > 0 {
+			err = errors.New(violations[0].Message)
+		}
+		if err != nil {
+			return false, fmt.Errorf("demo integration %q: %w", in.Name, err)
+		}
+	}
+	// Version 2 drops zendesk from PROD: its integration stays, NON_COMPLIANT.
+	_, err = svc.UpdateIntegrationPoint(ctx, service.UpdateIntegrationPointInput{
+		ID: ticketing.ID,
+		AllowedProviders: &domain.AllowedProviders{
+			Test: []string{"jira", "servicenow", "mock_ticketing"},
+			Prod: []string{"jira", "servicenow"},
+		},
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo point update: %w", err)
+	}
+	return true, nil
+}

@@ -1,0 +1,125 @@
+package domain
+
+import "time"
+
+// Node is anything with a global ID; every object in the API is one.
+type Node interface {
+	GetID() string
+}
+
+// Organization is a SaaS vendor: it defines integration points and serves accounts.
+type Organization struct {
+	ID        string    `db:"id"`
+	Slug      string    `db:"slug"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// Account is a customer, tenant or business unit of an organization.
+type Account struct {
+	ID             string      `db:"id"`
+	OrganizationID string      `db:"organization_id"`
+	Slug           string      `db:"slug"`
+	Name           string      `db:"name"`
+	Environment    Environment `db:"environment"`
+	Labels         []Label     `db:"-"`
+	CreatedAt      time.Time   `db:"created_at"`
+	UpdatedAt      time.Time   `db:"updated_at"`
+}
+
+// Label is a key-value tag on an account.
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Provider is an external system from the built-in catalog.
+type Provider struct {
+	ID       string
+	Key      string
+	Name     string
+	Category Category
+	// Mock providers stand in for a category's real ones in TEST accounts.
+	Mock bool
+}
+
+// IntegrationPoint holds the rules an organization sets once for every
+// integration on it. Version goes up by one on every change of the rules.
+type IntegrationPoint struct {
+	ID                        string
+	OrganizationID            string
+	Slug                      string
+	Name                      string
+	Description               string
+	Category                  Category
+	Version                   int
+	AllowedProviders          AllowedProviders
+	RequiredConfig            []string
+	MaxIntegrationsPerAccount *int
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
+}
+
+// AllowedProviders are the provider keys approved per environment.
+type AllowedProviders struct {
+	Test []string `json:"test"`
+	Prod []string `json:"prod"`
+}
+
+// For returns the keys approved for an environment.
+func (a AllowedProviders) For(env Environment) []string {
+	if env == EnvironmentProd {
+		return a.Prod
+	}
+	return a.Test
+}
+
+// Integration is an account's live connection to a provider, on a point.
+type Integration struct {
+	ID                 string
+	OrganizationID     string
+	AccountID          string
+	IntegrationPointID string
+	ProviderKey        string
+	Name               string
+	Config             map[string]any
+	Compliance         Compliance
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Compliance is the stored result of an integration's last check.
+type Compliance struct {
+	Status       ComplianceStatus
+	PointVersion int
+	CheckedAt    time.Time
+	Violations   []Violation
+}
+
+// Violation is one rule an integration breaks.
+type Violation struct {
+	// Code is stable for machines: see the Violation* constants.
+	Code string `json:"code"`
+	// Rule names the point's rule, e.g. "allowedProviders.prod".
+	Rule string `json:"rule"`
+	// Message is a sentence a person can act on.
+	Message string `json:"message"`
+	// Field is the input path the violation concerns, e.g. "config.project".
+	Field *string `json:"field,omitempty"`
+}
+
+// Violation codes.
+const (
+	ViolationUnknownProvider    = "UNKNOWN_PROVIDER"
+	ViolationCategoryMismatch   = "CATEGORY_MISMATCH"
+	ViolationProviderNotAllowed = "PROVIDER_NOT_ALLOWED"
+	ViolationMissingConfig      = "MISSING_CONFIG"
+	ViolationLimitReached       = "LIMIT_REACHED"
+)
+
+func (o *Organization) GetID() string     { return o.ID }
+func (a *Account) GetID() string          { return a.ID }
+func (p *Provider) GetID() string         { return p.ID }
+func (p *IntegrationPoint) GetID() string { return p.ID }
+func (i *Integration) GetID() string      { return i.ID }

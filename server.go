@@ -1,0 +1,170 @@
+// Pointguard serves the integration-governance GraphQL API.
+//
+//	go run .                    # embedded SQLite under ./data, with demo data
+//	DATABASE_URL=postgres://… go run .
+//
+// Environment: DATABASE_URL (PostgreSQL URL; empty for the embedded SQLite
+// file data/pointguard.db), PORT (default 8080). Flag -demo loads the demo
+// organization into any database (it is loaded into a new embedded one
+// without asking).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/pointguard/pointguard/dataloaders"
+	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/graph"
+	"github.com/pointguard/pointguard/playground"
+	"github.com/pointguard/pointguard/resolvers"
+	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+)
+
+// defaultDatabase is the embedded database used when DATABASE_URL is empty.
+const defaultDatabase = "data/pointguard.db"
+
+// maxBodyBytes bounds a GraphQL request body.
+const maxBodyBytes = 1 << 20
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "pointguard:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what run reads from flags and the environment.
+type config struct {
+	databaseURL string
+	addr        string
+	demo        bool
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("pointguard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demoFlag := fs.Bool("demo", false, "load the demo organization, whatever the database")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	c := config{databaseURL: getenv("DATABASE_URL"), addr: ":8080", demo: *demoFlag}
+	if port := getenv("PORT"); port != "" {
+		c.addr = ":" + port
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stdout, nil))
+
+	databaseURL, loadDemo := cfg.databaseURL, cfg.demo
+	if databaseURL == "" {
+		databaseURL = defaultDatabase
+		// A new embedded database gets the demo data, so GraphiQL has something to show.
+		if _, err := os.Stat(databaseURL); errors.Is(err, os.ErrNotExist) {
+			loadDemo = true
+		}
+	}
+	st, err := store.Open(ctx, databaseURL, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := service.New(st)
+	if loadDemo {
+		loaded, err := demo.Load(ctx, st, svc)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			log.Info("loaded the demo organization", "slug", demo.OrganizationSlug)
+		}
+	}
+
+	srv := &http.Server{
+		Addr:              cfg.addr,
+		Handler:           newHandler(st, svc, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	log.Info("pointguard listening", "url", "http://localhost"+portOf(ln), "graphiql", "/", "graphql", "/graphql",
+		"database", string(st.Engine()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func portOf(ln net.Listener) string {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return ":" + port
+}
+
+// newHandler is the whole HTTP API: GraphQL at /graphql (POST and GET),
+// GraphiQL at /, and the health checks.
+func newHandler(st *store.Store, svc *service.Service, log *slog.Logger) http.Handler {
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{Store: st, Service: svc},
+	}))
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.Use(extension.Introspection{})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	gql.SetErrorPresenter(resolvers.PresentError(log))
+	gql.SetRecoverFunc(resolvers.Recover(log))
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes))
+	playground.Register(mux, "/graphql")
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "database not ready", "error", err)
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	return mux
+}

@@ -1,0 +1,76 @@
+package service
+
+import (
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/pointguard/pointguard/domain"
+)
+
+// The inputs of the mutations. gqlgen binds the schema's input types to
+// these structs (autobind), so the service takes exactly what the API
+// receives, without a converter. graphql.Omittable tells a field left out
+// (unchanged) from an explicit null, where the two mean different things.
+
+type CreateOrganizationInput struct {
+	Slug string
+	Name string
+}
+
+type CreateAccountInput struct {
+	OrganizationID string
+	Slug           string
+	Name           string
+	Environment    domain.Environment
+	Labels         []domain.Label
+}
+
+type UpdateAccountInput struct {
+	ID          string
+	Slug        *string
+	Name        *string
+	Environment *domain.Environment
+	Labels      graphql.Omittable[[]domain.Label]
+}
+
+type CreateIntegrationPointInput struct {
+	OrganizationID            string
+	Slug                      string
+	Name                      string
+	Description               *string
+	Category                  domain.Category
+	AllowedProviders          domain.AllowedProviders
+	RequiredConfig            []string
+	MaxIntegrationsPerAccount *int
+}
+
+type UpdateIntegrationPointInput struct {
+	ID                        string
+	ExpectedVersion           *int
+	Slug                      *string
+	Name                      *string
+	Description               graphql.Omittable[*string]
+	Category                  *domain.Category
+	AllowedProviders          *domain.AllowedProviders
+	RequiredConfig            graphql.Omittable[[]string]
+	MaxIntegrationsPerAccount graphql.Omittable[*int]
+}
+
+type CreateIntegrationInput struct {
+	AccountID          string
+	IntegrationPointID string
+	Provider           string
+	Name               string
+	// Config is any JSON value; only an object (or nothing) is accepted.
+	Config any
+}
+
+type UpdateIntegrationInput struct {
+	ID       string
+	Provider *string
+	Name     *string
+	Config   graphql.Omittable[any]
+}
+
+type DeleteInput struct {
+	ID string
+}

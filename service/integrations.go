@@ -1,0 +1,208 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/rules"
+	"github.com/pointguard/pointguard/store"
+)
+
+// errDryRun rolls back a check that must not write.
+var errDryRun = errors.New("dry run")
+
+// CheckIntegration runs every rule createIntegration would, takes the same
+// locks, and writes nothing. It returns the violations; none means a create
+// with the same input would be accepted now.
+func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInput) ([]domain.Violation, error) {
+	var violations []domain.Violation
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		_, v, err := s.checkNew(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		violations = v
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return violations, err
+}
+
+// CreateIntegration creates an integration if it satisfies its point's
+// rules. Otherwise it returns the violations and writes nothing.
+func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+	var (
+		out        *domain.Integration
+		violations []domain.Violation
+	)
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		i, v, err := s.checkNew(ctx, tx, in)
+		if err != nil || len(v) > 0 {
+			violations = v
+			return err
+		}
+		if err := tx.CreateIntegration(ctx, i); err != nil {
+			return notFound(err, domain.KindAccount, in.AccountID, "input", "accountId")
+		}
+		out = i
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, violations, nil
+}
+
+// checkNew validates a create input, locks the account (so that concurrent
+// creates count each other: LIMIT_REACHED holds under races) and the point
+// (so that its rules do not change under the check), and judges the
+// would-be integration.
+func (s *Service) checkNew(ctx context.Context, tx *store.Tx, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+	var p problems
+	p.id(in.AccountID, domain.KindAccount, "input", "accountId")
+	p.id(in.IntegrationPointID, domain.KindIntegrationPoint, "input", "integrationPointId")
+	p.name(in.Name, "input", "name")
+	config := p.config(in.Config, "input", "config")
+	if err := p.err(); err != nil {
+		return nil, nil, err
+	}
+	account, point, err := lockTargets(ctx, tx, in.AccountID, in.IntegrationPointID)
+	if err != nil {
+		return nil, nil, err
+	}
+	earlier, err := tx.CountEarlierIntegrations(ctx, account.ID, point.ID, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	i := &domain.Integration{
+		ID: domain.NewID(domain.KindIntegration), OrganizationID: account.OrganizationID,
+		AccountID: account.ID, IntegrationPointID: point.ID, ProviderKey: in.Provider, Name: in.Name,
+		Config: config, CreatedAt: now, UpdatedAt: now,
+	}
+	violations := judge(i, account, point, earlier, now)
+	return i, violations, nil
+}
+
+// UpdateIntegration changes an integration if the result satisfies its
+// point's rules. Otherwise it returns the violations and writes nothing.
+func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+	var p problems
+	p.id(in.ID, domain.KindIntegration, "input", "id")
+	if in.Name != nil {
+		p.name(*in.Name, "input", "name")
+	}
+	rawConfig, setConfig := in.Config.ValueOK()
+	var config map[string]any
+	if setConfig {
+		if rawConfig == nil {
+			p.invalid("input.config must be a JSON object, got null; send {} to clear it", "input", "config")
+		} else {
+			config = p.config(rawConfig, "input", "config")
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		out        *domain.Integration
+		violations []domain.Violation
+	)
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		// Read, then lock in the order every writer uses (account, point),
+		// then read again: whatever changed it in between held those locks.
+		current, err := s.findIntegration(ctx, tx, in.ID)
+		if err != nil {
+			return err
+		}
+		account, point, err := lockTargets(ctx, tx, current.AccountID, current.IntegrationPointID)
+		if err != nil {
+			return err
+		}
+		if current, err = s.findIntegration(ctx, tx, in.ID); err != nil {
+			return err
+		}
+		next := *current
+		if in.Provider != nil {
+			next.ProviderKey = *in.Provider
+		}
+		if in.Name != nil {
+			next.Name = *in.Name
+		}
+		if setConfig {
+			next.Config = config
+		}
+		earlier, err := tx.CountEarlierIntegrations(ctx, account.ID, point.ID, next.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		next.UpdatedAt = now
+		if violations = judge(&next, account, point, earlier, now); len(violations) > 0 {
+			return nil
+		}
+		if err := tx.UpdateIntegration(ctx, &next); err != nil {
+			return notFound(err, domain.KindIntegration, in.ID, "input", "id")
+		}
+		out = &next
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, violations, nil
+}
+
+func (s *Service) findIntegration(ctx context.Context, tx *store.Tx, id string) (*domain.Integration, error) {
+	found, err := tx.FindIntegrationsByIDs(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, notFound(domain.ErrNotFound, domain.KindIntegration, id, "input", "id")
+	}
+	return found[0], nil
+}
+
+// lockTargets locks an integration's account (exclusively) and point
+// (shared), in that order, and checks they belong to one organization.
+func lockTargets(ctx context.Context, tx *store.Tx, accountID, pointID string) (*domain.Account, *domain.IntegrationPoint, error) {
+	account, err := tx.LockAccount(ctx, accountID)
+	if err != nil {
+		return nil, nil, notFound(err, domain.KindAccount, accountID, "input", "accountId")
+	}
+	point, err := tx.LockIntegrationPoint(ctx, pointID, store.Shared)
+	if err != nil {
+		return nil, nil, notFound(err, domain.KindIntegrationPoint, pointID, "input", "integrationPointId")
+	}
+	if point.OrganizationID != account.OrganizationID {
+		// Another organization's point is, to this account, no point at all.
+		return nil, nil, notFound(domain.ErrNotFound, domain.KindIntegrationPoint, pointID, "input", "integrationPointId")
+	}
+	return account, point, nil
+}
+
+// judge runs the rules and records the result as i's compliance.
+func judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, earlier int, now time.Time) []domain.Violation {
+	violations := rules.Check(rules.Facts{
+		Point: point, Account: account, ProviderKey: i.ProviderKey, Provider: catalog.Lookup(i.ProviderKey),
+		Config: i.Config, Earlier: earlier,
+	})
+	i.Compliance = domain.Compliance{
+		Status: rules.Status(violations), PointVersion: point.Version, CheckedAt: now,
+		Violations: nonNilViolations(violations),
+	}
+	return violations
+}
+
+func nonNilViolations(v []domain.Violation) []domain.Violation {
+	if v == nil {
+		return []domain.Violation{}
+	}
+	return v
+}

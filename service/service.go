@@ -1,0 +1,190 @@
+// Package service is where every mutation happens: it validates the input,
+// then in one transaction loads what the change depends on, asks the rule
+// checker (package rules) and writes. A refused change writes nothing.
+//
+// Errors: domain.UserErrors for anything the caller can fix; any other
+// error is internal.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/store"
+)
+
+// Service runs the mutations against a store.
+type Service struct {
+	store *store.Store
+	// now is the clock; tests may replace it.
+	now func() time.Time
+}
+
+// New returns a service writing to s.
+func New(s *store.Store) *Service {
+	return &Service{store: s, now: func() time.Time {
+		// Microseconds: what PostgreSQL keeps, so a value reads back as written.
+		return time.Now().UTC().Truncate(time.Microsecond)
+	}}
+}
+
+// notFound turns the store's ErrNotFound into a user error on field; other
+// errors pass through.
+func notFound(err error, kind domain.Kind, id string, field ...string) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.NewUserError(domain.CodeNotFound, fmt.Sprintf("No %s has the ID %q", kind.Name(), id), field...)
+	}
+	return err
+}
+
+func slugTaken(err error, slug, parent string, field ...string) error {
+	if errors.Is(err, domain.ErrSlugTaken) {
+		return domain.NewUserError(domain.CodeSlugTaken, fmt.Sprintf("The slug %q is already used%s", slug, parent), field...)
+	}
+	return err
+}
+
+// CreateOrganization creates an organization.
+func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationInput) (*domain.Organization, error) {
+	var p problems
+	p.slug(in.Slug, "input", "slug")
+	p.name(in.Name, "input", "name")
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	o := &domain.Organization{ID: domain.NewID(domain.KindOrganization), Slug: in.Slug, Name: in.Name, CreatedAt: now, UpdatedAt: now}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		return slugTaken(tx.CreateOrganization(ctx, o), in.Slug, " by another organization", "input", "slug")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// CreateAccount creates an account in an organization.
+func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*domain.Account, error) {
+	var p problems
+	p.id(in.OrganizationID, domain.KindOrganization, "input", "organizationId")
+	p.slug(in.Slug, "input", "slug")
+	p.name(in.Name, "input", "name")
+	p.labels(in.Labels, "input", "labels")
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	labels := in.Labels
+	if labels == nil {
+		labels = []domain.Label{}
+	}
+	a := &domain.Account{
+		ID: domain.NewID(domain.KindAccount), OrganizationID: in.OrganizationID, Slug: in.Slug, Name: in.Name,
+		Environment: in.Environment, Labels: labels, CreatedAt: now, UpdatedAt: now,
+	}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.CreateAccount(ctx, a)
+		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
+		return slugTaken(err, in.Slug, " by another account of the organization", "input", "slug")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// UpdateAccount changes an account. A change of environment or labels
+// re-checks the account's integrations in the same transaction.
+func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*domain.Account, error) {
+	var p problems
+	p.id(in.ID, domain.KindAccount, "input", "id")
+	if in.Slug != nil {
+		p.slug(*in.Slug, "input", "slug")
+	}
+	if in.Name != nil {
+		p.name(*in.Name, "input", "name")
+	}
+	labels, setLabels := in.Labels.ValueOK()
+	if setLabels {
+		p.labels(labels, "input", "labels")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	var out *domain.Account
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := tx.LockAccount(ctx, in.ID)
+		if err != nil {
+			return notFound(err, domain.KindAccount, in.ID, "input", "id")
+		}
+		next := *a
+		if in.Slug != nil {
+			next.Slug = *in.Slug
+		}
+		if in.Name != nil {
+			next.Name = *in.Name
+		}
+		if in.Environment != nil {
+			next.Environment = *in.Environment
+		}
+		if setLabels {
+			next.Labels = labels
+			if next.Labels == nil {
+				next.Labels = []domain.Label{}
+			}
+		}
+		next.UpdatedAt = s.now()
+		if err := tx.UpdateAccount(ctx, &next); err != nil {
+			return slugTaken(err, next.Slug, " by another account of the organization", "input", "slug")
+		}
+		if next.Environment != a.Environment {
+			if err := s.recheckAccount(ctx, tx, &next); err != nil {
+				return err
+			}
+		}
+		out = &next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteAccount deletes an account without integrations.
+func (s *Service) DeleteAccount(ctx context.Context, in DeleteInput) (string, error) {
+	return s.delete(ctx, in.ID, domain.KindAccount, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, in.ID) })
+}
+
+// DeleteIntegrationPoint deletes a point without integrations.
+func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (string, error) {
+	return s.delete(ctx, in.ID, domain.KindIntegrationPoint, func(tx *store.Tx) error { return tx.DeleteIntegrationPoint(ctx, in.ID) })
+}
+
+// DeleteIntegration deletes an integration.
+func (s *Service) DeleteIntegration(ctx context.Context, in DeleteInput) (string, error) {
+	return s.delete(ctx, in.ID, domain.KindIntegration, func(tx *store.Tx) error { return tx.DeleteIntegration(ctx, in.ID) })
+}
+
+func (s *Service) delete(ctx context.Context, id string, kind domain.Kind, del func(*store.Tx) error) (string, error) {
+	var p problems
+	p.id(id, kind, "input", "id")
+	if err := p.err(); err != nil {
+		return "", err
+	}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		err := del(tx)
+		if errors.Is(err, domain.ErrHasIntegrations) {
+			return domain.NewUserError(domain.CodeHasIntegrations,
+				fmt.Sprintf("The %s %s still has integrations; delete them first", kind.Name(), id), "input", "id")
+		}
+		return notFound(err, kind, id, "input", "id")
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}

@@ -1,0 +1,198 @@
+package service
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+)
+
+// Input limits.
+const (
+	MaxNameLength        = 200
+	MaxDescriptionLength = 2000
+	MaxLabels            = 64
+	MaxLabelValueLength  = 255
+	MaxConfigBytes       = 64 << 10
+	MaxRequiredConfig    = 64
+	MaxConfigKeyLength   = 128
+	MaxIntegrationsLimit = 10000
+)
+
+var (
+	slugPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	labelKeyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$`)
+)
+
+// problems collects every bad field of an input, so that a caller fixes
+// them all in one round trip.
+type problems struct {
+	list domain.UserErrors
+}
+
+func (p *problems) add(code domain.ErrorCode, message string, field ...string) {
+	p.list = append(p.list, domain.UserError{Code: code, Field: field, Message: message})
+}
+
+func (p *problems) invalid(message string, field ...string) {
+	p.add(domain.CodeInvalidInput, message, field...)
+}
+
+// err is nil when nothing was found, else the domain.UserErrors.
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return p.list
+}
+
+func path(field ...string) string { return strings.Join(field, ".") }
+
+func (p *problems) slug(s string, field ...string) {
+	if !slugPattern.MatchString(s) {
+		p.invalid(fmt.Sprintf("%s must be 1 to 63 lower-case letters, digits, '_' or '-', starting with a letter or digit; got %q",
+			path(field...), s), field...)
+	}
+}
+
+func (p *problems) name(s string, field ...string) {
+	p.text(s, MaxNameLength, true, field...)
+}
+
+func (p *problems) text(s string, max int, required bool, field ...string) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		p.invalid(path(field...)+" must not be empty", field...)
+	case utf8.RuneCountInString(s) > max:
+		p.invalid(fmt.Sprintf("%s must be at most %d characters, got %d", path(field...), max, utf8.RuneCountInString(s)), field...)
+	case !utf8.ValidString(s):
+		p.invalid(path(field...)+" must be valid UTF-8", field...)
+	}
+}
+
+// id checks that s is an ID of the wanted kind. Any other string names
+// nothing, so it is NOT_FOUND rather than malformed.
+func (p *problems) id(s string, want domain.Kind, field ...string) bool {
+	kind, ok := domain.KindOf(s)
+	switch {
+	case !ok:
+		p.add(domain.CodeNotFound, fmt.Sprintf("No %s has the ID %q", want.Name(), s), field...)
+	case kind != want:
+		p.add(domain.CodeNotFound, fmt.Sprintf("%q is the ID of a %s, not of a %s", s, kind.Name(), want.Name()), field...)
+	default:
+		return true
+	}
+	return false
+}
+
+func (p *problems) labels(labels []domain.Label, field ...string) {
+	if len(labels) > MaxLabels {
+		p.invalid(fmt.Sprintf("%s may hold at most %d labels, got %d", path(field...), MaxLabels, len(labels)), field...)
+		return
+	}
+	seen := map[string]bool{}
+	for i, l := range labels {
+		at := append(append([]string{}, field...), strconv.Itoa(i))
+		if !labelKeyPattern.MatchString(l.Key) {
+			p.invalid(fmt.Sprintf("Label key %q must be 1 to 63 letters, digits, '.', '_', '/' or '-', starting with a letter or digit", l.Key),
+				append(at, "key")...)
+		} else if seen[l.Key] {
+			p.invalid(fmt.Sprintf("Label key %q is given twice", l.Key), append(at, "key")...)
+		}
+		seen[l.Key] = true
+		p.text(l.Value, MaxLabelValueLength, false, append(at, "value")...)
+	}
+}
+
+// config checks that v is a JSON object of at most MaxConfigBytes and
+// returns it; nil is the empty object.
+func (p *problems) config(v any, field ...string) map[string]any {
+	if v == nil {
+		return map[string]any{}
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		p.invalid(fmt.Sprintf("%s must be a JSON object, got %s", path(field...), jsonKind(v)), field...)
+		return nil
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		p.invalid(path(field...)+" is not valid JSON", field...)
+		return nil
+	}
+	if len(b) > MaxConfigBytes {
+		p.invalid(fmt.Sprintf("%s must be at most %d bytes of JSON, got %d", path(field...), MaxConfigBytes, len(b)), field...)
+		return nil
+	}
+	return obj
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case nil:
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+func (p *problems) requiredConfig(keys []string, field ...string) {
+	if len(keys) > MaxRequiredConfig {
+		p.invalid(fmt.Sprintf("%s may list at most %d keys, got %d", path(field...), MaxRequiredConfig, len(keys)), field...)
+		return
+	}
+	seen := map[string]bool{}
+	for i, k := range keys {
+		at := append(append([]string{}, field...), strconv.Itoa(i))
+		switch {
+		case strings.TrimSpace(k) == "" || len(k) > MaxConfigKeyLength:
+			p.invalid(fmt.Sprintf("Config key %q must be 1 to %d characters and not blank", k, MaxConfigKeyLength), at...)
+		case seen[k]:
+			p.invalid(fmt.Sprintf("Config key %q is listed twice", k), at...)
+		}
+		seen[k] = true
+	}
+}
+
+func (p *problems) limit(n *int, field ...string) {
+	if n != nil && (*n < 1 || *n > MaxIntegrationsLimit) {
+		p.invalid(fmt.Sprintf("%s must be between 1 and %d, or null for no limit; got %d", path(field...), MaxIntegrationsLimit, *n), field...)
+	}
+}
+
+// allowedProviders checks that every key names a catalog provider of the
+// point's category, at most once per environment, and that mocks are
+// approved for TEST only.
+func (p *problems) allowedProviders(a domain.AllowedProviders, category domain.Category, field ...string) {
+	check := func(keys []string, env string) {
+		seen := map[string]bool{}
+		for i, key := range keys {
+			at := append(append([]string{}, field...), env, strconv.Itoa(i))
+			prov := catalog.Lookup(key)
+			switch {
+			case prov == nil:
+				p.invalid(fmt.Sprintf("Provider %q is not in the catalog", key), at...)
+			case prov.Category != category:
+				p.invalid(fmt.Sprintf("Provider %s is a %s provider; this point's category is %s", key, prov.Category, category), at...)
+			case prov.Mock && env == "prod":
+				p.invalid(fmt.Sprintf("Provider %s is a mock and may be approved for TEST accounts only", key), at...)
+			case seen[key]:
+				p.invalid(fmt.Sprintf("Provider %s is listed twice", key), at...)
+			}
+			seen[key] = true
+		}
+	}
+	check(a.Test, "test")
+	check(a.Prod, "prod")
+}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/pagination"
+)
+
+const integrationPointColumns = "id, organization_id, slug, name, description, category, version, " +
+	"allowed_providers, required_config, max_integrations_per_account, created_at, updated_at"
+
+type integrationPointRow struct {
+	ID                        string        `db:"id"`
+	OrganizationID            string        `db:"organization_id"`
+	Slug                      string        `db:"slug"`
+	Name                      string        `db:"name"`
+	Description               string        `db:"description"`
+	Category                  string        `db:"category"`
+	Version                   int           `db:"version"`
+	AllowedProviders          string        `db:"allowed_providers"`
+	RequiredConfig            string        `db:"required_config"`
+	MaxIntegrationsPerAccount sql.NullInt64 `db:"max_integrations_per_account"`
+	CreatedAt                 time.Time     `db:"created_at"`
+	UpdatedAt                 time.Time     `db:"updated_at"`
+}
+
+func (r *integrationPointRow) domain() (*domain.IntegrationPoint, error) {
+	p := &domain.IntegrationPoint{
+		ID: r.ID, OrganizationID: r.OrganizationID, Slug: r.Slug, Name: r.Name, Description: r.Description,
+		Category: domain.Category(r.Category), Version: r.Version,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if err := fromJSON(r.AllowedProviders, &p.AllowedProviders); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(r.RequiredConfig, &p.RequiredConfig); err != nil {
+		return nil, err
+	}
+	if r.MaxIntegrationsPerAccount.Valid {
+		n := int(r.MaxIntegrationsPerAccount.Int64)
+		p.MaxIntegrationsPerAccount = &n
+	}
+	return p, nil
+}
+
+func integrationPoints(rows []integrationPointRow, err error) ([]*domain.IntegrationPoint, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*domain.IntegrationPoint, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].domain(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// pointValues are the columns after id, organization_id and created_at, in the order of the UPDATE below.
+func pointValues(p *domain.IntegrationPoint) ([]any, error) {
+	allowed, err := toJSON(p.AllowedProviders)
+	if err != nil {
+		return nil, err
+	}
+	required, err := toJSON(p.RequiredConfig)
+	if err != nil {
+		return nil, err
+	}
+	var limit sql.NullInt64
+	if p.MaxIntegrationsPerAccount != nil {
+		limit = sql.NullInt64{Int64: int64(*p.MaxIntegrationsPerAccount), Valid: true}
+	}
+	return []any{p.Slug, p.Name, p.Description, string(p.Category), p.Version, allowed, required, limit, p.UpdatedAt}, nil
+}
+
+// FindIntegrationPointsByIDs returns the points with the given IDs, in no
+// particular order; unknown IDs are left out.
+func (q *queries) FindIntegrationPointsByIDs(ctx context.Context, ids []string) ([]*domain.IntegrationPoint, error) {
+	var rows []integrationPointRow
+	err := q.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points WHERE id IN (?)", ids)
+	return integrationPoints(rows, err)
+}
+
+// FindIntegrationPointPages returns, for each organization, its page of
+// points, in one statement.
+func (q *queries) FindIntegrationPointPages(ctx context.Context, organizationIDs []string, page pagination.Page) ([]*domain.IntegrationPoint, error) {
+	var rows []integrationPointRow
+	err := q.pagesByParent(ctx, &rows, "integration_points", integrationPointColumns, "organization_id", organizationIDs, where{}, page)
+	return integrationPoints(rows, err)
+}
+
+// CountIntegrationPoints counts, for each organization, its points.
+func (q *queries) CountIntegrationPoints(ctx context.Context, organizationIDs []string) (map[string]int, error) {
+	return q.countsByParent(ctx, "integration_points", "organization_id", organizationIDs, where{})
+}
+
+// LockIntegrationPoints reads points and locks them until the transaction
+// ends: a rule change (Exclusive) and the integration writes checked against
+// the rules (Shared) queue behind each other, so no write is checked against
+// rules that are being replaced. Unknown IDs are left out.
+func (tx *Tx) LockIntegrationPoints(ctx context.Context, ids []string, mode LockMode) ([]*domain.IntegrationPoint, error) {
+	var rows []integrationPointRow
+	err := tx.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points WHERE id IN (?) ORDER BY id"+tx.lock(mode), ids)
+	return integrationPoints(rows, err)
+}
+
+// LockIntegrationPoint is LockIntegrationPoints for one point; it returns
+// domain.ErrNotFound when there is none.
+func (tx *Tx) LockIntegrationPoint(ctx context.Context, id string, mode LockMode) (*domain.IntegrationPoint, error) {
+	points, err := tx.LockIntegrationPoints(ctx, []string{id}, mode)
+	if err != nil {
+		return nil, err
+	}
+	if len(points) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return points[0], nil
+}
+
+// CreateIntegrationPoint returns domain.ErrSlugTaken when the slug is used
+// in the organization, domain.ErrNotFound when the organization is gone.
+func (tx *Tx) CreateIntegrationPoint(ctx context.Context, p *domain.IntegrationPoint) error {
+	values, err := pointValues(p)
+	if err != nil {
+		return err
+	}
+	args := append([]any{p.ID, p.OrganizationID}, values...)
+	args = append(args, p.CreatedAt)
+	_, err = tx.exec(ctx, "INSERT INTO integration_points (id, organization_id, slug, name, description, category, version, "+
+		"allowed_providers, required_config, max_integrations_per_account, updated_at, created_at) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
+	return mapConstraint(err, domain.ErrSlugTaken, domain.ErrNotFound)
+}
+
+// UpdateIntegrationPoint writes every field but the ID, organization and creation time.
+func (tx *Tx) UpdateIntegrationPoint(ctx context.Context, p *domain.IntegrationPoint) error {
+	values, err := pointValues(p)
+	if err != nil {
+		return err
+	}
+	err = tx.execOne(ctx, "UPDATE integration_points SET slug = ?, name = ?, description = ?, category = ?, version = ?, "+
+		"allowed_providers = ?, required_config = ?, max_integrations_per_account = ?, updated_at = ? WHERE id = ?",
+		append(values, p.ID)...)
+	return mapConstraint(err, domain.ErrSlugTaken, nil)
+}
+
+// DeleteIntegrationPoint returns domain.ErrHasIntegrations while the point
+// has integrations, domain.ErrNotFound when there is no such point.
+func (tx *Tx) DeleteIntegrationPoint(ctx context.Context, id string) error {
+	err := tx.execOne(ctx, "DELETE FROM integration_points WHERE id = ?", id)
+	return mapConstraint(err, nil, domain.ErrHasIntegrations)
+}

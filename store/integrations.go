@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/pagination"
+)
+
+const integrationColumns = "id, organization_id, account_id, integration_point_id, provider_key, name, config, " +
+	"compliance_status, compliance_point_version, compliance_checked_at, compliance_violations, created_at, updated_at"
+
+type integrationRow struct {
+	ID                     string    `db:"id"`
+	OrganizationID         string    `db:"organization_id"`
+	AccountID              string    `db:"account_id"`
+	IntegrationPointID     string    `db:"integration_point_id"`
+	ProviderKey            string    `db:"provider_key"`
+	Name                   string    `db:"name"`
+	Config                 string    `db:"config"`
+	ComplianceStatus       string    `db:"compliance_status"`
+	CompliancePointVersion int       `db:"compliance_point_version"`
+	ComplianceCheckedAt    time.Time `db:"compliance_checked_at"`
+	ComplianceViolations   string    `db:"compliance_violations"`
+	CreatedAt              time.Time `db:"created_at"`
+	UpdatedAt              time.Time `db:"updated_at"`
+}
+
+func (r *integrationRow) domain() (*domain.Integration, error) {
+	i := &domain.Integration{
+		ID: r.ID, OrganizationID: r.OrganizationID, AccountID: r.AccountID, IntegrationPointID: r.IntegrationPointID,
+		ProviderKey: r.ProviderKey, Name: r.Name,
+		Compliance: domain.Compliance{
+			Status:       domain.ComplianceStatus(r.ComplianceStatus),
+			PointVersion: r.CompliancePointVersion,
+			CheckedAt:    r.ComplianceCheckedAt.UTC(),
+		},
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if err := fromJSON(r.Config, &i.Config); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(r.ComplianceViolations, &i.Compliance.Violations); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+func integrations(rows []integrationRow, err error) ([]*domain.Integration, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*domain.Integration, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].domain(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// IntegrationParent is what a list of integrations hangs off.
+type IntegrationParent string
+
+const (
+	ByOrganization     IntegrationParent = "organization_id"
+	ByAccount          IntegrationParent = "account_id"
+	ByIntegrationPoint IntegrationParent = "integration_point_id"
+)
+
+func integrationWhere(f domain.IntegrationFilter) where {
+	var w where
+	if f.OrganizationID != "" {
+		w.add("organization_id = ?", f.OrganizationID)
+	}
+	if f.AccountID != "" {
+		w.add("account_id = ?", f.AccountID)
+	}
+	if f.IntegrationPointID != "" {
+		w.add("integration_point_id = ?", f.IntegrationPointID)
+	}
+	if f.ProviderKey != "" {
+		w.add("provider_key = ?", f.ProviderKey)
+	}
+	if f.ComplianceStatus != "" {
+		w.add("compliance_status = ?", string(f.ComplianceStatus))
+	}
+	return w
+}
+
+// FindIntegrationsByIDs returns the integrations with the given IDs, in no
+// particular order; unknown IDs are left out.
+func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*domain.Integration, error) {
+	var rows []integrationRow
+	err := q.selectAll(ctx, &rows, "SELECT "+integrationColumns+" FROM integrations WHERE id IN (?)", ids)
+	return integrations(rows, err)
+}
+
+// FindIntegrationPages returns, for each parent, its page of integrations
+// matching the filter, in one statement.
+func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter, page pagination.Page) ([]*domain.Integration, error) {
+	var rows []integrationRow
+	err := q.pagesByParent(ctx, &rows, "integrations", integrationColumns, string(parent), parentIDs, integrationWhere(f), page)
+	return integrations(rows, err)
+}
+
+// CountIntegrations counts, for each parent, its integrations matching the filter.
+func (q *queries) CountIntegrations(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter) (map[string]int, error) {
+	return q.countsByParent(ctx, "integrations", string(parent), parentIDs, integrationWhere(f))
+}
+
+// FindIntegrationsToRecheck returns every integration on a point, or of an
+// account, ordered by account and then age: the order in which rules.Facts
+// counts Earlier.
+func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent IntegrationParent, parentID string) ([]*domain.Integration, error) {
+	var rows []integrationRow
+	err := q.selectAll(ctx, &rows, fmt.Sprintf("SELECT %s FROM integrations WHERE %s = ? ORDER BY account_id, integration_point_id, id",
+		integrationColumns, parent), parentID)
+	return integrations(rows, err)
+}
+
+// LockIntegration reads an integration and locks it until the transaction
+// ends. It returns domain.ErrNotFound when there is none.
+func (tx *Tx) LockIntegration(ctx context.Context, id string) (*domain.Integration, error) {
+	var row integrationRow
+	if err := tx.get(ctx, &row, "SELECT "+integrationColumns+" FROM integrations WHERE id = ?"+tx.lock(Exclusive), id); err != nil {
+		return nil, err
+	}
+	return row.domain()
+}
+
+// CountEarlierIntegrations counts the account's integrations on the point
+// created before the one with ID before; with before "", all of them.
+func (tx *Tx) CountEarlierIntegrations(ctx context.Context, accountID, pointID, before string) (int, error) {
+	w := where{}
+	w.add("account_id = ?", accountID)
+	w.add("integration_point_id = ?", pointID)
+	if before != "" {
+		w.add("id < ?", before)
+	}
+	var n int
+	err := tx.get(ctx, &n, "SELECT count(*) FROM integrations"+w.sql(), w.args...)
+	return n, err
+}
+
+// CreateIntegration returns domain.ErrNotFound when its account or point is gone.
+func (tx *Tx) CreateIntegration(ctx context.Context, i *domain.Integration) error {
+	config, err := toJSON(i.Config)
+	if err != nil {
+		return err
+	}
+	violations, err := toJSON(i.Compliance.Violations)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, "INSERT INTO integrations ("+integrationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		i.ID, i.OrganizationID, i.AccountID, i.IntegrationPointID, i.ProviderKey, i.Name, config,
+		string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt, violations, i.CreatedAt, i.UpdatedAt)
+	return mapConstraint(err, nil, domain.ErrNotFound)
+}
+
+// UpdateIntegration writes the provider, name, config, compliance and update time.
+func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) error {
+	config, err := toJSON(i.Config)
+	if err != nil {
+		return err
+	}
+	violations, err := toJSON(i.Compliance.Violations)
+	if err != nil {
+		return err
+	}
+	return tx.execOne(ctx, "UPDATE integrations SET provider_key = ?, name = ?, config = ?, compliance_status = ?, "+
+		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ?, updated_at = ? WHERE id = ?",
+		i.ProviderKey, i.Name, config, string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt,
+		violations, i.UpdatedAt, i.ID)
+}
+
+// UpdateCompliance stores the compliance of many integrations with one
+// prepared statement.
+func (tx *Tx) UpdateCompliance(ctx context.Context, changed []*domain.Integration) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	stmt, err := tx.tx.PreparexContext(ctx, tx.tx.Rebind("UPDATE integrations SET compliance_status = ?, "+
+		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ? WHERE id = ?"))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, i := range changed {
+		violations, err := toJSON(i.Compliance.Violations)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, string(i.Compliance.Status), i.Compliance.PointVersion,
+			i.Compliance.CheckedAt, violations, i.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteIntegration returns domain.ErrNotFound when there is none.
+func (tx *Tx) DeleteIntegration(ctx context.Context, id string) error {
+	return tx.execOne(ctx, "DELETE FROM integrations WHERE id = ?", id)
+}

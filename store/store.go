@@ -1,0 +1,213 @@
+// Package store keeps Pointguard's graph in PostgreSQL or SQLite.
+//
+// Both engines run the same queries through sqlx (written with ? and rebound
+// per engine); where their SQL differs, the dialect decides. Reads are
+// methods of queries, shared by Store and Tx; writes exist only on Tx, so
+// every change happens inside a transaction.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
+	migratepg "github.com/golang-migrate/migrate/v4/database/postgres"
+	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+
+	"github.com/pointguard/pointguard/store/migrations"
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	Postgres Engine = "postgres"
+	SQLite   Engine = "sqlite"
+)
+
+func init() {
+	// sqlx knows modernc's driver name only from v1.4.1 on.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	queries
+	db *sqlx.DB
+}
+
+// Options tune Open.
+type Options struct {
+	// OnQuery, if set, is called before every statement the store runs.
+	// Tests count statements with it; it could feed a tracer.
+	OnQuery func(query string)
+}
+
+// Open connects to databaseURL and brings its schema up to date.
+// A postgres:// or postgresql:// URL is PostgreSQL; anything else is the path
+// of an SQLite file (an optional sqlite:// prefix is removed), created with
+// its folder when missing.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	var (
+		db  *sqlx.DB
+		err error
+	)
+	engine := EngineOf(databaseURL)
+	switch engine {
+	case Postgres:
+		db, err = sqlx.Open("postgres", databaseURL)
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(10)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	case SQLite:
+		db, err = openSQLite(strings.TrimPrefix(databaseURL, "sqlite://"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", engine, err)
+	}
+	if err := migrateUp(ctx, db, engine); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var ext sqlx.ExtContext = db
+	if opts.OnQuery != nil {
+		ext = observed{ext, opts.OnQuery}
+	}
+	return &Store{queries: queries{ext: ext, engine: engine}, db: db}, nil
+}
+
+// EngineOf tells which engine a database URL names.
+func EngineOf(databaseURL string) Engine {
+	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
+		return Postgres
+	}
+	return SQLite
+}
+
+func openSQLite(path string) (*sqlx.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	// WAL lets readers run beside the one writer; _txlock=immediate takes the
+	// write lock at BEGIN, so concurrent writers queue (busy_timeout) instead
+	// of failing at their first write, which serialises count-then-insert.
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sqlx.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	return db, nil
+}
+
+func migrateUp(ctx context.Context, db *sqlx.DB, engine Engine) error {
+	var (
+		files  fs.FS
+		driver database.Driver
+		err    error
+	)
+	switch engine {
+	case Postgres:
+		files, _ = fs.Sub(migrations.Postgres, "postgres")
+		conn, cerr := db.Conn(ctx)
+		if cerr != nil {
+			return cerr
+		}
+		// WithConnection, unlike WithInstance, leaves our pool open on Close.
+		driver, err = migratepg.WithConnection(ctx, conn, &migratepg.Config{})
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer driver.Close()
+	case SQLite:
+		files, _ = fs.Sub(migrations.SQLite, "sqlite")
+		// Not closed: the SQLite driver's Close would close our pool.
+		driver, err = migratesqlite.WithInstance(db.DB, &migratesqlite.Config{})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	src, err := iofs.New(files, ".")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, string(engine), driver)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Engine is the engine the store runs on.
+func (s *Store) Engine() Engine { return s.engine }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// DB is the raw database, for tests that look beneath the API.
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// queries runs statements on a database or a transaction.
+type queries struct {
+	ext    sqlx.ExtContext
+	engine Engine
+}
+
+// observed calls a hook before each statement.
+type observed struct {
+	sqlx.ExtContext
+	hook func(string)
+}
+
+func (o observed) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	o.hook(query)
+	return o.ExtContext.QueryContext(ctx, query, args...)
+}
+
+func (o observed) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	o.hook(query)
+	return o.ExtContext.QueryxContext(ctx, query, args...)
+}
+
+func (o observed) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	o.hook(query)
+	return o.ExtContext.QueryRowxContext(ctx, query, args...)
+}
+
+func (o observed) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	o.hook(query)
+	return o.ExtContext.ExecContext(ctx, query, args...)
+}
