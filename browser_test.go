@@ -116,12 +116,15 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	// Selectors of GraphiQL 4, whose editors are CodeMirror 5 (GraphiQL 5
 	// moved to Monaco: update them with the pinned version).
 	editor := chromedp.CSS(".graphiql-query-editor .CodeMirror")
-	// The result pane's text once it holds browserWant, else "" (falsy, so Poll waits).
-	result := `(() => {
+	// The result pane's text once it holds browserWant, else "" (falsy, so
+	// Poll waits). CodeMirror draws only the visible lines, so read its value.
+	resultText := `(() => {
+		const cm = document.querySelector('.graphiql-response .CodeMirror');
+		if (cm && cm.CodeMirror) return cm.CodeMirror.getValue();
 		const el = document.querySelector('.graphiql-response');
-		const t = el ? el.innerText : '';
-		return t.includes(` + strconv.Quote(browserWant) + `) ? t : '';
+		return el ? el.innerText : '(no result pane)';
 	})()`
+	result := `(() => { const t = ` + resultText + `; return t.includes(` + strconv.Quote(browserWant) + `) ? t : ''; })()`
 	// A shorter deadline for the page to come up, so that a page that never
 	// renders fails with the recorded errors well before the overall timeout.
 	loadCtx, cancelLoad := context.WithTimeout(tabCtx, 20*time.Second)
@@ -157,14 +160,16 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	}
 	got, err := chromedp.Run(tabCtx, chromedp.Poll[string](result, chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
-		pane, _ := chromedp.Run(tabCtx, chromedp.Evaluate[string](
-			`(document.querySelector('.graphiql-response') || {innerText: '(no result pane)'}).innerText`))
+		pane, _ := chromedp.Run(tabCtx, chromedp.Evaluate[string](resultText))
 		if errors.Is(err, chromedp.ErrPollingTimeout) {
 			t.Fatalf("result pane never showed %q; it shows %q%s", browserWant, oneLine(pane), rec.summary())
 		}
 		t.Fatalf("waiting for the result: %v; pane %q%s", err, oneLine(pane), rec.summary())
 	}
-	t.Logf("result pane: %s", oneLine(got))
+	if got = oneLine(got); len(got) > 200 {
+		got = got[:200] + "…"
+	}
+	t.Logf("result pane: %s", got)
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

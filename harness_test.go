@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/testdb"
+)
+
+// app is Pointguard running on a fresh database behind a real HTTP server.
+type app struct {
+	t          testing.TB
+	url        string
+	store      *store.Store
+	service    *service.Service
+	statements atomic.Int64
+}
+
+func newApp(t testing.TB, databaseURL string) *app {
+	t.Helper()
+	a := &app{t: t}
+	st, err := store.Open(context.Background(), databaseURL, store.Options{
+		OnQuery: func(string) { a.statements.Add(1) },
+	})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	a.store = st
+	a.service = service.New(st)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	srv := httptest.NewServer(newHandler(st, a.service, log))
+	t.Cleanup(func() {
+		srv.Close()
+		st.Close()
+	})
+	a.url = srv.URL
+	return a
+}
+
+// eachBackend runs a story once on SQLite and once on PostgreSQL.
+func eachBackend(t *testing.T, story func(t *testing.T, a *app)) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		story(t, newApp(t, databaseURL))
+	})
+}
+
+// withDemo loads the demo organization.
+func (a *app) withDemo() *app {
+	a.t.Helper()
+	if _, err := demo.Load(context.Background(), a.store, a.service); err != nil {
+		a.t.Fatalf("load demo: %v", err)
+	}
+	return a
+}
+
+// startTestServer serves Pointguard on SQLite with the demo data, for the browser test.
+func startTestServer(t testing.TB) string {
+	return newApp(t, testdb.SQLite(t)).withDemo().url
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// result is a GraphQL response, decoded loosely so that tests can walk it.
+type result struct {
+	Status int
+	Data   map[string]any
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	Raw string
+}
+
+// post sends a GraphQL request and returns the response, whatever it says.
+func (a *app) post(query string, vars map[string]any) result {
+	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return a.send(body)
+}
+
+func (a *app) send(body []byte) result {
+	a.t.Helper()
+	resp, err := http.Post(a.url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		a.t.Fatalf("POST /graphql: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := result{Status: resp.StatusCode, Raw: string(raw)}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		a.t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	return r
+}
+
+// do sends a request that must succeed with no GraphQL errors.
+func (a *app) do(query string, vars map[string]any) result {
+	a.t.Helper()
+	r := a.post(query, vars)
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		a.t.Fatalf("request failed (%d): %s", r.Status, r.Raw)
+	}
+	return r
+}
+
+// get walks the response data along a dotted path ("a.b.0.c").
+func (r result) get(t testing.TB, path string) any {
+	t.Helper()
+	var cur any = r.Data
+	for _, part := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			var ok bool
+			if cur, ok = v[part]; !ok {
+				t.Fatalf("no %q in %s (response %s)", part, path, r.Raw)
+			}
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i >= len(v) {
+				t.Fatalf("no element %q in %s (response %s)", part, path, r.Raw)
+			}
+			cur = v[i]
+		default:
+			t.Fatalf("cannot walk %q of %s: value is %v (response %s)", part, path, cur, r.Raw)
+		}
+	}
+	return cur
+}
+
+func (r result) str(t testing.TB, path string) string {
+	t.Helper()
+	s, ok := r.get(t, path).(string)
+	if !ok {
+		t.Fatalf("%s is %v, not a string (response %s)", path, r.get(t, path), r.Raw)
+	}
+	return s
+}
+
+func (r result) num(t testing.TB, path string) int {
+	t.Helper()
+	n, ok := r.get(t, path).(float64)
+	if !ok {
+		t.Fatalf("%s is %v, not a number (response %s)", path, r.get(t, path), r.Raw)
+	}
+	return int(n)
+}
+
+func (r result) list(t testing.TB, path string) []any {
+	t.Helper()
+	l, ok := r.get(t, path).([]any)
+	if !ok {
+		t.Fatalf("%s is %v, not a list (response %s)", path, r.get(t, path), r.Raw)
+	}
+	return l
+}
+
+// errorCode is the extensions.code of the response's only error.
+func (r result) errorCode(t testing.TB) string {
+	t.Helper()
+	if len(r.Errors) != 1 {
+		t.Fatalf("want exactly one error, got %s", r.Raw)
+	}
+	code, _ := r.Errors[0].Extensions["code"].(string)
+	return code
+}
