@@ -25,12 +25,19 @@ type app struct {
 	url        string
 	store      *store.Store
 	service    *service.Service
-	statements atomic.Int64
+	statements *atomic.Int64
+}
+
+// on is the app seen from another (sub)test, so that failures land there.
+func (a *app) on(t testing.TB) *app {
+	c := *a
+	c.t = t
+	return &c
 }
 
 func newApp(t testing.TB, databaseURL string) *app {
 	t.Helper()
-	a := &app{t: t}
+	a := &app{t: t, statements: new(atomic.Int64)}
 	st, err := store.Open(context.Background(), databaseURL, store.Options{
 		OnQuery: func(string) { a.statements.Add(1) },
 	})

@@ -13,6 +13,7 @@ func TestCreateIntegration(t *testing.T) {
 		cfg := map[string]any{"project": "SEC"}
 
 		t.Run("Allowed", func(t *testing.T) {
+			a := a.on(t)
 			r := a.do(createIntegration, integrationInput(w.prod, w.point, "jira", cfg))
 			if got := r.str(t, "createIntegration.integration.compliance.status"); got != "COMPLIANT" {
 				t.Errorf("status = %s, want COMPLIANT", got)
@@ -45,6 +46,7 @@ func TestCreateIntegration(t *testing.T) {
 		}
 		for _, tc := range refused {
 			t.Run(tc.name, func(t *testing.T) {
+				a := a.on(t)
 				before := a.countIntegrations(w.org)
 				r := a.do(createIntegration, integrationInput(tc.account, w.point, tc.provider, tc.config))
 				if r.get(t, "createIntegration.integration") != nil {
@@ -76,6 +78,7 @@ func TestCreateIntegration(t *testing.T) {
 		}
 
 		t.Run("EveryMissingKeyReported", func(t *testing.T) {
+			a := a.on(t)
 			p := a.createPoint(w.org, map[string]any{"slug": "strict", "requiredConfig": []string{"project", "site_url", "token"}})
 			r := a.do(createIntegration, integrationInput(w.prod, p, "jira", map[string]any{"site_url": "https://x.atlassian.net"}))
 			v := r.list(t, "createIntegration.violations")
@@ -86,6 +89,7 @@ func TestCreateIntegration(t *testing.T) {
 		})
 
 		t.Run("BadInput", func(t *testing.T) {
+			a := a.on(t)
 			big := map[string]any{"project": strings.Repeat("x", 70<<10)}
 			cases := []struct {
 				name  string
@@ -102,6 +106,7 @@ func TestCreateIntegration(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
+					a := a.on(t)
 					before := a.countIntegrations(w.org)
 					r := a.do(createIntegration, map[string]any{"input": tc.input})
 					if r.get(t, "createIntegration.integration") != nil {
@@ -122,6 +127,7 @@ func TestCreateIntegration(t *testing.T) {
 		})
 
 		t.Run("PointOfAnotherOrganization", func(t *testing.T) {
+			a := a.on(t)
 			other := a.createOrg("other")
 			otherPoint := a.createPoint(other, nil)
 			r := a.do(createIntegration, integrationInput(w.prod, otherPoint, "jira", cfg))

@@ -68,7 +68,6 @@ func loadEdge[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], id 
 	return v, nil
 }
 
-
 // countFrom makes a connection's lazy totalCount out of a count loader.
 func countFrom[K comparable](l *dataloadgen.Loader[K, int], key K) pagination.CountFunc {
 	return func(ctx context.Context) (int, error) { return l.Load(ctx, key) }

@@ -1,5 +1,5 @@
 -- IDs are "<kind>_<uuidv7 hex>": text that sorts by creation time, so
--- ORDER BY id is keyset pagination. Deletes are RESTRICTed: an account or
+-- ORDER BY id is keyset pagination. Deletes are refused by foreign keys: an account or
 -- point with integrations cannot go (HAS_INTEGRATIONS).
 CREATE TABLE organizations (
     id         text PRIMARY KEY,

@@ -1,7 +1,9 @@
 -- SQLite twin of postgres/0001_init.up.sql: text for jsonb, and "timestamp"
 -- as the declared type so that the driver reads the columns back as time.Time.
+-- Foreign keys use the default NO ACTION: SQLite reports RESTRICT as a trigger
+-- error (1811) but NO ACTION as a foreign-key error (787), which the store maps.
 -- IDs are "<kind>_<uuidv7 hex>": text that sorts by creation time, so
--- ORDER BY id is keyset pagination. Deletes are RESTRICTed: an account or
+-- ORDER BY id is keyset pagination. Deletes are refused by foreign keys: an account or
 -- point with integrations cannot go (HAS_INTEGRATIONS).
 CREATE TABLE organizations (
     id         text PRIMARY KEY,
@@ -13,7 +15,7 @@ CREATE TABLE organizations (
 
 CREATE TABLE accounts (
     id              text PRIMARY KEY,
-    organization_id text NOT NULL REFERENCES organizations (id) ON DELETE RESTRICT,
+    organization_id text NOT NULL REFERENCES organizations (id),
     slug            text NOT NULL,
     name            text NOT NULL,
     environment     text NOT NULL CHECK (environment IN ('TEST', 'PROD')),
@@ -28,7 +30,7 @@ CREATE INDEX accounts_organization_id ON accounts (organization_id, id);
 
 CREATE TABLE integration_points (
     id                           text PRIMARY KEY,
-    organization_id              text NOT NULL REFERENCES organizations (id) ON DELETE RESTRICT,
+    organization_id              text NOT NULL REFERENCES organizations (id),
     slug                         text NOT NULL,
     name                         text NOT NULL,
     description                  text NOT NULL DEFAULT '',
@@ -58,8 +60,8 @@ CREATE TABLE integrations (
     compliance_violations    text NOT NULL DEFAULT '[]',
     created_at               timestamp NOT NULL,
     updated_at               timestamp NOT NULL,
-    FOREIGN KEY (account_id, organization_id) REFERENCES accounts (id, organization_id) ON DELETE RESTRICT,
-    FOREIGN KEY (integration_point_id, organization_id) REFERENCES integration_points (id, organization_id) ON DELETE RESTRICT
+    FOREIGN KEY (account_id, organization_id) REFERENCES accounts (id, organization_id),
+    FOREIGN KEY (integration_point_id, organization_id) REFERENCES integration_points (id, organization_id)
 );
 CREATE INDEX integrations_organization_id ON integrations (organization_id, id);
 CREATE INDEX integrations_account_id ON integrations (account_id, integration_point_id, id);
