@@ -83,10 +83,10 @@ type enum interface {
 func unmarshalEnum[E enum](v any, dst *E, name string) error {
 	s, ok := v.(string)
 	if !ok {
-		return &InputError{name + " must be a string"}
+		return &InputError{Message: name + " must be a string"}
 	}
 	if !E(s).IsValid() {
-		return &InputError{fmt.Sprintf("%q is not a valid %s", s, name)}
+		return &InputError{Message: fmt.Sprintf("%q is not a valid %s", s, name)}
 	}
 	*dst = E(s)
 	return nil

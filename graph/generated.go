@@ -250,25 +250,25 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AccountResolver interface {
-	Organization(ctx context.Context, obj *domain.Account) (*domain.Organization, error)
+	Organization(ctx context.Context, objs []*domain.Account) ([]*domain.Organization, error)
 
-	Integrations(ctx context.Context, obj *domain.Account, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.Connection[*domain.Integration], error)
+	Integrations(ctx context.Context, objs []*domain.Account, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 }
 type AllowedProvidersResolver interface {
 	Test(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
 	Prod(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
 }
 type IntegrationResolver interface {
-	Account(ctx context.Context, obj *domain.Integration) (*domain.Account, error)
-	IntegrationPoint(ctx context.Context, obj *domain.Integration) (*domain.IntegrationPoint, error)
+	Account(ctx context.Context, objs []*domain.Integration) ([]*domain.Account, error)
+	IntegrationPoint(ctx context.Context, objs []*domain.Integration) ([]*domain.IntegrationPoint, error)
 	Provider(ctx context.Context, obj *domain.Integration) (*domain.Provider, error)
 
 	Config(ctx context.Context, obj *domain.Integration) (any, error)
 }
 type IntegrationPointResolver interface {
-	Organization(ctx context.Context, obj *domain.IntegrationPoint) (*domain.Organization, error)
+	Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error)
 
-	Integrations(ctx context.Context, obj *domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.Connection[*domain.Integration], error)
+	Integrations(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 }
 type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input service.CreateOrganizationInput) (*model.OrganizationPayload, error)
@@ -283,9 +283,9 @@ type MutationResolver interface {
 	DeleteIntegrationPoint(ctx context.Context, input service.DeleteInput) (*model.DeletePayload, error)
 }
 type OrganizationResolver interface {
-	Accounts(ctx context.Context, obj *domain.Organization, first *int, after *string, filter *domain.AccountFilter) (*pagination.Connection[*domain.Account], error)
-	IntegrationPoints(ctx context.Context, obj *domain.Organization, first *int, after *string) (*pagination.Connection[*domain.IntegrationPoint], error)
-	Integrations(ctx context.Context, obj *domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.Connection[*domain.Integration], error)
+	Accounts(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AccountFilter) ([]*pagination.Connection[*domain.Account], error)
+	IntegrationPoints(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPoint], error)
+	Integrations(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (domain.Node, error)
@@ -2669,7 +2669,7 @@ func (ec *executionContext) _Account_organization(ctx context.Context, field gra
 			return ec.fieldContext_Account_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().Organization(ctx, obj)
+			return ec.resolveBatch_Account_organization(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Organization) graphql.Marshaler {
@@ -2690,6 +2690,29 @@ func (ec *executionContext) fieldContext_Account_organization(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Account_organization(ctx context.Context, field graphql.CollectedField, obj *domain.Account) (any, error) {
+	resolver := ec.Resolvers.Account()
+	if batch, ok := graphql.BatchParentsFor[*domain.Account](ctx, "Account"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Organization(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.Organization](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Account.organization",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Organization(ctx, []*domain.Account{obj})
+	return graphql.ResolveBatchSingleResult[*domain.Organization](
+		ctx,
+		results,
+		err,
+		"Account.organization",
+	)
 }
 
 func (ec *executionContext) _Account_slug(ctx context.Context, field graphql.CollectedField, obj *domain.Account) (ret graphql.Marshaler) {
@@ -2848,8 +2871,7 @@ func (ec *executionContext) _Account_integrations(ctx context.Context, field gra
 			return ec.fieldContext_Account_integrations(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Account().Integrations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+			return ec.resolveBatch_Account_integrations(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.Integration]) graphql.Marshaler {
@@ -2881,6 +2903,30 @@ func (ec *executionContext) fieldContext_Account_integrations(ctx context.Contex
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Account_integrations(ctx context.Context, field graphql.CollectedField, obj *domain.Account) (any, error) {
+	resolver := ec.Resolvers.Account()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.Account](ctx, "Account"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Integrations(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.Integration]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Account.integrations",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Integrations(ctx, []*domain.Account{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.Integration]](
+		ctx,
+		results,
+		err,
+		"Account.integrations",
+	)
 }
 
 func (ec *executionContext) _AccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Account]) (ret graphql.Marshaler) {
@@ -3373,7 +3419,7 @@ func (ec *executionContext) _Integration_account(ctx context.Context, field grap
 			return ec.fieldContext_Integration_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Integration().Account(ctx, obj)
+			return ec.resolveBatch_Integration_account(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Account) graphql.Marshaler {
@@ -3395,6 +3441,29 @@ func (ec *executionContext) fieldContext_Integration_account(_ context.Context, 
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Integration_account(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (any, error) {
+	resolver := ec.Resolvers.Integration()
+	if batch, ok := graphql.BatchParentsFor[*domain.Integration](ctx, "Integration"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Account(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.Account](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Integration.account",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Account(ctx, []*domain.Integration{obj})
+	return graphql.ResolveBatchSingleResult[*domain.Account](
+		ctx,
+		results,
+		err,
+		"Integration.account",
+	)
+}
 
 func (ec *executionContext) _Integration_integrationPoint(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3405,7 +3474,7 @@ func (ec *executionContext) _Integration_integrationPoint(ctx context.Context, f
 			return ec.fieldContext_Integration_integrationPoint(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Integration().IntegrationPoint(ctx, obj)
+			return ec.resolveBatch_Integration_integrationPoint(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.IntegrationPoint) graphql.Marshaler {
@@ -3426,6 +3495,29 @@ func (ec *executionContext) fieldContext_Integration_integrationPoint(_ context.
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Integration_integrationPoint(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (any, error) {
+	resolver := ec.Resolvers.Integration()
+	if batch, ok := graphql.BatchParentsFor[*domain.Integration](ctx, "Integration"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.IntegrationPoint(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.IntegrationPoint](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Integration.integrationPoint",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.IntegrationPoint(ctx, []*domain.Integration{obj})
+	return graphql.ResolveBatchSingleResult[*domain.IntegrationPoint](
+		ctx,
+		results,
+		err,
+		"Integration.integrationPoint",
+	)
 }
 
 func (ec *executionContext) _Integration_provider(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
@@ -3973,7 +4065,7 @@ func (ec *executionContext) _IntegrationPoint_organization(ctx context.Context, 
 			return ec.fieldContext_IntegrationPoint_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IntegrationPoint().Organization(ctx, obj)
+			return ec.resolveBatch_IntegrationPoint_organization(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Organization) graphql.Marshaler {
@@ -3994,6 +4086,29 @@ func (ec *executionContext) fieldContext_IntegrationPoint_organization(_ context
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_IntegrationPoint_organization(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (any, error) {
+	resolver := ec.Resolvers.IntegrationPoint()
+	if batch, ok := graphql.BatchParentsFor[*domain.IntegrationPoint](ctx, "IntegrationPoint"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Organization(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.Organization](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"IntegrationPoint.organization",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Organization(ctx, []*domain.IntegrationPoint{obj})
+	return graphql.ResolveBatchSingleResult[*domain.Organization](
+		ctx,
+		results,
+		err,
+		"IntegrationPoint.organization",
+	)
 }
 
 func (ec *executionContext) _IntegrationPoint_slug(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
@@ -4198,8 +4313,7 @@ func (ec *executionContext) _IntegrationPoint_integrations(ctx context.Context, 
 			return ec.fieldContext_IntegrationPoint_integrations(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.IntegrationPoint().Integrations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+			return ec.resolveBatch_IntegrationPoint_integrations(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.Integration]) graphql.Marshaler {
@@ -4231,6 +4345,30 @@ func (ec *executionContext) fieldContext_IntegrationPoint_integrations(ctx conte
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_IntegrationPoint_integrations(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (any, error) {
+	resolver := ec.Resolvers.IntegrationPoint()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.IntegrationPoint](ctx, "IntegrationPoint"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Integrations(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.Integration]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"IntegrationPoint.integrations",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Integrations(ctx, []*domain.IntegrationPoint{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.Integration]](
+		ctx,
+		results,
+		err,
+		"IntegrationPoint.integrations",
+	)
 }
 
 func (ec *executionContext) _IntegrationPoint_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
@@ -5127,8 +5265,7 @@ func (ec *executionContext) _Organization_accounts(ctx context.Context, field gr
 			return ec.fieldContext_Organization_accounts(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Organization().Accounts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.AccountFilter))
+			return ec.resolveBatch_Organization_accounts(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.Account]) graphql.Marshaler {
@@ -5161,6 +5298,30 @@ func (ec *executionContext) fieldContext_Organization_accounts(ctx context.Conte
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Organization_accounts(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (any, error) {
+	resolver := ec.Resolvers.Organization()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Accounts(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.AccountFilter))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.Account]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Organization.accounts",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Accounts(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.AccountFilter))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.Account]](
+		ctx,
+		results,
+		err,
+		"Organization.accounts",
+	)
+}
 
 func (ec *executionContext) _Organization_integrationPoints(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -5171,8 +5332,7 @@ func (ec *executionContext) _Organization_integrationPoints(ctx context.Context,
 			return ec.fieldContext_Organization_integrationPoints(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Organization().IntegrationPoints(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Organization_integrationPoints(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.IntegrationPoint]) graphql.Marshaler {
@@ -5205,6 +5365,30 @@ func (ec *executionContext) fieldContext_Organization_integrationPoints(ctx cont
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Organization_integrationPoints(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (any, error) {
+	resolver := ec.Resolvers.Organization()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.IntegrationPoints(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.IntegrationPoint]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Organization.integrationPoints",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.IntegrationPoints(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.IntegrationPoint]](
+		ctx,
+		results,
+		err,
+		"Organization.integrationPoints",
+	)
+}
 
 func (ec *executionContext) _Organization_integrations(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -5215,8 +5399,7 @@ func (ec *executionContext) _Organization_integrations(ctx context.Context, fiel
 			return ec.fieldContext_Organization_integrations(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Organization().Integrations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+			return ec.resolveBatch_Organization_integrations(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.Integration]) graphql.Marshaler {
@@ -5248,6 +5431,30 @@ func (ec *executionContext) fieldContext_Organization_integrations(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Organization_integrations(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (any, error) {
+	resolver := ec.Resolvers.Organization()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Integrations(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.Integration]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Organization.integrations",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Integrations(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*domain.IntegrationFilter))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.Integration]](
+		ctx,
+		results,
+		err,
+		"Organization.integrations",
+	)
 }
 
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Organization]) (ret graphql.Marshaler) {
@@ -9898,6 +10105,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAccount2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Account) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Account", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -10109,6 +10317,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Integration) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Integration", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -10181,6 +10390,7 @@ func (ec *executionContext) marshalNIntegrationPayload2ᚖgithubᚗcomᚋpointgu
 }
 
 func (ec *executionContext) marshalNIntegrationPoint2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.IntegrationPoint) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "IntegrationPoint", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -10288,6 +10498,44 @@ func (ec *executionContext) unmarshalNLabelInput2githubᚗcomᚋpointguardᚋpoi
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐNode(ctx context.Context, sel ast.SelectionSet, v []domain.Node) graphql.Marshaler {
+	{
+		var batchItemsOrganization []*domain.Organization
+		batchIdxMapOrganization := map[int]int{}
+		var batchItemsIntegrationPoint []*domain.IntegrationPoint
+		batchIdxMapIntegrationPoint := map[int]int{}
+		var batchItemsIntegration []*domain.Integration
+		batchIdxMapIntegration := map[int]int{}
+		var batchItemsAccount []*domain.Account
+		batchIdxMapAccount := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case *domain.Organization:
+				batchIdxMapOrganization[i] = len(batchItemsOrganization)
+				batchItemsOrganization = append(batchItemsOrganization, concrete)
+			case *domain.IntegrationPoint:
+				batchIdxMapIntegrationPoint[i] = len(batchItemsIntegrationPoint)
+				batchItemsIntegrationPoint = append(batchItemsIntegrationPoint, concrete)
+			case *domain.Integration:
+				batchIdxMapIntegration[i] = len(batchItemsIntegration)
+				batchItemsIntegration = append(batchItemsIntegration, concrete)
+			case *domain.Account:
+				batchIdxMapAccount[i] = len(batchItemsAccount)
+				batchItemsAccount = append(batchItemsAccount, concrete)
+			}
+		}
+		if len(batchItemsOrganization) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Organization", batchItemsOrganization, batchIdxMapOrganization)
+		}
+		if len(batchItemsIntegrationPoint) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "IntegrationPoint", batchItemsIntegrationPoint, batchIdxMapIntegrationPoint)
+		}
+		if len(batchItemsIntegration) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Integration", batchItemsIntegration, batchIdxMapIntegration)
+		}
+		if len(batchItemsAccount) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Account", batchItemsAccount, batchIdxMapAccount)
+		}
+	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -10298,6 +10546,7 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpointguardᚋpointgua
 }
 
 func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Organization) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Organization", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -34,14 +34,14 @@ func NewPage(first *int, after *string) (Page, error) {
 	p := Page{First: DefaultFirst}
 	if first != nil {
 		if *first < 0 || *first > MaxFirst {
-			return Page{}, &domain.InputError{fmt.Sprintf("first must be between 0 and %d, got %d", MaxFirst, *first)}
+			return Page{}, &domain.InputError{Message: fmt.Sprintf("first must be between 0 and %d, got %d", MaxFirst, *first)}
 		}
 		p.First = *first
 	}
 	if after != nil && *after != "" {
 		id, ok := decodeCursor(*after)
 		if !ok {
-			return Page{}, &domain.InputError{fmt.Sprintf("after: %q is not a cursor returned by this API", *after)}
+			return Page{}, &domain.InputError{Message: fmt.Sprintf("after: %q is not a cursor returned by this API", *after)}
 		}
 		p.After = id
 	}

@@ -13,13 +13,13 @@ import (
 )
 
 // Organization is the resolver for the organization field.
-func (r *accountResolver) Organization(ctx context.Context, obj *domain.Account) (*domain.Organization, error) {
-	return loadEdge(ctx, dataloaders.For(ctx).Organization, obj.OrganizationID)
+func (r *accountResolver) Organization(ctx context.Context, objs []*domain.Account) ([]*domain.Organization, error) {
+	return loadEdges(ctx, dataloaders.For(ctx).Organization, objs, func(a *domain.Account) string { return a.OrganizationID })
 }
 
 // Integrations is the resolver for the integrations field.
-func (r *accountResolver) Integrations(ctx context.Context, obj *domain.Account, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.Connection[*domain.Integration], error) {
-	return integrations(ctx, store.ByAccount, obj.ID, first, after, filter)
+func (r *accountResolver) Integrations(ctx context.Context, objs []*domain.Account, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error) {
+	return integrationConnections(ctx, store.ByAccount, objs, first, after, filter)
 }
 
 // CreateAccount is the resolver for the createAccount field.

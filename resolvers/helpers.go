@@ -6,9 +6,12 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/graph/model"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/store"
 )
 
 // userErrors splits a service error into what goes to the payload's
@@ -58,16 +61,6 @@ func load[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], id stri
 	return v, err
 }
 
-// loadEdge reads the target of a non-null edge: a missing one is a broken
-// invariant (foreign keys forbid it), so an internal error.
-func loadEdge[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], id string) (*T, error) {
-	v, err := l.Load(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", id, err)
-	}
-	return v, nil
-}
-
 // countFrom makes a connection's lazy totalCount out of a count loader.
 func countFrom[K comparable](l *dataloadgen.Loader[K, int], key K) pagination.CountFunc {
 	return func(ctx context.Context) (int, error) { return l.Load(ctx, key) }
@@ -78,4 +71,92 @@ func integrationFilter(f *domain.IntegrationFilter) domain.IntegrationFilter {
 		return domain.IntegrationFilter{}
 	}
 	return *f
+}
+
+func integrationPayload(i *domain.Integration, v []domain.Violation, err error) (*model.IntegrationPayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if len(ue) == 0 {
+		ue = rulesViolated(v)
+	}
+	return &model.IntegrationPayload{Integration: i, Violations: violationList(v), UserErrors: ue}, nil
+}
+
+func deletePayload(id string, err error) (*model.DeletePayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	p := &model.DeletePayload{UserErrors: ue}
+	if id != "" {
+		p.DeletedID = &id
+	}
+	return p, nil
+}
+
+// integrationConnections is every integrations(first, after, filter)
+// field: each parent's page, asked of the loader in one call.
+func integrationConnections[P domain.Node](ctx context.Context, parent store.IntegrationParent, objs []P, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.IntegrationConnection, error) {
+	page, err := pagination.NewPage(first, after)
+	if err != nil {
+		return nil, err
+	}
+	f := integrationFilter(filter)
+	l := dataloaders.For(ctx)
+	return connections(ctx, objs, l.IntegrationPage,
+		func(p P) dataloaders.IntegrationPageKey {
+			return dataloaders.IntegrationPageKey{Parent: parent, ParentID: p.GetID(), Filter: f, Page: page}
+		},
+		func(rows []*domain.Integration, key dataloaders.IntegrationPageKey) *pagination.IntegrationConnection {
+			key.Page = pagination.Page{}
+			return pagination.NewIntegrationConnection(rows, page, countFrom(l.IntegrationCount, key))
+		})
+}
+
+// connections loads the page of every parent in one loader call and
+// builds each parent's connection.
+func connections[P any, K comparable, T any, C any](ctx context.Context, objs []P, pages *dataloadgen.Loader[K, []T],
+	keyOf func(P) K, build func([]T, K) C) ([]C, error) {
+	keys := make([]K, len(objs))
+	for i, o := range objs {
+		keys[i] = keyOf(o)
+	}
+	rows, err := pages.LoadAll(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]C, len(objs))
+	for i := range objs {
+		out[i] = build(rows[i], keys[i])
+	}
+	return out, nil
+}
+
+// loadEdges reads the target of a non-null to-one edge for every parent
+// in one loader call. A missing target is a broken invariant (foreign keys
+// forbid it), so an internal error.
+func loadEdges[P any, T any](ctx context.Context, l *dataloadgen.Loader[string, *T], objs []P, idOf func(P) string) ([]*T, error) {
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		ids[i] = idOf(o)
+	}
+	out, err := l.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load edges: %w", err)
+	}
+	return out, nil
+}
+
+// providers maps approved keys to catalog entries. Keys are checked
+// against the catalog when a point is saved, so none is missing.
+func providers(keys []string) []*domain.Provider {
+	out := make([]*domain.Provider, 0, len(keys))
+	for _, k := range keys {
+		if p := catalog.Lookup(k); p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -9,19 +9,17 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
-	"github.com/pointguard/pointguard/pagination"
 	"github.com/pointguard/pointguard/service"
-	"github.com/pointguard/pointguard/store"
 )
 
 // Account is the resolver for the account field.
-func (r *integrationResolver) Account(ctx context.Context, obj *domain.Integration) (*domain.Account, error) {
-	return loadEdge(ctx, dataloaders.For(ctx).Account, obj.AccountID)
+func (r *integrationResolver) Account(ctx context.Context, objs []*domain.Integration) ([]*domain.Account, error) {
+	return loadEdges(ctx, dataloaders.For(ctx).Account, objs, func(i *domain.Integration) string { return i.AccountID })
 }
 
 // IntegrationPoint is the resolver for the integrationPoint field.
-func (r *integrationResolver) IntegrationPoint(ctx context.Context, obj *domain.Integration) (*domain.IntegrationPoint, error) {
-	return loadEdge(ctx, dataloaders.For(ctx).IntegrationPoint, obj.IntegrationPointID)
+func (r *integrationResolver) IntegrationPoint(ctx context.Context, objs []*domain.Integration) ([]*domain.IntegrationPoint, error) {
+	return loadEdges(ctx, dataloaders.For(ctx).IntegrationPoint, objs, func(i *domain.Integration) string { return i.IntegrationPointID })
 }
 
 // Provider is the resolver for the provider field. Providers come from the
@@ -64,47 +62,6 @@ func (r *queryResolver) CheckIntegration(ctx context.Context, input service.Crea
 		return nil, err
 	}
 	return &model.IntegrationCheck{Allowed: len(ue) == 0 && len(v) == 0, Violations: violationList(v), UserErrors: ue}, nil
-}
-
-func integrationPayload(i *domain.Integration, v []domain.Violation, err error) (*model.IntegrationPayload, error) {
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	if len(ue) == 0 {
-		ue = rulesViolated(v)
-	}
-	return &model.IntegrationPayload{Integration: i, Violations: violationList(v), UserErrors: ue}, nil
-}
-
-func deletePayload(id string, err error) (*model.DeletePayload, error) {
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	p := &model.DeletePayload{UserErrors: ue}
-	if id != "" {
-		p.DeletedID = &id
-	}
-	return p, nil
-}
-
-// integrations is every integrations(first, after, filter) field: one
-// parent's page, batched with its siblings' through the request's loaders.
-func integrations(ctx context.Context, parent store.IntegrationParent, parentID string, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.IntegrationConnection, error) {
-	page, err := pagination.NewPage(first, after)
-	if err != nil {
-		return nil, err
-	}
-	key := dataloaders.IntegrationPageKey{Parent: parent, ParentID: parentID, Filter: integrationFilter(filter), Page: page}
-	l := dataloaders.For(ctx)
-	rows, err := l.IntegrationPage.Load(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	countKey := key
-	countKey.Page = pagination.Page{}
-	return pagination.NewIntegrationConnection(rows, page, countFrom(l.IntegrationCount, countKey)), nil
 }
 
 // Integration returns graph.IntegrationResolver implementation.

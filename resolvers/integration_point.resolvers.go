@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 
-	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
@@ -24,13 +23,13 @@ func (r *allowedProvidersResolver) Prod(ctx context.Context, obj *domain.Allowed
 }
 
 // Organization is the resolver for the organization field.
-func (r *integrationPointResolver) Organization(ctx context.Context, obj *domain.IntegrationPoint) (*domain.Organization, error) {
-	return loadEdge(ctx, dataloaders.For(ctx).Organization, obj.OrganizationID)
+func (r *integrationPointResolver) Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error) {
+	return loadEdges(ctx, dataloaders.For(ctx).Organization, objs, func(p *domain.IntegrationPoint) string { return p.OrganizationID })
 }
 
 // Integrations is the resolver for the integrations field.
-func (r *integrationPointResolver) Integrations(ctx context.Context, obj *domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.Connection[*domain.Integration], error) {
-	return integrations(ctx, store.ByIntegrationPoint, obj.ID, first, after, filter)
+func (r *integrationPointResolver) Integrations(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error) {
+	return integrationConnections(ctx, store.ByIntegrationPoint, objs, first, after, filter)
 }
 
 // CreateIntegrationPoint is the resolver for the createIntegrationPoint field.
@@ -50,18 +49,6 @@ func (r *mutationResolver) UpdateIntegrationPoint(ctx context.Context, input ser
 // DeleteIntegrationPoint is the resolver for the deleteIntegrationPoint field.
 func (r *mutationResolver) DeleteIntegrationPoint(ctx context.Context, input service.DeleteInput) (*model.DeletePayload, error) {
 	return deletePayload(r.Service.DeleteIntegrationPoint(ctx, input))
-}
-
-// providers maps approved keys to catalog entries. Keys are checked
-// against the catalog when a point is saved, so none is missing.
-func providers(keys []string) []*domain.Provider {
-	out := make([]*domain.Provider, 0, len(keys))
-	for _, k := range keys {
-		if p := catalog.Lookup(k); p != nil {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // AllowedProviders returns graph.AllowedProvidersResolver implementation.

@@ -21,48 +21,53 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, input service
 }
 
 // Accounts is the resolver for the accounts field.
-func (r *organizationResolver) Accounts(ctx context.Context, obj *domain.Organization, first *int, after *string, filter *domain.AccountFilter) (*pagination.Connection[*domain.Account], error) {
+func (r *organizationResolver) Accounts(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AccountFilter) ([]*pagination.Connection[*domain.Account], error) {
 	page, err := pagination.NewPage(first, after)
 	if err != nil {
 		return nil, err
 	}
-	key := dataloaders.AccountPageKey{OrganizationID: obj.ID, Page: page}
+	var f domain.AccountFilter
 	if filter != nil {
-		key.Filter = *filter
+		f = *filter
 	}
 	l := dataloaders.For(ctx)
-	rows, err := l.AccountPage.Load(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return pagination.NewAccountConnection(rows, page, countFrom(l.AccountCount, key)), nil
+	return connections(ctx, objs, l.AccountPage,
+		func(o *domain.Organization) dataloaders.AccountPageKey {
+			return dataloaders.AccountPageKey{OrganizationID: o.ID, Filter: f, Page: page}
+		},
+		func(rows []*domain.Account, key dataloaders.AccountPageKey) *pagination.AccountConnection {
+			key.Page = pagination.Page{}
+			return pagination.NewAccountConnection(rows, page, countFrom(l.AccountCount, key))
+		})
 }
 
 // IntegrationPoints is the resolver for the integrationPoints field.
-func (r *organizationResolver) IntegrationPoints(ctx context.Context, obj *domain.Organization, first *int, after *string) (*pagination.Connection[*domain.IntegrationPoint], error) {
+func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPoint], error) {
 	page, err := pagination.NewPage(first, after)
 	if err != nil {
 		return nil, err
 	}
-	key := dataloaders.IntegrationPointPageKey{OrganizationID: obj.ID, Page: page}
 	l := dataloaders.For(ctx)
-	rows, err := l.IntegrationPointPage.Load(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return pagination.NewIntegrationPointConnection(rows, page, countFrom(l.IntegrationPointCount, key)), nil
+	return connections(ctx, objs, l.IntegrationPointPage,
+		func(o *domain.Organization) dataloaders.IntegrationPointPageKey {
+			return dataloaders.IntegrationPointPageKey{OrganizationID: o.ID, Page: page}
+		},
+		func(rows []*domain.IntegrationPoint, key dataloaders.IntegrationPointPageKey) *pagination.IntegrationPointConnection {
+			key.Page = pagination.Page{}
+			return pagination.NewIntegrationPointConnection(rows, page, countFrom(l.IntegrationPointCount, key))
+		})
 }
 
 // Integrations is the resolver for the integrations field.
-func (r *organizationResolver) Integrations(ctx context.Context, obj *domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) (*pagination.Connection[*domain.Integration], error) {
-	return integrations(ctx, store.ByOrganization, obj.ID, first, after, filter)
+func (r *organizationResolver) Integrations(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error) {
+	return integrationConnections(ctx, store.ByOrganization, objs, first, after, filter)
 }
 
 // Organization is the resolver for the organization field.
 func (r *queryResolver) Organization(ctx context.Context, id *string, slug *string) (*domain.Organization, error) {
 	switch {
 	case (id == nil) == (slug == nil):
-		return nil, &domain.InputError{"organization needs exactly one of id and slug"}
+		return nil, &domain.InputError{Message: "organization needs exactly one of id and slug"}
 	case id != nil:
 		if kind, ok := domain.KindOf(*id); !ok || kind != domain.KindOrganization {
 			return nil, nil

@@ -20,7 +20,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (domain.Node, error
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]domain.Node, error) {
 	if len(ids) > maxNodes {
-		return nil, &domain.InputError{fmt.Sprintf("nodes takes at most %d IDs, got %d", maxNodes, len(ids))}
+		return nil, &domain.InputError{Message: fmt.Sprintf("nodes takes at most %d IDs, got %d", maxNodes, len(ids))}
 	}
 	// Start every load before waiting on any, so that they batch.
 	thunks := make([]func() (domain.Node, error), len(ids))
