@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -68,7 +69,7 @@ func TestOrgGraphStatementCount(t *testing.T) {
 		seedOrgGraph(t, a, "large", 20, 50, 10)
 		const levels = 4
 		for _, tc := range []struct {
-			slug                   string
+			slug                 string
 			points, integrations int
 		}{{"small", 2, 10}, {"large", 20, 1000}} {
 			// Each request has fresh loaders: the first one is no cache warm-up.
@@ -88,4 +89,28 @@ func TestOrgGraphStatementCount(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkOrgGraph serves the org-graph query (20 points × 50 integrations,
+// with provider and account) through the HTTP handler, checking each answer.
+func BenchmarkOrgGraph(b *testing.B) {
+	for _, engine := range testdb.Engines {
+		b.Run(engine, func(b *testing.B) {
+			databaseURL := testdb.SQLite(b)
+			if engine == "postgres" {
+				databaseURL = testdb.Postgres(b)
+			}
+			a := newApp(b, databaseURL)
+			seedOrgGraph(b, a, "bench", 20, 50, 10)
+			body, _ := json.Marshal(map[string]any{"query": orgGraphQuery, "variables": map[string]any{"slug": "bench"}})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				r := a.send(body)
+				if len(r.Errors) > 0 || len(r.list(b, "organization.integrationPoints.nodes.19.integrations.nodes")) != 50 {
+					b.Fatalf("bad answer: %.300s", r.Raw)
+				}
+			}
+		})
+	}
 }

@@ -81,29 +81,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 
-	databaseURL, loadDemo := cfg.databaseURL, cfg.demo
-	if databaseURL == "" {
-		databaseURL = defaultDatabase
-		// A new embedded database gets the demo data, so GraphiQL has something to show.
-		if _, err := os.Stat(databaseURL); errors.Is(err, os.ErrNotExist) {
-			loadDemo = true
-		}
-	}
-	st, err := store.Open(ctx, databaseURL, store.Options{})
+	st, svc, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := service.New(st)
-	if loadDemo {
-		loaded, err := demo.Load(ctx, st, svc)
-		if err != nil {
-			return err
-		}
-		if loaded {
-			log.Info("loaded the demo organization", "slug", demo.OrganizationSlug)
-		}
-	}
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -129,6 +111,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// open opens the database named by the configuration and loads the demo
+// organization when asked, or when the embedded database is new.
+func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *service.Service, error) {
+	databaseURL, loadDemo := cfg.databaseURL, cfg.demo
+	if databaseURL == "" {
+		databaseURL = defaultDatabase
+		if _, err := os.Stat(databaseURL); errors.Is(err, os.ErrNotExist) {
+			loadDemo = true
+		}
+	}
+	st, err := store.Open(ctx, databaseURL, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := service.New(st)
+	if loadDemo {
+		loaded, err := demo.Load(ctx, st, svc)
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		if loaded {
+			log.Info("loaded the demo organization", "slug", demo.OrganizationSlug)
+		}
+	}
+	return st, svc, nil
 }
 
 func portOf(ln net.Listener) string {

@@ -1,0 +1,414 @@
+package rules
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/pointguard/pointguard/domain"
+)
+
+// The providers the tests use, as the catalog has them. They are written out
+// rather than taken from the catalog so that the checker is tested alone.
+var (
+	jira          = &domain.Provider{ID: "prv_jira", Key: "jira", Name: "Jira", Category: domain.CategoryTicketing}
+	servicenow    = &domain.Provider{ID: "prv_servicenow", Key: "servicenow", Name: "ServiceNow", Category: domain.CategoryTicketing}
+	zendesk       = &domain.Provider{ID: "prv_zendesk", Key: "zendesk", Name: "Zendesk", Category: domain.CategoryTicketing}
+	mockTicketing = &domain.Provider{ID: "prv_mock_ticketing", Key: "mock_ticketing", Name: "Mock Ticketing", Category: domain.CategoryTicketing, Mock: true}
+	slack         = &domain.Provider{ID: "prv_slack", Key: "slack", Name: "Slack", Category: domain.CategoryNotifications}
+)
+
+func intp(n int) *int       { return &n }
+func strp(s string) *string { return &s }
+
+// ticketing is the point of the tests: Jira or ServiceNow in PROD, those
+// and the mock in TEST, a project and a URL required, no limit.
+func ticketing() *domain.IntegrationPoint {
+	return &domain.IntegrationPoint{
+		ID:       "ipt_0190a1b2c3d4e5f60718293a4b5c6d7e",
+		Slug:     "ticketing",
+		Name:     "Ticketing",
+		Category: domain.CategoryTicketing,
+		Version:  1,
+		AllowedProviders: domain.AllowedProviders{
+			Test: []string{"jira", "servicenow", "mock_ticketing"},
+			Prod: []string{"jira", "servicenow"},
+		},
+		RequiredConfig: []string{"project", "url"},
+	}
+}
+
+func account(env domain.Environment) *domain.Account {
+	slug := "acme-prod"
+	if env == domain.EnvironmentTest {
+		slug = "acme-test"
+	}
+	return &domain.Account{ID: "acc_0190a1b2c3d4e5f60718293a4b5c6d7f", Slug: slug, Name: "Acme", Environment: env}
+}
+
+func goodConfig() map[string]any {
+	return map[string]any{"project": "SEC", "url": "https://acme.atlassian.net"}
+}
+
+// facts is a compliant PROD integration of Jira on the ticketing point;
+// each case changes what it is about.
+func facts(change func(*Facts)) Facts {
+	f := Facts{
+		Point:       ticketing(),
+		Account:     account(domain.EnvironmentProd),
+		ProviderKey: "jira",
+		Provider:    jira,
+		Config:      goodConfig(),
+	}
+	if change != nil {
+		change(&f)
+	}
+	return f
+}
+
+func violation(code, rule, message, field string) domain.Violation {
+	return domain.Violation{Code: code, Rule: rule, Message: message, Field: strp(field)}
+}
+
+// assertViolations compares code, rule, message and field of every violation, in order.
+func assertViolations(t *testing.T, got, want []domain.Violation) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d violations, want %d:\n got: %s\nwant: %s", len(got), len(want), show(got), show(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("violation %d:\n got: %s\nwant: %s", i, show(got[i:i+1]), show(want[i:i+1]))
+		}
+	}
+}
+
+func show(vs []domain.Violation) string {
+	b, _ := json.Marshal(vs)
+	return string(b)
+}
+
+func TestCheck(t *testing.T) {
+	t.Run("Compliant", func(t *testing.T) {
+		tests := []struct {
+			name  string
+			facts Facts
+		}{
+			{"ProdAccount", facts(nil)},
+			{"SecondApprovedProvider", facts(func(f *Facts) { f.ProviderKey, f.Provider = "servicenow", servicenow })},
+			{"MockInTestAccount", facts(func(f *Facts) {
+				f.Account = account(domain.EnvironmentTest)
+				f.ProviderKey, f.Provider = "mock_ticketing", mockTicketing
+			})},
+			{"ExtraConfigKeysIgnored", facts(func(f *Facts) { f.Config["extra"] = "" })},
+			{"NoRequiredConfigAndNilConfig", facts(func(f *Facts) { f.Point.RequiredConfig, f.Config = nil, nil })},
+			{"BelowLimit", facts(func(f *Facts) { f.Point.MaxIntegrationsPerAccount, f.Earlier = intp(3), 2 })},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := Check(tt.facts); len(got) != 0 {
+					t.Fatalf("Check = %s, want no violations", show(got))
+				}
+			})
+		}
+	})
+
+	t.Run("UnknownProvider", func(t *testing.T) {
+		tests := []struct {
+			name, key, message string
+		}{
+			{"NotInCatalog", "nosuch", "Provider nosuch is not in the catalog; see the providers query for the keys"},
+			{"EmptyKeyIsQuoted", "", `Provider "" is not in the catalog; see the providers query for the keys`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := Check(facts(func(f *Facts) { f.ProviderKey, f.Provider = tt.key, nil }))
+				assertViolations(t, got, []domain.Violation{
+					violation(domain.ViolationUnknownProvider, "provider", tt.message, "provider"),
+				})
+			})
+		}
+	})
+
+	t.Run("CategoryMismatch", func(t *testing.T) {
+		tests := []struct {
+			name string
+			env  domain.Environment
+			// approve lists the provider for the account's environment too:
+			// the category is checked first, so it makes no difference.
+			approve bool
+		}{
+			{"ProdAccount", domain.EnvironmentProd, false},
+			{"TestAccount", domain.EnvironmentTest, false},
+			{"EvenIfListedAsApproved", domain.EnvironmentProd, true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := Check(facts(func(f *Facts) {
+					f.Account = account(tt.env)
+					f.ProviderKey, f.Provider = "slack", slack
+					if tt.approve {
+						f.Point.AllowedProviders.Prod = append(f.Point.AllowedProviders.Prod, "slack")
+					}
+				}))
+				assertViolations(t, got, []domain.Violation{
+					violation(domain.ViolationCategoryMismatch, "category",
+						"Provider slack is a NOTIFICATIONS provider; integration point Ticketing accepts TICKETING providers only",
+						"provider"),
+				})
+			})
+		}
+	})
+
+	t.Run("ProviderNotAllowed", func(t *testing.T) {
+		tests := []struct {
+			name     string
+			env      domain.Environment
+			provider *domain.Provider
+			allowed  domain.AllowedProviders // zero: the point's own
+			rule     string
+			message  string
+		}{
+			{
+				name: "ProdAccount", env: domain.EnvironmentProd, provider: zendesk,
+				rule:    "allowedProviders.prod",
+				message: "Provider zendesk is not approved for PROD accounts by integration point Ticketing; approved: jira, servicenow",
+			},
+			{
+				name: "TestAccount", env: domain.EnvironmentTest, provider: zendesk,
+				rule:    "allowedProviders.test",
+				message: "Provider zendesk is not approved for TEST accounts by integration point Ticketing; approved: jira, servicenow, mock_ticketing",
+			},
+			{
+				name: "MockInProdAccount", env: domain.EnvironmentProd, provider: mockTicketing,
+				rule:    "allowedProviders.prod",
+				message: "Provider mock_ticketing is not approved for PROD accounts by integration point Ticketing; approved: jira, servicenow",
+			},
+			{
+				name: "ApprovedForProdOnlyInTestAccount", env: domain.EnvironmentTest, provider: zendesk,
+				allowed: domain.AllowedProviders{Test: []string{"jira"}, Prod: []string{"zendesk"}},
+				rule:    "allowedProviders.test",
+				message: "Provider zendesk is not approved for TEST accounts by integration point Ticketing; approved: jira",
+			},
+			{
+				name: "ApprovedForTestOnlyInProdAccount", env: domain.EnvironmentProd, provider: zendesk,
+				allowed: domain.AllowedProviders{Test: []string{"zendesk"}, Prod: []string{"jira"}},
+				rule:    "allowedProviders.prod",
+				message: "Provider zendesk is not approved for PROD accounts by integration point Ticketing; approved: jira",
+			},
+			{
+				name: "ApprovedNoneNil", env: domain.EnvironmentProd, provider: jira,
+				allowed: domain.AllowedProviders{Test: []string{"jira"}, Prod: nil},
+				rule:    "allowedProviders.prod",
+				message: "Provider jira is not approved for PROD accounts by integration point Ticketing; approved: none",
+			},
+			{
+				name: "ApprovedNoneEmpty", env: domain.EnvironmentTest, provider: jira,
+				allowed: domain.AllowedProviders{Test: []string{}, Prod: []string{"jira"}},
+				rule:    "allowedProviders.test",
+				message: "Provider jira is not approved for TEST accounts by integration point Ticketing; approved: none",
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := Check(facts(func(f *Facts) {
+					f.Account = account(tt.env)
+					f.ProviderKey, f.Provider = tt.provider.Key, tt.provider
+					if tt.allowed.Test != nil || tt.allowed.Prod != nil {
+						f.Point.AllowedProviders = tt.allowed
+					}
+				}))
+				assertViolations(t, got, []domain.Violation{
+					violation(domain.ViolationProviderNotAllowed, tt.rule, tt.message, "provider"),
+				})
+			})
+		}
+	})
+
+	t.Run("MissingConfig", func(t *testing.T) {
+		missing := func(key string) domain.Violation {
+			return violation(domain.ViolationMissingConfig, "requiredConfig",
+				`Config key "`+key+`" is required by integration point Ticketing and must not be empty`, "config."+key)
+		}
+
+		t.Run("Value", func(t *testing.T) {
+			tests := []struct {
+				name    string
+				value   any
+				absent  bool // the key is not in the config at all
+				missing bool
+			}{
+				{name: "AbsentKey", absent: true, missing: true},
+				{name: "Null", value: nil, missing: true},
+				{name: "EmptyString", value: "", missing: true},
+				{name: "Spaces", value: "   ", missing: true},
+				{name: "Whitespace", value: " \t\n\r ", missing: true},
+				{name: "EmptyList", value: []any{}, missing: true},
+				{name: "EmptyObject", value: map[string]any{}, missing: true},
+
+				{name: "String", value: "SEC"},
+				{name: "StringWithSpaces", value: "  SEC  "},
+				{name: "Zero", value: float64(0)},
+				{name: "ZeroInt", value: 0},
+				{name: "ZeroJSONNumber", value: json.Number("0")},
+				{name: "False", value: false},
+				{name: "True", value: true},
+				{name: "ListOfEmptyString", value: []any{""}},
+				{name: "ObjectWithNull", value: map[string]any{"a": nil}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					got := Check(facts(func(f *Facts) {
+						if tt.absent {
+							delete(f.Config, "project")
+						} else {
+							f.Config["project"] = tt.value
+						}
+					}))
+					var want []domain.Violation
+					if tt.missing {
+						want = []domain.Violation{missing("project")}
+					}
+					assertViolations(t, got, want)
+				})
+			}
+		})
+
+		t.Run("OneViolationPerMissingKeyInRequiredOrder", func(t *testing.T) {
+			got := Check(facts(func(f *Facts) {
+				f.Point.RequiredConfig = []string{"url", "token", "project", "region"}
+				f.Config = map[string]any{"project": "SEC", "token": " ", "region": []any{}}
+			}))
+			assertViolations(t, got, []domain.Violation{missing("url"), missing("token"), missing("region")})
+		})
+
+		t.Run("NilConfig", func(t *testing.T) {
+			got := Check(facts(func(f *Facts) { f.Config = nil }))
+			assertViolations(t, got, []domain.Violation{missing("project"), missing("url")})
+		})
+
+		t.Run("KeyWithDots", func(t *testing.T) {
+			got := Check(facts(func(f *Facts) {
+				f.Point.RequiredConfig = []string{"auth.token"}
+				// Keys are flat: a nested value does not satisfy "auth.token".
+				f.Config = map[string]any{"auth": map[string]any{"token": "x"}}
+			}))
+			assertViolations(t, got, []domain.Violation{missing("auth.token")})
+		})
+	})
+
+	t.Run("LimitReached", func(t *testing.T) {
+		tests := []struct {
+			name    string
+			limit   *int
+			earlier int
+			message string // "" = no violation
+		}{
+			{name: "NoneEarlier", limit: intp(3), earlier: 0},
+			{name: "BelowLimit", limit: intp(3), earlier: 2},
+			{name: "AtLimit", limit: intp(3), earlier: 3,
+				message: "Integration point Ticketing allows at most 3 integrations per account, and account acme-prod already has 3"},
+			{name: "OverLimit", limit: intp(3), earlier: 7,
+				message: "Integration point Ticketing allows at most 3 integrations per account, and account acme-prod already has 7"},
+			{name: "LimitOfOneSingular", limit: intp(1), earlier: 1,
+				message: "Integration point Ticketing allows at most 1 integration per account, and account acme-prod already has 1"},
+			{name: "LimitOfOneFirst", limit: intp(1), earlier: 0},
+			{name: "NilLimitNever", limit: nil, earlier: 1_000_000},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := Check(facts(func(f *Facts) {
+					f.Point.MaxIntegrationsPerAccount = tt.limit
+					f.Earlier = tt.earlier
+				}))
+				var want []domain.Violation
+				if tt.message != "" {
+					want = []domain.Violation{
+						violation(domain.ViolationLimitReached, "maxIntegrationsPerAccount", tt.message, "accountId"),
+					}
+				}
+				assertViolations(t, got, want)
+			})
+		}
+	})
+
+	t.Run("Order", func(t *testing.T) {
+		// Provider first, then config in the point's order, then the limit.
+		want := []domain.Violation{
+			violation(domain.ViolationProviderNotAllowed, "allowedProviders.prod",
+				"Provider zendesk is not approved for PROD accounts by integration point Ticketing; approved: jira, servicenow", "provider"),
+			violation(domain.ViolationMissingConfig, "requiredConfig",
+				`Config key "zeta" is required by integration point Ticketing and must not be empty`, "config.zeta"),
+			violation(domain.ViolationMissingConfig, "requiredConfig",
+				`Config key "alpha" is required by integration point Ticketing and must not be empty`, "config.alpha"),
+			violation(domain.ViolationLimitReached, "maxIntegrationsPerAccount",
+				"Integration point Ticketing allows at most 2 integrations per account, and account acme-prod already has 2", "accountId"),
+		}
+		f := facts(func(f *Facts) {
+			f.ProviderKey, f.Provider = "zendesk", zendesk
+			f.Point.RequiredConfig = []string{"zeta", "middle", "alpha"}
+			f.Config = map[string]any{"middle": "x"}
+			f.Point.MaxIntegrationsPerAccount = intp(2)
+			f.Earlier = 2
+		})
+		for i := range 50 {
+			got := Check(f)
+			assertViolations(t, got, want)
+			if t.Failed() {
+				t.Fatalf("run %d differed", i)
+			}
+		}
+	})
+
+	t.Run("UnknownProviderStillChecksConfigAndLimit", func(t *testing.T) {
+		got := Check(facts(func(f *Facts) {
+			f.ProviderKey, f.Provider = "nosuch", nil
+			f.Config = map[string]any{"url": "x"}
+			f.Point.MaxIntegrationsPerAccount = intp(1)
+			f.Earlier = 1
+		}))
+		codes := make([]string, len(got))
+		for i, v := range got {
+			codes[i] = v.Code
+		}
+		want := []string{domain.ViolationUnknownProvider, domain.ViolationMissingConfig, domain.ViolationLimitReached}
+		if !reflect.DeepEqual(codes, want) {
+			t.Fatalf("codes = %v, want %v", codes, want)
+		}
+	})
+
+	t.Run("DoesNotModifyFacts", func(t *testing.T) {
+		f := facts(func(f *Facts) { f.Config = map[string]any{"project": ""} })
+		before := ticketing()
+		Check(f)
+		if !reflect.DeepEqual(f.Point, before) {
+			t.Errorf("point changed: %+v", f.Point)
+		}
+		if !reflect.DeepEqual(f.Config, map[string]any{"project": ""}) {
+			t.Errorf("config changed: %v", f.Config)
+		}
+	})
+}
+
+func TestStatus(t *testing.T) {
+	one := violation(domain.ViolationMissingConfig, "requiredConfig", "m", "config.x")
+	tests := []struct {
+		name       string
+		violations []domain.Violation
+		want       domain.ComplianceStatus
+	}{
+		{"Nil", nil, domain.StatusCompliant},
+		{"Empty", []domain.Violation{}, domain.StatusCompliant},
+		{"One", []domain.Violation{one}, domain.StatusNonCompliant},
+		{"Several", []domain.Violation{one, one, one}, domain.StatusNonCompliant},
+		{"FromCheckCompliant", Check(facts(nil)), domain.StatusCompliant},
+		{"FromCheckViolating", Check(facts(func(f *Facts) { f.Config = nil })), domain.StatusNonCompliant},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Status(tt.violations); got != tt.want {
+				t.Errorf("Status = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
