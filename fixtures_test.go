@@ -20,15 +20,15 @@ const (
 	createIntegration = `mutation($input: CreateIntegrationInput!) {
 		createIntegration(input: $input) {
 			integration { id name config provider { key } compliance { status pointVersion violations { code } } }
-			violations { code rule message field }
+			violations { code rule message field enforcement }
 			userErrors { code field message } } }`
 	updateIntegration = `mutation($input: UpdateIntegrationInput!) {
 		updateIntegration(input: $input) {
 			integration { id name config provider { key } compliance { status pointVersion violations { code } } }
-			violations { code rule message field }
+			violations { code rule message field enforcement }
 			userErrors { code field message } } }`
 	checkIntegration = `query($input: CreateIntegrationInput!) {
-		checkIntegration(input: $input) { allowed violations { code rule message field } userErrors { code field message } } }`
+		checkIntegration(input: $input) { allowed violations { code rule message field enforcement } userErrors { code field message } } }`
 	deleteMutation = `mutation($input: DeleteInput!) { %s(input: $input) { deletedId userErrors { code field message } } }`
 )
 

@@ -64,6 +64,7 @@ func init() {
 
 func add(p *domain.Provider) {
 	p.ID = domain.ProviderID(p.Key)
+	attachSchema(p)
 	all = append(all, p)
 	byKey[p.Key] = p
 }

@@ -52,6 +52,18 @@ type IntegrationPageKey struct {
 	Page     pagination.Page
 }
 
+// VersionPageKey asks for one point's page of versions.
+type VersionPageKey struct {
+	IntegrationPointID string
+	Page               pagination.Page
+}
+
+// SummaryKey asks for the compliance summary of one parent.
+type SummaryKey struct {
+	Parent   store.IntegrationParent
+	ParentID string
+}
+
 // Loaders holds one request's loaders.
 type Loaders struct {
 	Organization     *dataloadgen.Loader[string, *domain.Organization]
@@ -65,6 +77,10 @@ type Loaders struct {
 	IntegrationPointCount *dataloadgen.Loader[IntegrationPointPageKey, int]
 	IntegrationPage       *dataloadgen.Loader[IntegrationPageKey, []*domain.Integration]
 	IntegrationCount      *dataloadgen.Loader[IntegrationPageKey, int]
+	VersionPage           *dataloadgen.Loader[VersionPageKey, []*domain.IntegrationPointVersion]
+	ComplianceSummary     *dataloadgen.Loader[SummaryKey, domain.ComplianceSummary]
+	// UseContext reads what the use-time gate needs, by integration ID.
+	UseContext *dataloadgen.Loader[string, *store.UseContext]
 }
 
 // New returns fresh loaders reading from s.
@@ -129,6 +145,18 @@ func New(s *store.Store) *Loaders {
 				return s.CountIntegrations(ctx, g.Parent, ids, g.Filter)
 			},
 		), opts...),
+		VersionPage: dataloadgen.NewLoader(pages(
+			func(k VersionPageKey) (VersionPageKey, string) { return VersionPageKey{Page: k.Page}, k.IntegrationPointID },
+			func(ctx context.Context, g VersionPageKey, ids []string) ([]*domain.IntegrationPointVersion, error) {
+				return s.FindIntegrationPointVersionPages(ctx, ids, g.Page)
+			},
+			func(_ VersionPageKey, v *domain.IntegrationPointVersion) string { return v.IntegrationPointID },
+		), opts...),
+		ComplianceSummary: dataloadgen.NewLoader(batchByGroup(
+			func(k SummaryKey) (store.IntegrationParent, string) { return k.Parent, k.ParentID },
+			s.SummarizeCompliance,
+		), opts...),
+		UseContext: dataloadgen.NewMappedLoader(byID(s.FindUseContexts), opts...),
 	}
 }
 

@@ -16,11 +16,12 @@ const (
 	CodeVersionConflict ErrorCode = "VERSION_CONFLICT"
 	CodeHasIntegrations ErrorCode = "HAS_INTEGRATIONS"
 	CodeRulesViolated   ErrorCode = "RULES_VIOLATED"
+	CodeInvalidRule     ErrorCode = "INVALID_RULE"
 )
 
 func (c ErrorCode) IsValid() bool {
 	switch c {
-	case CodeInvalidInput, CodeNotFound, CodeSlugTaken, CodeVersionConflict, CodeHasIntegrations, CodeRulesViolated:
+	case CodeInvalidInput, CodeNotFound, CodeSlugTaken, CodeVersionConflict, CodeHasIntegrations, CodeRulesViolated, CodeInvalidRule:
 		return true
 	}
 	return false

@@ -18,14 +18,17 @@ const (
 	KindIntegrationPoint Kind = "ipt"
 	KindIntegration      Kind = "int"
 	KindProvider         Kind = "prv"
+	// KindIntegrationPointVersion IDs are "ipv_<point hex>_<6-digit version>".
+	KindIntegrationPointVersion Kind = "ipv"
 )
 
 var kindNames = map[Kind]string{
-	KindOrganization:     "organization",
-	KindAccount:          "account",
-	KindIntegrationPoint: "integration point",
-	KindIntegration:      "integration",
-	KindProvider:         "provider",
+	KindOrganization:            "organization",
+	KindAccount:                 "account",
+	KindIntegrationPoint:        "integration point",
+	KindIntegration:             "integration",
+	KindProvider:                "provider",
+	KindIntegrationPointVersion: "integration point version",
 }
 
 // Name is the kind in words, for messages.
@@ -47,8 +50,17 @@ func KindOf(id string) (Kind, bool) {
 	if _, known := kindNames[k]; !known {
 		return "", false
 	}
+	if k == KindIntegrationPointVersion {
+		if _, _, ok := ParseVersionID(id); !ok {
+			return "", false
+		}
+		return k, true
+	}
 	if k == KindProvider {
-		return k, rest != ""
+		if rest == "" {
+			return "", false
+		}
+		return k, true
 	}
 	if len(rest) != 32 {
 		return "", false

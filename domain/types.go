@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Node is anything with a global ID; every object in the API is one.
 type Node interface {
@@ -42,6 +45,12 @@ type Provider struct {
 	Category Category
 	// Mock providers stand in for a category's real ones in TEST accounts.
 	Mock bool
+	// ConfigSchema is the JSON Schema (draft 2020-12) an integration's config must satisfy.
+	ConfigSchema json.RawMessage
+	// AuthMethods are the values the config's auth_method accepts; empty when it has none.
+	AuthMethods []string
+	// SecretFields are the config keys holding secrets (writeOnly in the schema), sorted.
+	SecretFields []string
 }
 
 // IntegrationPoint holds the rules an organization sets once for every
@@ -57,8 +66,12 @@ type IntegrationPoint struct {
 	AllowedProviders          AllowedProviders
 	RequiredConfig            []string
 	MaxIntegrationsPerAccount *int
-	CreatedAt                 time.Time
-	UpdatedAt                 time.Time
+	// Rules are the organization's own checks, in CEL.
+	Rules []Rule
+	// AccountSelector picks the accounts that may use the point.
+	AccountSelector AccountSelector
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // AllowedProviders are the provider keys approved per environment.
@@ -91,10 +104,23 @@ type Integration struct {
 
 // Compliance is the stored result of an integration's last check.
 type Compliance struct {
-	Status       ComplianceStatus
+	Status ComplianceStatus
+	// PointVersion is the point version the result was last written under.
+	// Every rule change re-checks atomically, so the result also holds for
+	// any later version; the API shows the point's current one.
 	PointVersion int
 	CheckedAt    time.Time
 	Violations   []Violation
+	// IntegrationPointID lets the API resolve the point's current version.
+	IntegrationPointID string `json:"-"`
+}
+
+// ComplianceSummary counts integrations by status.
+type ComplianceSummary struct {
+	Total        int
+	Compliant    int
+	Warning      int
+	NonCompliant int
 }
 
 // Violation is one rule an integration breaks.
@@ -107,6 +133,8 @@ type Violation struct {
 	Message string `json:"message"`
 	// Field is the input path the violation concerns, e.g. "config.project".
 	Field *string `json:"field,omitempty"`
+	// Enforcement is what the violation does: DENY refuses, WARN and AUDIT allow.
+	Enforcement Enforcement `json:"enforcement"`
 }
 
 // Violation codes.
@@ -116,6 +144,10 @@ const (
 	ViolationProviderNotAllowed = "PROVIDER_NOT_ALLOWED"
 	ViolationMissingConfig      = "MISSING_CONFIG"
 	ViolationLimitReached       = "LIMIT_REACHED"
+	ViolationInvalidConfig      = "INVALID_CONFIG"
+	ViolationAccountNotInScope  = "ACCOUNT_NOT_IN_SCOPE"
+	ViolationRuleFailed         = "RULE_FAILED"
+	ViolationRuleError          = "RULE_ERROR"
 )
 
 func (o *Organization) GetID() string     { return o.ID }

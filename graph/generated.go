@@ -34,10 +34,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	AllowedProviders() AllowedProvidersResolver
+	Compliance() ComplianceResolver
+	ImpactPreview() ImpactPreviewResolver
 	Integration() IntegrationResolver
 	IntegrationPoint() IntegrationPointResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
+	Provider() ProviderResolver
 	Query() QueryResolver
 }
 
@@ -46,15 +49,16 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		CreatedAt    func(childComplexity int) int
-		Environment  func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Integrations func(childComplexity int, first *int, after *string, filter *domain.IntegrationFilter) int
-		Labels       func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Organization func(childComplexity int) int
-		Slug         func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Environment       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IntegrationPoints func(childComplexity int, first *int, after *string) int
+		Integrations      func(childComplexity int, first *int, after *string, filter *domain.IntegrationFilter) int
+		Labels            func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Organization      func(childComplexity int) int
+		Slug              func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
 	}
 
 	AccountConnection struct {
@@ -74,6 +78,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	AccountSelector struct {
+		Environments func(childComplexity int) int
+		MatchLabels  func(childComplexity int) int
+	}
+
 	AllowedProviders struct {
 		Prod func(childComplexity int) int
 		Test func(childComplexity int) int
@@ -86,9 +95,45 @@ type ComplexityRoot struct {
 		Violations   func(childComplexity int) int
 	}
 
+	ComplianceSummary struct {
+		Compliant    func(childComplexity int) int
+		NonCompliant func(childComplexity int) int
+		Total        func(childComplexity int) int
+		Warning      func(childComplexity int) int
+	}
+
 	DeletePayload struct {
 		DeletedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Impact struct {
+		After       func(childComplexity int) int
+		Before      func(childComplexity int) int
+		Integration func(childComplexity int) int
+		Violations  func(childComplexity int) int
+	}
+
+	ImpactConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ImpactEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ImpactPreview struct {
+		Changes        func(childComplexity int, first *int, after *string) int
+		NewVersion     func(childComplexity int) int
+		ToCompliant    func(childComplexity int) int
+		ToNonCompliant func(childComplexity int) int
+		ToWarning      func(childComplexity int) int
+		Unchanged      func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
 	}
 
 	Integration struct {
@@ -128,8 +173,10 @@ type ComplexityRoot struct {
 	}
 
 	IntegrationPoint struct {
+		AccountSelector           func(childComplexity int) int
 		AllowedProviders          func(childComplexity int) int
 		Category                  func(childComplexity int) int
+		ComplianceSummary         func(childComplexity int) int
 		CreatedAt                 func(childComplexity int) int
 		Description               func(childComplexity int) int
 		ID                        func(childComplexity int) int
@@ -138,9 +185,11 @@ type ComplexityRoot struct {
 		Name                      func(childComplexity int) int
 		Organization              func(childComplexity int) int
 		RequiredConfig            func(childComplexity int) int
+		Rules                     func(childComplexity int) int
 		Slug                      func(childComplexity int) int
 		UpdatedAt                 func(childComplexity int) int
 		Version                   func(childComplexity int) int
+		Versions                  func(childComplexity int, first *int, after *string) int
 	}
 
 	IntegrationPointConnection struct {
@@ -158,6 +207,30 @@ type ComplexityRoot struct {
 	IntegrationPointPayload struct {
 		IntegrationPoint func(childComplexity int) int
 		UserErrors       func(childComplexity int) int
+	}
+
+	IntegrationPointVersion struct {
+		AccountSelector           func(childComplexity int) int
+		AllowedProviders          func(childComplexity int) int
+		Category                  func(childComplexity int) int
+		CreatedAt                 func(childComplexity int) int
+		ID                        func(childComplexity int) int
+		MaxIntegrationsPerAccount func(childComplexity int) int
+		RequiredConfig            func(childComplexity int) int
+		Rules                     func(childComplexity int) int
+		Version                   func(childComplexity int) int
+	}
+
+	IntegrationPointVersionConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	IntegrationPointVersionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Label struct {
@@ -180,6 +253,7 @@ type ComplexityRoot struct {
 
 	Organization struct {
 		Accounts          func(childComplexity int, first *int, after *string, filter *domain.AccountFilter) int
+		ComplianceSummary func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		ID                func(childComplexity int) int
 		IntegrationPoints func(childComplexity int, first *int, after *string) int
@@ -214,21 +288,41 @@ type ComplexityRoot struct {
 	}
 
 	Provider struct {
-		Category func(childComplexity int) int
-		ID       func(childComplexity int) int
-		Key      func(childComplexity int) int
-		Mock     func(childComplexity int) int
-		Name     func(childComplexity int) int
+		AuthMethods  func(childComplexity int) int
+		Category     func(childComplexity int) int
+		ConfigSchema func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Key          func(childComplexity int) int
+		Mock         func(childComplexity int) int
+		Name         func(childComplexity int) int
+		SecretFields func(childComplexity int) int
 	}
 
 	Query struct {
-		CheckIntegration func(childComplexity int, input service.CreateIntegrationInput) int
-		Node             func(childComplexity int, id string) int
-		Nodes            func(childComplexity int, ids []string) int
-		Organization     func(childComplexity int, id *string, slug *string) int
-		Organizations    func(childComplexity int, first *int, after *string) int
-		Provider         func(childComplexity int, key string) int
-		Providers        func(childComplexity int, category *domain.Category) int
+		AuthorizeIntegrationUse       func(childComplexity int, integrationID string) int
+		CheckIntegration              func(childComplexity int, input service.CreateIntegrationInput) int
+		Node                          func(childComplexity int, id string) int
+		Nodes                         func(childComplexity int, ids []string) int
+		Organization                  func(childComplexity int, id *string, slug *string) int
+		Organizations                 func(childComplexity int, first *int, after *string) int
+		PreviewIntegrationPointUpdate func(childComplexity int, input service.UpdateIntegrationPointInput) int
+		Provider                      func(childComplexity int, key string) int
+		Providers                     func(childComplexity int, category *domain.Category) int
+	}
+
+	Rule struct {
+		Enforcement       func(childComplexity int) int
+		Expression        func(childComplexity int) int
+		Message           func(childComplexity int) int
+		MessageExpression func(childComplexity int) int
+		Name              func(childComplexity int) int
+	}
+
+	UseDecision struct {
+		Allowed      func(childComplexity int) int
+		Integration  func(childComplexity int) int
+		PointVersion func(childComplexity int) int
+		Violations   func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -238,10 +332,11 @@ type ComplexityRoot struct {
 	}
 
 	Violation struct {
-		Code    func(childComplexity int) int
-		Field   func(childComplexity int) int
-		Message func(childComplexity int) int
-		Rule    func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Enforcement func(childComplexity int) int
+		Field       func(childComplexity int) int
+		Message     func(childComplexity int) int
+		Rule        func(childComplexity int) int
 	}
 }
 
@@ -253,10 +348,17 @@ type AccountResolver interface {
 	Organization(ctx context.Context, objs []*domain.Account) ([]*domain.Organization, error)
 
 	Integrations(ctx context.Context, objs []*domain.Account, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
+	IntegrationPoints(ctx context.Context, obj *domain.Account, first *int, after *string) (*pagination.Connection[*domain.IntegrationPoint], error)
 }
 type AllowedProvidersResolver interface {
 	Test(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
 	Prod(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
+}
+type ComplianceResolver interface {
+	PointVersion(ctx context.Context, objs []*domain.Compliance) ([]int, error)
+}
+type ImpactPreviewResolver interface {
+	Changes(ctx context.Context, obj *domain.ImpactPreview, first *int, after *string) (*pagination.Connection[*domain.Impact], error)
 }
 type IntegrationResolver interface {
 	Account(ctx context.Context, objs []*domain.Integration) ([]*domain.Account, error)
@@ -268,6 +370,8 @@ type IntegrationResolver interface {
 type IntegrationPointResolver interface {
 	Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error)
 
+	Versions(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPointVersion], error)
+	ComplianceSummary(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.ComplianceSummary, error)
 	Integrations(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 }
 type MutationResolver interface {
@@ -286,11 +390,17 @@ type OrganizationResolver interface {
 	Accounts(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AccountFilter) ([]*pagination.Connection[*domain.Account], error)
 	IntegrationPoints(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPoint], error)
 	Integrations(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
+	ComplianceSummary(ctx context.Context, objs []*domain.Organization) ([]*domain.ComplianceSummary, error)
+}
+type ProviderResolver interface {
+	ConfigSchema(ctx context.Context, obj *domain.Provider) (any, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (domain.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]domain.Node, error)
 	CheckIntegration(ctx context.Context, input service.CreateIntegrationInput) (*model.IntegrationCheck, error)
+	AuthorizeIntegrationUse(ctx context.Context, integrationID string) (*service.UseDecision, error)
+	PreviewIntegrationPointUpdate(ctx context.Context, input service.UpdateIntegrationPointInput) (*domain.ImpactPreview, error)
 	Organization(ctx context.Context, id *string, slug *string) (*domain.Organization, error)
 	Organizations(ctx context.Context, first *int, after *string) (*pagination.Connection[*domain.Organization], error)
 	Providers(ctx context.Context, category *domain.Category) ([]*domain.Provider, error)
@@ -333,6 +443,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.ID(childComplexity), true
+	case "Account.integrationPoints":
+		if e.ComplexityRoot.Account.IntegrationPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Account_integrationPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.IntegrationPoints(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Account.integrations":
 		if e.ComplexityRoot.Account.Integrations == nil {
 			break
@@ -426,6 +547,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccountPayload.UserErrors(childComplexity), true
 
+	case "AccountSelector.environments":
+		if e.ComplexityRoot.AccountSelector.Environments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSelector.Environments(childComplexity), true
+	case "AccountSelector.matchLabels":
+		if e.ComplexityRoot.AccountSelector.MatchLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSelector.MatchLabels(childComplexity), true
+
 	case "AllowedProviders.prod":
 		if e.ComplexityRoot.AllowedProviders.Prod == nil {
 			break
@@ -464,6 +598,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Compliance.Violations(childComplexity), true
 
+	case "ComplianceSummary.compliant":
+		if e.ComplexityRoot.ComplianceSummary.Compliant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.Compliant(childComplexity), true
+	case "ComplianceSummary.nonCompliant":
+		if e.ComplexityRoot.ComplianceSummary.NonCompliant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.NonCompliant(childComplexity), true
+	case "ComplianceSummary.total":
+		if e.ComplexityRoot.ComplianceSummary.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.Total(childComplexity), true
+	case "ComplianceSummary.warning":
+		if e.ComplexityRoot.ComplianceSummary.Warning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.Warning(childComplexity), true
+
 	case "DeletePayload.deletedId":
 		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
 			break
@@ -476,6 +635,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.UserErrors(childComplexity), true
+
+	case "Impact.after":
+		if e.ComplexityRoot.Impact.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.After(childComplexity), true
+	case "Impact.before":
+		if e.ComplexityRoot.Impact.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Before(childComplexity), true
+	case "Impact.integration":
+		if e.ComplexityRoot.Impact.Integration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Integration(childComplexity), true
+	case "Impact.violations":
+		if e.ComplexityRoot.Impact.Violations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Violations(childComplexity), true
+
+	case "ImpactConnection.edges":
+		if e.ComplexityRoot.ImpactConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactConnection.Edges(childComplexity), true
+	case "ImpactConnection.nodes":
+		if e.ComplexityRoot.ImpactConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactConnection.Nodes(childComplexity), true
+	case "ImpactConnection.pageInfo":
+		if e.ComplexityRoot.ImpactConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactConnection.PageInfo(childComplexity), true
+	case "ImpactConnection.totalCount":
+		if e.ComplexityRoot.ImpactConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactConnection.TotalCount(childComplexity), true
+
+	case "ImpactEdge.cursor":
+		if e.ComplexityRoot.ImpactEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactEdge.Cursor(childComplexity), true
+	case "ImpactEdge.node":
+		if e.ComplexityRoot.ImpactEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactEdge.Node(childComplexity), true
+
+	case "ImpactPreview.changes":
+		if e.ComplexityRoot.ImpactPreview.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_ImpactPreview_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ImpactPreview.Changes(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "ImpactPreview.newVersion":
+		if e.ComplexityRoot.ImpactPreview.NewVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.NewVersion(childComplexity), true
+	case "ImpactPreview.toCompliant":
+		if e.ComplexityRoot.ImpactPreview.ToCompliant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.ToCompliant(childComplexity), true
+	case "ImpactPreview.toNonCompliant":
+		if e.ComplexityRoot.ImpactPreview.ToNonCompliant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.ToNonCompliant(childComplexity), true
+	case "ImpactPreview.toWarning":
+		if e.ComplexityRoot.ImpactPreview.ToWarning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.ToWarning(childComplexity), true
+	case "ImpactPreview.unchanged":
+		if e.ComplexityRoot.ImpactPreview.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.Unchanged(childComplexity), true
+	case "ImpactPreview.userErrors":
+		if e.ComplexityRoot.ImpactPreview.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.UserErrors(childComplexity), true
 
 	case "Integration.account":
 		if e.ComplexityRoot.Integration.Account == nil {
@@ -608,6 +878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IntegrationPayload.Violations(childComplexity), true
 
+	case "IntegrationPoint.accountSelector":
+		if e.ComplexityRoot.IntegrationPoint.AccountSelector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.AccountSelector(childComplexity), true
 	case "IntegrationPoint.allowedProviders":
 		if e.ComplexityRoot.IntegrationPoint.AllowedProviders == nil {
 			break
@@ -620,6 +896,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPoint.Category(childComplexity), true
+	case "IntegrationPoint.complianceSummary":
+		if e.ComplexityRoot.IntegrationPoint.ComplianceSummary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.ComplianceSummary(childComplexity), true
 	case "IntegrationPoint.createdAt":
 		if e.ComplexityRoot.IntegrationPoint.CreatedAt == nil {
 			break
@@ -673,6 +955,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPoint.RequiredConfig(childComplexity), true
+	case "IntegrationPoint.rules":
+		if e.ComplexityRoot.IntegrationPoint.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.Rules(childComplexity), true
 	case "IntegrationPoint.slug":
 		if e.ComplexityRoot.IntegrationPoint.Slug == nil {
 			break
@@ -691,6 +979,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPoint.Version(childComplexity), true
+	case "IntegrationPoint.versions":
+		if e.ComplexityRoot.IntegrationPoint.Versions == nil {
+			break
+		}
+
+		args, err := ec.field_IntegrationPoint_versions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.Versions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "IntegrationPointConnection.edges":
 		if e.ComplexityRoot.IntegrationPointConnection.Edges == nil {
@@ -742,6 +1041,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPointPayload.UserErrors(childComplexity), true
+
+	case "IntegrationPointVersion.accountSelector":
+		if e.ComplexityRoot.IntegrationPointVersion.AccountSelector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.AccountSelector(childComplexity), true
+	case "IntegrationPointVersion.allowedProviders":
+		if e.ComplexityRoot.IntegrationPointVersion.AllowedProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.AllowedProviders(childComplexity), true
+	case "IntegrationPointVersion.category":
+		if e.ComplexityRoot.IntegrationPointVersion.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.Category(childComplexity), true
+	case "IntegrationPointVersion.createdAt":
+		if e.ComplexityRoot.IntegrationPointVersion.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.CreatedAt(childComplexity), true
+	case "IntegrationPointVersion.id":
+		if e.ComplexityRoot.IntegrationPointVersion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.ID(childComplexity), true
+	case "IntegrationPointVersion.maxIntegrationsPerAccount":
+		if e.ComplexityRoot.IntegrationPointVersion.MaxIntegrationsPerAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.MaxIntegrationsPerAccount(childComplexity), true
+	case "IntegrationPointVersion.requiredConfig":
+		if e.ComplexityRoot.IntegrationPointVersion.RequiredConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.RequiredConfig(childComplexity), true
+	case "IntegrationPointVersion.rules":
+		if e.ComplexityRoot.IntegrationPointVersion.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.Rules(childComplexity), true
+	case "IntegrationPointVersion.version":
+		if e.ComplexityRoot.IntegrationPointVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.Version(childComplexity), true
+
+	case "IntegrationPointVersionConnection.edges":
+		if e.ComplexityRoot.IntegrationPointVersionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersionConnection.Edges(childComplexity), true
+	case "IntegrationPointVersionConnection.nodes":
+		if e.ComplexityRoot.IntegrationPointVersionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersionConnection.Nodes(childComplexity), true
+	case "IntegrationPointVersionConnection.pageInfo":
+		if e.ComplexityRoot.IntegrationPointVersionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersionConnection.PageInfo(childComplexity), true
+	case "IntegrationPointVersionConnection.totalCount":
+		if e.ComplexityRoot.IntegrationPointVersionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersionConnection.TotalCount(childComplexity), true
+
+	case "IntegrationPointVersionEdge.cursor":
+		if e.ComplexityRoot.IntegrationPointVersionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersionEdge.Cursor(childComplexity), true
+	case "IntegrationPointVersionEdge.node":
+		if e.ComplexityRoot.IntegrationPointVersionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersionEdge.Node(childComplexity), true
 
 	case "Label.key":
 		if e.ComplexityRoot.Label.Key == nil {
@@ -878,6 +1270,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Accounts(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*domain.AccountFilter)), true
+	case "Organization.complianceSummary":
+		if e.ComplexityRoot.Organization.ComplianceSummary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.ComplianceSummary(childComplexity), true
 	case "Organization.createdAt":
 		if e.ComplexityRoot.Organization.CreatedAt == nil {
 			break
@@ -1007,12 +1405,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Provider.authMethods":
+		if e.ComplexityRoot.Provider.AuthMethods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.AuthMethods(childComplexity), true
 	case "Provider.category":
 		if e.ComplexityRoot.Provider.Category == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Provider.Category(childComplexity), true
+	case "Provider.configSchema":
+		if e.ComplexityRoot.Provider.ConfigSchema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.ConfigSchema(childComplexity), true
 	case "Provider.id":
 		if e.ComplexityRoot.Provider.ID == nil {
 			break
@@ -1037,7 +1447,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provider.Name(childComplexity), true
+	case "Provider.secretFields":
+		if e.ComplexityRoot.Provider.SecretFields == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Provider.SecretFields(childComplexity), true
+
+	case "Query.authorizeIntegrationUse":
+		if e.ComplexityRoot.Query.AuthorizeIntegrationUse == nil {
+			break
+		}
+
+		args, err := ec.field_Query_authorizeIntegrationUse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuthorizeIntegrationUse(childComplexity, args["integrationId"].(string)), true
 	case "Query.checkIntegration":
 		if e.ComplexityRoot.Query.CheckIntegration == nil {
 			break
@@ -1094,6 +1521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.previewIntegrationPointUpdate":
+		if e.ComplexityRoot.Query.PreviewIntegrationPointUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewIntegrationPointUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewIntegrationPointUpdate(childComplexity, args["input"].(service.UpdateIntegrationPointInput)), true
 	case "Query.provider":
 		if e.ComplexityRoot.Query.Provider == nil {
 			break
@@ -1116,6 +1554,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Providers(childComplexity, args["category"].(*domain.Category)), true
+
+	case "Rule.enforcement":
+		if e.ComplexityRoot.Rule.Enforcement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Enforcement(childComplexity), true
+	case "Rule.expression":
+		if e.ComplexityRoot.Rule.Expression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Expression(childComplexity), true
+	case "Rule.message":
+		if e.ComplexityRoot.Rule.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Message(childComplexity), true
+	case "Rule.messageExpression":
+		if e.ComplexityRoot.Rule.MessageExpression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.MessageExpression(childComplexity), true
+	case "Rule.name":
+		if e.ComplexityRoot.Rule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Name(childComplexity), true
+
+	case "UseDecision.allowed":
+		if e.ComplexityRoot.UseDecision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UseDecision.Allowed(childComplexity), true
+	case "UseDecision.integration":
+		if e.ComplexityRoot.UseDecision.Integration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UseDecision.Integration(childComplexity), true
+	case "UseDecision.pointVersion":
+		if e.ComplexityRoot.UseDecision.PointVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UseDecision.PointVersion(childComplexity), true
+	case "UseDecision.violations":
+		if e.ComplexityRoot.UseDecision.Violations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UseDecision.Violations(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -1142,6 +1636,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Violation.Code(childComplexity), true
+	case "Violation.enforcement":
+		if e.ComplexityRoot.Violation.Enforcement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Violation.Enforcement(childComplexity), true
 	case "Violation.field":
 		if e.ComplexityRoot.Violation.Field == nil {
 			break
@@ -1171,6 +1671,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AccountFilter", ec.unmarshalInputAccountFilter),
+			graphql.NewInputUnmarshaler("AccountSelectorInput", ec.unmarshalInputAccountSelectorInput),
 			graphql.NewInputUnmarshaler("AllowedProvidersInput", ec.unmarshalInputAllowedProvidersInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
 			graphql.NewInputUnmarshaler("CreateIntegrationInput", ec.unmarshalInputCreateIntegrationInput),
@@ -1179,6 +1680,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteInput", ec.unmarshalInputDeleteInput),
 			graphql.NewInputUnmarshaler("IntegrationFilter", ec.unmarshalInputIntegrationFilter),
 			graphql.NewInputUnmarshaler("LabelInput", ec.unmarshalInputLabelInput),
+			graphql.NewInputUnmarshaler("RuleInput", ec.unmarshalInputRuleInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
 			graphql.NewInputUnmarshaler("UpdateIntegrationInput", ec.unmarshalInputUpdateIntegrationInput),
 			graphql.NewInputUnmarshaler("UpdateIntegrationPointInput", ec.unmarshalInputUpdateIntegrationPointInput),
@@ -1291,6 +1793,8 @@ type Account implements Node {
   createdAt: Time!
   updatedAt: Time!
   integrations(first: Int, after: String, filter: IntegrationFilter): IntegrationConnection!
+  "The organization's points whose accountSelector selects this account."
+  integrationPoints(first: Int, after: String): IntegrationPointConnection!
 }
 
 input AccountFilter {
@@ -1319,7 +1823,7 @@ input CreateAccountInput {
   labels: [LabelInput!]
 }
 
-"Fields left out are left unchanged. A change of environment re-checks the account's integrations."
+"Fields left out are left unchanged. A change of environment or labels re-checks the account's integrations."
 input UpdateAccountInput {
   id: ID!
   slug: String
@@ -1337,6 +1841,12 @@ type AccountPayload {
 	{Name: "../schema/integration.graphqls", Input: `extend type Query {
   "Dry run of createIntegration: runs every rule, writes nothing."
   checkIntegration(input: CreateIntegrationInput!): IntegrationCheck!
+  """
+  What a runtime asks before it uses an integration: checked against the point's
+  current rules, not the stored result, so a rule change takes effect at once.
+  Null integration and not allowed for an unknown ID.
+  """
+  authorizeIntegrationUse(integrationId: ID!): UseDecision!
 }
 
 extend type Mutation {
@@ -1366,18 +1876,28 @@ type Integration implements Node {
   updatedAt: Time!
 }
 
-"The result of the last check of an integration against its point's rules."
+"""
+The result of the last check of an integration against its point's rules. Every change
+of the rules re-checks the point's integrations in the same transaction, so the result
+always holds for the point's current version.
+"""
 type Compliance {
+  "NON_COMPLIANT if any DENY violation, WARNING if any WARN or AUDIT one, else COMPLIANT."
   status: ComplianceStatus!
-  "The point version the integration was last checked against."
+  "The point version the result holds for: always the point's current version."
   pointVersion: Int!
+  "When the result last changed."
   checkedAt: Time!
+  "Every violation, AUDIT ones included."
   violations: [Violation!]!
 }
 
 "A rule an integration breaks."
 type Violation {
-  "Stable machine code: UNKNOWN_PROVIDER, CATEGORY_MISMATCH, PROVIDER_NOT_ALLOWED, MISSING_CONFIG or LIMIT_REACHED."
+  """
+  Stable machine code: UNKNOWN_PROVIDER, CATEGORY_MISMATCH, PROVIDER_NOT_ALLOWED, MISSING_CONFIG,
+  LIMIT_REACHED, INVALID_CONFIG, ACCOUNT_NOT_IN_SCOPE, RULE_FAILED or RULE_ERROR.
+  """
   code: String!
   "The rule of the integration point that was broken, e.g. ` + "`" + `allowedProviders.prod` + "`" + `."
   rule: String!
@@ -1385,6 +1905,18 @@ type Violation {
   message: String!
   "The input path it concerns, e.g. ` + "`" + `config.project` + "`" + `."
   field: String
+  "DENY refuses; WARN and AUDIT allow."
+  enforcement: Enforcement!
+}
+
+type UseDecision {
+  "False when any DENY rule fails now."
+  allowed: Boolean!
+  integration: Integration
+  "The point version the decision was made against."
+  pointVersion: Int
+  "The DENY and WARN violations."
+  violations: [Violation!]!
 }
 
 input IntegrationFilter {
@@ -1428,7 +1960,7 @@ input UpdateIntegrationInput {
 type IntegrationPayload {
   "The integration; null when nothing was written."
   integration: Integration
-  "Why the integration was refused; empty when it was written."
+  "Why the integration was refused (DENY), or what it was allowed despite (WARN)."
   violations: [Violation!]!
   userErrors: [UserError!]!
 }
@@ -1436,6 +1968,7 @@ type IntegrationPayload {
 type IntegrationCheck {
   "True when createIntegration with the same input would be accepted."
   allowed: Boolean!
+  "Every violation, AUDIT ones included."
   violations: [Violation!]!
   "Problems with the input itself (unknown account, malformed config…)."
   userErrors: [UserError!]!
@@ -1447,6 +1980,11 @@ type IntegrationCheck {
   updateIntegrationPoint(input: UpdateIntegrationPointInput!): IntegrationPointPayload!
   "Refused with HAS_INTEGRATIONS while the point has integrations."
   deleteIntegrationPoint(input: DeleteInput!): DeletePayload!
+}
+
+extend type Query {
+  "What updateIntegrationPoint with the same input would do to the point's integrations. Writes nothing."
+  previewIntegrationPointUpdate(input: UpdateIntegrationPointInput!): ImpactPreview!
 }
 
 """
@@ -1467,6 +2005,14 @@ type IntegrationPoint implements Node {
   requiredConfig: [String!]!
   "At most this many integrations per account on this point; null means no limit."
   maxIntegrationsPerAccount: Int
+  "The organization's own checks, in CEL, evaluated after the built-in rules."
+  rules: [Rule!]!
+  "The accounts that may use the point; an empty selector selects every account."
+  accountSelector: AccountSelector!
+  "Every version of the rules, oldest first. Versions never change."
+  versions(first: Int, after: String): IntegrationPointVersionConnection!
+  "How the point's integrations comply, counted in the database."
+  complianceSummary: ComplianceSummary!
   integrations(first: Int, after: String, filter: IntegrationFilter): IntegrationConnection!
   createdAt: Time!
   updatedAt: Time!
@@ -1497,6 +2043,123 @@ type IntegrationPointEdge {
   node: IntegrationPoint!
 }
 
+"""
+A custom rule: a CEL expression that is true when the integration complies. It sees
+` + "`" + `integration` + "`" + ` (name, provider, config), ` + "`" + `account` + "`" + ` (slug, environment, labels as a map),
+` + "`" + `provider` + "`" + ` (key, category) and ` + "`" + `point` + "`" + ` (slug, version).
+"""
+type Rule {
+  "Unique within the point."
+  name: String!
+  "A CEL expression returning bool, e.g. ` + "`" + `integration.config.site_url.endsWith('.atlassian.net')` + "`" + `."
+  expression: String!
+  "Shown when the rule fails: plain text, or a CEL string expression when messageExpression is true."
+  message: String!
+  messageExpression: Boolean!
+  enforcement: Enforcement!
+}
+
+input RuleInput {
+  name: String!
+  "At most 4 KiB, type-checked and cost-bounded when the point is saved."
+  expression: String!
+  message: String!
+  "When true, message is a CEL expression returning a string, like Kubernetes' messageExpression."
+  messageExpression: Boolean = false
+  enforcement: Enforcement = DENY
+}
+
+"What a failed rule does. The built-in rules are DENY."
+enum Enforcement {
+  "Refuses create, update and use."
+  DENY
+  "Allows, and returns the violation with the answer."
+  WARN
+  "Allows silently; the violation is only recorded in compliance."
+  AUDIT
+}
+
+"Selects accounts: every listed condition must hold. Empty lists select every account."
+type AccountSelector {
+  "The account's environment is one of these."
+  environments: [Environment!]!
+  "The account carries every one of these labels."
+  matchLabels: [Label!]!
+}
+
+input AccountSelectorInput {
+  environments: [Environment!]
+  matchLabels: [LabelInput!]
+}
+
+"An immutable snapshot of a point's rules."
+type IntegrationPointVersion {
+  id: ID!
+  version: Int!
+  category: Category!
+  allowedProviders: AllowedProviders!
+  requiredConfig: [String!]!
+  maxIntegrationsPerAccount: Int
+  rules: [Rule!]!
+  accountSelector: AccountSelector!
+  createdAt: Time!
+}
+
+type IntegrationPointVersionConnection {
+  edges: [IntegrationPointVersionEdge!]!
+  nodes: [IntegrationPointVersion!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type IntegrationPointVersionEdge {
+  cursor: String!
+  node: IntegrationPointVersion!
+}
+
+"Integrations counted by compliance status."
+type ComplianceSummary {
+  total: Int!
+  compliant: Int!
+  warning: Int!
+  nonCompliant: Int!
+}
+
+"What an update of a point's rules would do, computed by running the update and rolling it back."
+type ImpactPreview {
+  "The version the update would create; the current version when the rules would not change."
+  newVersion: Int!
+  "Integrations whose status would change to NON_COMPLIANT, WARNING or COMPLIANT."
+  toNonCompliant: Int!
+  toWarning: Int!
+  toCompliant: Int!
+  "Integrations whose status would stay the same."
+  unchanged: Int!
+  "The integrations whose status or violations would change, by ID."
+  changes(first: Int, after: String): ImpactConnection!
+  userErrors: [UserError!]!
+}
+
+type Impact {
+  integration: Integration!
+  before: ComplianceStatus!
+  after: ComplianceStatus!
+  "The violations the integration would have."
+  violations: [Violation!]!
+}
+
+type ImpactConnection {
+  edges: [ImpactEdge!]!
+  nodes: [Impact!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ImpactEdge {
+  cursor: String!
+  node: Impact!
+}
+
 input CreateIntegrationPointInput {
   organizationId: ID!
   slug: String!
@@ -1507,12 +2170,17 @@ input CreateIntegrationPointInput {
   requiredConfig: [String!]
   "Null or left out: no limit. Otherwise at least 1."
   maxIntegrationsPerAccount: Int
+  "At most 50, with unique names."
+  rules: [RuleInput!]
+  "Left out: every account of the organization."
+  accountSelector: AccountSelectorInput
 }
 
 """
 Fields left out are left unchanged; ` + "`" + `maxIntegrationsPerAccount: null` + "`" + ` removes the limit.
-A change of category, allowedProviders, requiredConfig or maxIntegrationsPerAccount
-raises ` + "`" + `version` + "`" + ` and re-checks every integration on the point in the same transaction.
+A change of category, allowedProviders, requiredConfig, maxIntegrationsPerAccount, rules
+or accountSelector raises ` + "`" + `version` + "`" + ` and re-checks every integration on the point in the
+same transaction.
 """
 input UpdateIntegrationPointInput {
   id: ID!
@@ -1525,6 +2193,10 @@ input UpdateIntegrationPointInput {
   allowedProviders: AllowedProvidersInput
   requiredConfig: [String!]
   maxIntegrationsPerAccount: Int
+  "Replaces every rule."
+  rules: [RuleInput!]
+  "Null selects every account."
+  accountSelector: AccountSelectorInput
 }
 
 type IntegrationPointPayload {
@@ -1552,6 +2224,8 @@ type Organization implements Node {
   accounts(first: Int, after: String, filter: AccountFilter): AccountConnection!
   integrationPoints(first: Int, after: String): IntegrationPointConnection!
   integrations(first: Int, after: String, filter: IntegrationFilter): IntegrationConnection!
+  "How the organization's integrations comply, counted in the database."
+  complianceSummary: ComplianceSummary!
 }
 
 type OrganizationConnection {
@@ -1607,6 +2281,12 @@ type Provider implements Node {
   category: Category!
   "True for the mock providers meant for TEST accounts."
   mock: Boolean!
+  "The JSON Schema (draft 2020-12) an integration's config must satisfy; secrets are writeOnly."
+  configSchema: JSON!
+  "The values of config.auth_method the provider accepts."
+  authMethods: [String!]!
+  "The config keys that hold secrets."
+  secretFields: [String!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
@@ -1659,6 +2339,8 @@ enum UserErrorCode {
   HAS_INTEGRATIONS
   "The integration breaks the rules of its integration point; see ` + "`" + `violations` + "`" + `."
   RULES_VIOLATED
+  "A custom rule does not compile, is too costly, or its name is taken."
+  INVALID_RULE
 }
 
 type Query {
@@ -1705,6 +2387,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_updatedAt(ctx, field)
 	case "integrations":
 		return ec.fieldContext_Account_integrations(ctx, field)
+	case "integrationPoints":
+		return ec.fieldContext_Account_integrationPoints(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -1743,6 +2427,16 @@ func (ec *executionContext) childFields_AccountPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AccountPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AccountSelector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "environments":
+		return ec.fieldContext_AccountSelector_environments(ctx, field)
+	case "matchLabels":
+		return ec.fieldContext_AccountSelector_matchLabels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountSelector", field.Name)
+}
+
 func (ec *executionContext) childFields_AllowedProviders(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "test":
@@ -1767,6 +2461,20 @@ func (ec *executionContext) childFields_Compliance(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Compliance", field.Name)
 }
 
+func (ec *executionContext) childFields_ComplianceSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_ComplianceSummary_total(ctx, field)
+	case "compliant":
+		return ec.fieldContext_ComplianceSummary_compliant(ctx, field)
+	case "warning":
+		return ec.fieldContext_ComplianceSummary_warning(ctx, field)
+	case "nonCompliant":
+		return ec.fieldContext_ComplianceSummary_nonCompliant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplianceSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedId":
@@ -1775,6 +2483,64 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 		return ec.fieldContext_DeletePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Impact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "integration":
+		return ec.fieldContext_Impact_integration(ctx, field)
+	case "before":
+		return ec.fieldContext_Impact_before(ctx, field)
+	case "after":
+		return ec.fieldContext_Impact_after(ctx, field)
+	case "violations":
+		return ec.fieldContext_Impact_violations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Impact", field.Name)
+}
+
+func (ec *executionContext) childFields_ImpactConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ImpactConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ImpactConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ImpactConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ImpactConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImpactConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ImpactEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ImpactEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ImpactEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImpactEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ImpactPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "newVersion":
+		return ec.fieldContext_ImpactPreview_newVersion(ctx, field)
+	case "toNonCompliant":
+		return ec.fieldContext_ImpactPreview_toNonCompliant(ctx, field)
+	case "toWarning":
+		return ec.fieldContext_ImpactPreview_toWarning(ctx, field)
+	case "toCompliant":
+		return ec.fieldContext_ImpactPreview_toCompliant(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ImpactPreview_unchanged(ctx, field)
+	case "changes":
+		return ec.fieldContext_ImpactPreview_changes(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ImpactPreview_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImpactPreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Integration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1871,6 +2637,14 @@ func (ec *executionContext) childFields_IntegrationPoint(ctx context.Context, fi
 		return ec.fieldContext_IntegrationPoint_requiredConfig(ctx, field)
 	case "maxIntegrationsPerAccount":
 		return ec.fieldContext_IntegrationPoint_maxIntegrationsPerAccount(ctx, field)
+	case "rules":
+		return ec.fieldContext_IntegrationPoint_rules(ctx, field)
+	case "accountSelector":
+		return ec.fieldContext_IntegrationPoint_accountSelector(ctx, field)
+	case "versions":
+		return ec.fieldContext_IntegrationPoint_versions(ctx, field)
+	case "complianceSummary":
+		return ec.fieldContext_IntegrationPoint_complianceSummary(ctx, field)
 	case "integrations":
 		return ec.fieldContext_IntegrationPoint_integrations(ctx, field)
 	case "createdAt":
@@ -1915,6 +2689,54 @@ func (ec *executionContext) childFields_IntegrationPointPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type IntegrationPointPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_IntegrationPointVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_IntegrationPointVersion_id(ctx, field)
+	case "version":
+		return ec.fieldContext_IntegrationPointVersion_version(ctx, field)
+	case "category":
+		return ec.fieldContext_IntegrationPointVersion_category(ctx, field)
+	case "allowedProviders":
+		return ec.fieldContext_IntegrationPointVersion_allowedProviders(ctx, field)
+	case "requiredConfig":
+		return ec.fieldContext_IntegrationPointVersion_requiredConfig(ctx, field)
+	case "maxIntegrationsPerAccount":
+		return ec.fieldContext_IntegrationPointVersion_maxIntegrationsPerAccount(ctx, field)
+	case "rules":
+		return ec.fieldContext_IntegrationPointVersion_rules(ctx, field)
+	case "accountSelector":
+		return ec.fieldContext_IntegrationPointVersion_accountSelector(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_IntegrationPointVersion_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntegrationPointVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_IntegrationPointVersionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IntegrationPointVersionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_IntegrationPointVersionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IntegrationPointVersionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IntegrationPointVersionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntegrationPointVersionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_IntegrationPointVersionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_IntegrationPointVersionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_IntegrationPointVersionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntegrationPointVersionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Label(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -1943,6 +2765,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_integrationPoints(ctx, field)
 	case "integrations":
 		return ec.fieldContext_Organization_integrations(ctx, field)
+	case "complianceSummary":
+		return ec.fieldContext_Organization_complianceSummary(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -2007,8 +2831,44 @@ func (ec *executionContext) childFields_Provider(ctx context.Context, field grap
 		return ec.fieldContext_Provider_category(ctx, field)
 	case "mock":
 		return ec.fieldContext_Provider_mock(ctx, field)
+	case "configSchema":
+		return ec.fieldContext_Provider_configSchema(ctx, field)
+	case "authMethods":
+		return ec.fieldContext_Provider_authMethods(ctx, field)
+	case "secretFields":
+		return ec.fieldContext_Provider_secretFields(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Provider", field.Name)
+}
+
+func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Rule_name(ctx, field)
+	case "expression":
+		return ec.fieldContext_Rule_expression(ctx, field)
+	case "message":
+		return ec.fieldContext_Rule_message(ctx, field)
+	case "messageExpression":
+		return ec.fieldContext_Rule_messageExpression(ctx, field)
+	case "enforcement":
+		return ec.fieldContext_Rule_enforcement(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Rule", field.Name)
+}
+
+func (ec *executionContext) childFields_UseDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_UseDecision_allowed(ctx, field)
+	case "integration":
+		return ec.fieldContext_UseDecision_integration(ctx, field)
+	case "pointVersion":
+		return ec.fieldContext_UseDecision_pointVersion(ctx, field)
+	case "violations":
+		return ec.fieldContext_UseDecision_violations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UseDecision", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2033,6 +2893,8 @@ func (ec *executionContext) childFields_Violation(ctx context.Context, field gra
 		return ec.fieldContext_Violation_message(ctx, field)
 	case "field":
 		return ec.fieldContext_Violation_field(ctx, field)
+	case "enforcement":
+		return ec.fieldContext_Violation_enforcement(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Violation", field.Name)
 }
@@ -2153,6 +3015,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Account_integrationPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Account_integrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2183,6 +3067,28 @@ func (ec *executionContext) field_Account_integrations_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_ImpactPreview_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_IntegrationPoint_integrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2210,6 +3116,28 @@ func (ec *executionContext) field_IntegrationPoint_integrations_args(ctx context
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_IntegrationPoint_versions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2449,6 +3377,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_authorizeIntegrationUse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "integrationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["integrationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_checkIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2532,6 +3474,20 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewIntegrationPointUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (service.UpdateIntegrationPointInput, error) {
+			return ec.unmarshalNUpdateIntegrationPointInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐUpdateIntegrationPointInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -2929,6 +3885,50 @@ func (ec *executionContext) resolveBatch_Account_integrations(ctx context.Contex
 	)
 }
 
+func (ec *executionContext) _Account_integrationPoints(ctx context.Context, field graphql.CollectedField, obj *domain.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_integrationPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().IntegrationPoints(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.IntegrationPoint]) graphql.Marshaler {
+			return ec.marshalNIntegrationPointConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Account_integrationPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPointConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_integrationPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Account]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3167,6 +4167,61 @@ func (ec *executionContext) fieldContext_AccountPayload_userErrors(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _AccountSelector_environments(ctx context.Context, field graphql.CollectedField, obj *domain.AccountSelector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSelector_environments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Environments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Environment) graphql.Marshaler {
+			return ec.marshalNEnvironment2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSelector_environments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSelector", field, false, false, "Environment")
+}
+
+func (ec *executionContext) _AccountSelector_matchLabels(ctx context.Context, field graphql.CollectedField, obj *domain.AccountSelector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSelector_matchLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchLabels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSelector_matchLabels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSelector",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AllowedProviders_test(ctx context.Context, field graphql.CollectedField, obj *domain.AllowedProviders) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3263,7 +4318,7 @@ func (ec *executionContext) _Compliance_pointVersion(ctx context.Context, field 
 			return ec.fieldContext_Compliance_pointVersion(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PointVersion, nil
+			return ec.resolveBatch_Compliance_pointVersion(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3274,7 +4329,30 @@ func (ec *executionContext) _Compliance_pointVersion(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Compliance_pointVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Compliance", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_Compliance_pointVersion(ctx context.Context, field graphql.CollectedField, obj *domain.Compliance) (any, error) {
+	resolver := ec.Resolvers.Compliance()
+	if batch, ok := graphql.BatchParentsFor[*domain.Compliance](ctx, "Compliance"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.PointVersion(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Compliance.pointVersion",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.PointVersion(ctx, []*domain.Compliance{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Compliance.pointVersion",
+	)
 }
 
 func (ec *executionContext) _Compliance_checkedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Compliance) (ret graphql.Marshaler) {
@@ -3332,6 +4410,98 @@ func (ec *executionContext) fieldContext_Compliance_violations(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ComplianceSummary_total(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ComplianceSummary_compliant(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_compliant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Compliant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_compliant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ComplianceSummary_warning(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_warning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_warning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ComplianceSummary_nonCompliant(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_nonCompliant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonCompliant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_nonCompliant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
 func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3377,6 +4547,481 @@ func (ec *executionContext) _DeletePayload_userErrors(ctx context.Context, field
 func (ec *executionContext) fieldContext_DeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "DeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_integration(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_integration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Integration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_integration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_before(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ComplianceStatus) graphql.Marshaler {
+			return ec.marshalNComplianceStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "ComplianceStatus")
+}
+
+func (ec *executionContext) _Impact_after(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ComplianceStatus) graphql.Marshaler {
+			return ec.marshalNComplianceStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "ComplianceStatus")
+}
+
+func (ec *executionContext) _Impact_violations(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_violations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Violations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Violation) graphql.Marshaler {
+			return ec.marshalNViolation2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐViolationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_violations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Violation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Impact]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*pagination.Edge[*domain.Impact]) graphql.Marshaler {
+			return ec.marshalNImpactEdge2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Impact]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Impact) graphql.Marshaler {
+			return ec.marshalNImpact2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Impact]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Impact]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ImpactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[*domain.Impact]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImpactEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[*domain.Impact]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Impact) graphql.Marshaler {
+			return ec.marshalNImpact2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactPreview_newVersion(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_newVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_newVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_toNonCompliant(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_toNonCompliant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToNonCompliant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_toNonCompliant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_toWarning(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_toWarning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToWarning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_toWarning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_toCompliant(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_toCompliant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToCompliant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_toCompliant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_unchanged(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_changes(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ImpactPreview().Changes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.Impact]) graphql.Marshaler {
+			return ec.marshalNImpactConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactPreview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ImpactPreview_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactPreview_userErrors(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactPreview",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -4304,6 +5949,192 @@ func (ec *executionContext) fieldContext_IntegrationPoint_maxIntegrationsPerAcco
 	return graphql.NewScalarFieldContext("IntegrationPoint", field, false, false, "Int")
 }
 
+func (ec *executionContext) _IntegrationPoint_rules(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Rule) graphql.Marshaler {
+			return ec.marshalNRule2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Rule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPoint_accountSelector(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_accountSelector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountSelector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AccountSelector) graphql.Marshaler {
+			return ec.marshalNAccountSelector2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_accountSelector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSelector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPoint_versions(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_IntegrationPoint_versions(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.IntegrationPointVersion]) graphql.Marshaler {
+			return ec.marshalNIntegrationPointVersionConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_versions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPointVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_IntegrationPoint_versions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_IntegrationPoint_versions(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (any, error) {
+	resolver := ec.Resolvers.IntegrationPoint()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.IntegrationPoint](ctx, "IntegrationPoint"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Versions(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.IntegrationPointVersion]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"IntegrationPoint.versions",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Versions(ctx, []*domain.IntegrationPoint{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.IntegrationPointVersion]](
+		ctx,
+		results,
+		err,
+		"IntegrationPoint.versions",
+	)
+}
+
+func (ec *executionContext) _IntegrationPoint_complianceSummary(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_complianceSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_IntegrationPoint_complianceSummary(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ComplianceSummary) graphql.Marshaler {
+			return ec.marshalNComplianceSummary2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_complianceSummary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplianceSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_IntegrationPoint_complianceSummary(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (any, error) {
+	resolver := ec.Resolvers.IntegrationPoint()
+	if batch, ok := graphql.BatchParentsFor[*domain.IntegrationPoint](ctx, "IntegrationPoint"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ComplianceSummary(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.ComplianceSummary](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"IntegrationPoint.complianceSummary",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ComplianceSummary(ctx, []*domain.IntegrationPoint{obj})
+	return graphql.ResolveBatchSingleResult[*domain.ComplianceSummary](
+		ctx,
+		results,
+		err,
+		"IntegrationPoint.complianceSummary",
+	)
+}
+
 func (ec *executionContext) _IntegrationPoint_integrations(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4650,6 +6481,414 @@ func (ec *executionContext) fieldContext_IntegrationPointPayload_userErrors(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersion_id(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IntegrationPointVersion_version(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntegrationPointVersion_category(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Category) graphql.Marshaler {
+			return ec.marshalNCategory2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersion", field, false, false, "Category")
+}
+
+func (ec *executionContext) _IntegrationPointVersion_allowedProviders(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_allowedProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedProviders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AllowedProviders) graphql.Marshaler {
+			return ec.marshalNAllowedProviders2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAllowedProviders(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_allowedProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AllowedProviders(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersion_requiredConfig(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_requiredConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredConfig, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_requiredConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntegrationPointVersion_maxIntegrationsPerAccount(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_maxIntegrationsPerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxIntegrationsPerAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_maxIntegrationsPerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntegrationPointVersion_rules(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Rule) graphql.Marshaler {
+			return ec.marshalNRule2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Rule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersion_accountSelector(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_accountSelector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountSelector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AccountSelector) graphql.Marshaler {
+			return ec.marshalNAccountSelector2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_accountSelector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSelector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersion_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntegrationPointVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.IntegrationPointVersion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*pagination.Edge[*domain.IntegrationPointVersion]) graphql.Marshaler {
+			return ec.marshalNIntegrationPointVersionEdge2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPointVersionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.IntegrationPointVersion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.IntegrationPointVersion) graphql.Marshaler {
+			return ec.marshalNIntegrationPointVersion2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationPointVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPointVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.IntegrationPointVersion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.IntegrationPointVersion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersionConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _IntegrationPointVersionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[*domain.IntegrationPointVersion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPointVersionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntegrationPointVersionEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[*domain.IntegrationPointVersion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.IntegrationPointVersion) graphql.Marshaler {
+			return ec.marshalNIntegrationPointVersion2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationPointVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPointVersion(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5457,6 +7696,61 @@ func (ec *executionContext) resolveBatch_Organization_integrations(ctx context.C
 	)
 }
 
+func (ec *executionContext) _Organization_complianceSummary(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_complianceSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Organization_complianceSummary(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ComplianceSummary) graphql.Marshaler {
+			return ec.marshalNComplianceSummary2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_complianceSummary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplianceSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Organization_complianceSummary(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (any, error) {
+	resolver := ec.Resolvers.Organization()
+	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ComplianceSummary(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.ComplianceSummary](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Organization.complianceSummary",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ComplianceSummary(ctx, []*domain.Organization{obj})
+	return graphql.ResolveBatchSingleResult[*domain.ComplianceSummary](
+		ctx,
+		results,
+		err,
+		"Organization.complianceSummary",
+	)
+}
+
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Organization]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5902,6 +8196,75 @@ func (ec *executionContext) fieldContext_Provider_mock(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Provider", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Provider_configSchema(ctx context.Context, field graphql.CollectedField, obj *domain.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_configSchema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Provider().ConfigSchema(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_configSchema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Provider_authMethods(ctx context.Context, field graphql.CollectedField, obj *domain.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_authMethods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthMethods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_authMethods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
+}
+
+func (ec *executionContext) _Provider_secretFields(ctx context.Context, field graphql.CollectedField, obj *domain.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_secretFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecretFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_secretFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6028,6 +8391,94 @@ func (ec *executionContext) fieldContext_Query_checkIntegration(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_checkIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_authorizeIntegrationUse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_authorizeIntegrationUse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuthorizeIntegrationUse(ctx, fc.Args["integrationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *service.UseDecision) graphql.Marshaler {
+			return ec.marshalNUseDecision2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐUseDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_authorizeIntegrationUse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UseDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_authorizeIntegrationUse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewIntegrationPointUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewIntegrationPointUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewIntegrationPointUpdate(ctx, fc.Args["input"].(service.UpdateIntegrationPointInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ImpactPreview) graphql.Marshaler {
+			return ec.marshalNImpactPreview2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpactPreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewIntegrationPointUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactPreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewIntegrationPointUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6286,6 +8737,231 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Rule_name(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Rule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Rule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Rule", field, false, false, "String")
+}
+
+func (ec *executionContext) _Rule_expression(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Rule_expression(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expression, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Rule_expression(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Rule", field, false, false, "String")
+}
+
+func (ec *executionContext) _Rule_message(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Rule_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Rule_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Rule", field, false, false, "String")
+}
+
+func (ec *executionContext) _Rule_messageExpression(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Rule_messageExpression(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageExpression, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Rule_messageExpression(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Rule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Rule_enforcement(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Rule_enforcement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enforcement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Enforcement) graphql.Marshaler {
+			return ec.marshalNEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Rule_enforcement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Rule", field, false, false, "Enforcement")
+}
+
+func (ec *executionContext) _UseDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *service.UseDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UseDecision_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UseDecision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UseDecision", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UseDecision_integration(ctx context.Context, field graphql.CollectedField, obj *service.UseDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UseDecision_integration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Integration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Integration) graphql.Marshaler {
+			return ec.marshalOIntegration2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UseDecision_integration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UseDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UseDecision_pointVersion(ctx context.Context, field graphql.CollectedField, obj *service.UseDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UseDecision_pointVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UseDecision_pointVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UseDecision", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UseDecision_violations(ctx context.Context, field graphql.CollectedField, obj *service.UseDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UseDecision_violations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Violations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Violation) graphql.Marshaler {
+			return ec.marshalNViolation2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐViolationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UseDecision_violations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UseDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Violation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *domain.UserError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6445,6 +9121,29 @@ func (ec *executionContext) _Violation_field(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Violation_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Violation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Violation_enforcement(ctx context.Context, field graphql.CollectedField, obj *domain.Violation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Violation_enforcement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enforcement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Enforcement) graphql.Marshaler {
+			return ec.marshalNEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Violation_enforcement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Violation", field, false, false, "Enforcement")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -7562,6 +10261,55 @@ func UnmarshalAccountFilter(ctx context.Context, raw any) (domain.AccountFilter,
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAccountSelectorInput(ctx context.Context, obj any) (domain.AccountSelector, error) {
+	var it domain.AccountSelector
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"environments", "matchLabels"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "environments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environments"))
+			data, err := ec.unmarshalOEnvironment2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironmentᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environments = data
+		case "matchLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchLabels"))
+			data, err := ec.unmarshalOLabelInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐLabelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchLabels = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAccountSelectorInput unmarshals raw into the AccountSelectorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAccountSelectorInput(ctx context.Context, raw any) (domain.AccountSelector, error) {
+	var out domain.AccountSelector
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AccountSelectorInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAllowedProvidersInput(ctx context.Context, obj any) (domain.AllowedProviders, error) {
 	var it domain.AllowedProviders
 	if obj == nil {
@@ -7762,7 +10510,7 @@ func (ec *executionContext) unmarshalInputCreateIntegrationPointInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"organizationId", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount"}
+	fieldsInOrder := [...]string{"organizationId", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7825,6 +10573,20 @@ func (ec *executionContext) unmarshalInputCreateIntegrationPointInput(ctx contex
 				return it, err
 			}
 			it.MaxIntegrationsPerAccount = data
+		case "rules":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rules"))
+			data, err := ec.unmarshalORuleInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRuleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rules = data
+		case "accountSelector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountSelector"))
+			data, err := ec.unmarshalOAccountSelectorInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountSelector = data
 		}
 	}
 	return it, nil
@@ -8045,6 +10807,83 @@ func UnmarshalLabelInput(ctx context.Context, raw any) (domain.Label, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRuleInput(ctx context.Context, obj any) (domain.Rule, error) {
+	var it domain.Rule
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["messageExpression"]; !present {
+		asMap["messageExpression"] = false
+	}
+	if _, present := asMap["enforcement"]; !present {
+		asMap["enforcement"] = "DENY"
+	}
+
+	fieldsInOrder := [...]string{"name", "expression", "message", "messageExpression", "enforcement"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "expression":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expression"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Expression = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "messageExpression":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageExpression"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageExpression = data
+		case "enforcement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enforcement"))
+			data, err := ec.unmarshalOEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enforcement = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRuleInput unmarshals raw into the RuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRuleInput(ctx context.Context, raw any) (domain.Rule, error) {
+	var out domain.Rule
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RuleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateAccountInput(ctx context.Context, obj any) (service.UpdateAccountInput, error) {
 	var it service.UpdateAccountInput
 	if obj == nil {
@@ -8189,7 +11028,7 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationPointInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedVersion", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8259,6 +11098,20 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationPointInput(ctx contex
 				return it, err
 			}
 			it.MaxIntegrationsPerAccount = graphql.OmittableOf(data)
+		case "rules":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rules"))
+			data, err := ec.unmarshalORuleInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRuleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rules = graphql.OmittableOf(data)
+		case "accountSelector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountSelector"))
+			data, err := ec.unmarshalOAccountSelectorInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountSelector = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -8379,6 +11232,12 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_integrations(ctx, field, obj)
+				})
+		case "integrationPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Account_integrationPoints(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8522,6 +11381,44 @@ func (ec *executionContext) _AccountPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var accountSelectorImplementors = []string{"AccountSelector"}
+
+func (ec *executionContext) _AccountSelector(ctx context.Context, sel ast.SelectionSet, obj *domain.AccountSelector) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountSelectorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountSelector")
+		case "environments":
+			out.Values[i] = ec._AccountSelector_environments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matchLabels":
+			out.Values[i] = ec._AccountSelector_matchLabels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var allowedProvidersImplementors = []string{"AllowedProviders"}
 
 func (ec *executionContext) _AllowedProviders(ctx context.Context, sel ast.SelectionSet, obj *domain.AllowedProviders) graphql.Marshaler {
@@ -8576,20 +11473,69 @@ func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSe
 		case "status":
 			out.Values[i] = ec._Compliance_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pointVersion":
-			out.Values[i] = ec._Compliance_pointVersion(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Compliance_pointVersion(ctx, field, obj)
+				})
 		case "checkedAt":
 			out.Values[i] = ec._Compliance_checkedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "violations":
 			out.Values[i] = ec._Compliance_violations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var complianceSummaryImplementors = []string{"ComplianceSummary"}
+
+func (ec *executionContext) _ComplianceSummary(ctx context.Context, sel ast.SelectionSet, obj *domain.ComplianceSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complianceSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplianceSummary")
+		case "total":
+			out.Values[i] = ec._ComplianceSummary_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compliant":
+			out.Values[i] = ec._ComplianceSummary_compliant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warning":
+			out.Values[i] = ec._ComplianceSummary_warning(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nonCompliant":
+			out.Values[i] = ec._ComplianceSummary_nonCompliant(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8630,6 +11576,205 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._DeletePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactImplementors = []string{"Impact"}
+
+func (ec *executionContext) _Impact(ctx context.Context, sel ast.SelectionSet, obj *domain.Impact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Impact")
+		case "integration":
+			out.Values[i] = ec._Impact_integration(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._Impact_before(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._Impact_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "violations":
+			out.Values[i] = ec._Impact_violations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactConnectionImplementors = []string{"ImpactConnection"}
+
+func (ec *executionContext) _ImpactConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[*domain.Impact]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImpactConnection")
+		case "edges":
+			out.Values[i] = ec._ImpactConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ImpactConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ImpactConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImpactConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactEdgeImplementors = []string{"ImpactEdge"}
+
+func (ec *executionContext) _ImpactEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[*domain.Impact]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImpactEdge")
+		case "cursor":
+			out.Values[i] = ec._ImpactEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ImpactEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactPreviewImplementors = []string{"ImpactPreview"}
+
+func (ec *executionContext) _ImpactPreview(ctx context.Context, sel ast.SelectionSet, obj *domain.ImpactPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImpactPreview")
+		case "newVersion":
+			out.Values[i] = ec._ImpactPreview_newVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toNonCompliant":
+			out.Values[i] = ec._ImpactPreview_toNonCompliant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toWarning":
+			out.Values[i] = ec._ImpactPreview_toWarning(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toCompliant":
+			out.Values[i] = ec._ImpactPreview_toCompliant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unchanged":
+			out.Values[i] = ec._ImpactPreview_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImpactPreview_changes(ctx, field, obj)
+				})
+		case "userErrors":
+			out.Values[i] = ec._ImpactPreview_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8960,6 +12105,28 @@ func (ec *executionContext) _IntegrationPoint(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "rules":
+			out.Values[i] = ec._IntegrationPoint_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accountSelector":
+			out.Values[i] = ec._IntegrationPoint_accountSelector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IntegrationPoint_versions(ctx, field, obj)
+				})
+		case "complianceSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IntegrationPoint_complianceSummary(ctx, field, obj)
+				})
 		case "integrations":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -9098,6 +12265,166 @@ func (ec *executionContext) _IntegrationPointPayload(ctx context.Context, sel as
 			}
 		case "userErrors":
 			out.Values[i] = ec._IntegrationPointPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var integrationPointVersionImplementors = []string{"IntegrationPointVersion"}
+
+func (ec *executionContext) _IntegrationPointVersion(ctx context.Context, sel ast.SelectionSet, obj *domain.IntegrationPointVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationPointVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntegrationPointVersion")
+		case "id":
+			out.Values[i] = ec._IntegrationPointVersion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._IntegrationPointVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._IntegrationPointVersion_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowedProviders":
+			out.Values[i] = ec._IntegrationPointVersion_allowedProviders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiredConfig":
+			out.Values[i] = ec._IntegrationPointVersion_requiredConfig(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxIntegrationsPerAccount":
+			out.Values[i] = ec._IntegrationPointVersion_maxIntegrationsPerAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rules":
+			out.Values[i] = ec._IntegrationPointVersion_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accountSelector":
+			out.Values[i] = ec._IntegrationPointVersion_accountSelector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._IntegrationPointVersion_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var integrationPointVersionConnectionImplementors = []string{"IntegrationPointVersionConnection"}
+
+func (ec *executionContext) _IntegrationPointVersionConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[*domain.IntegrationPointVersion]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationPointVersionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntegrationPointVersionConnection")
+		case "edges":
+			out.Values[i] = ec._IntegrationPointVersionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._IntegrationPointVersionConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._IntegrationPointVersionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IntegrationPointVersionConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var integrationPointVersionEdgeImplementors = []string{"IntegrationPointVersionEdge"}
+
+func (ec *executionContext) _IntegrationPointVersionEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[*domain.IntegrationPointVersion]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationPointVersionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntegrationPointVersionEdge")
+		case "cursor":
+			out.Values[i] = ec._IntegrationPointVersionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._IntegrationPointVersionEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9316,6 +12643,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_integrations(ctx, field, obj)
 				})
+		case "complianceSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_complianceSummary(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9520,27 +12853,43 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Provider_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "key":
 			out.Values[i] = ec._Provider_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Provider_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
 			out.Values[i] = ec._Provider_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mock":
 			out.Values[i] = ec._Provider_mock(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configSchema":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Provider_configSchema(ctx, field, obj)
+				})
+		case "authMethods":
+			out.Values[i] = ec._Provider_authMethods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "secretFields":
+			out.Values[i] = ec._Provider_secretFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9596,6 +12945,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_checkIntegration(ctx, field)
 				})
+		case "authorizeIntegrationUse":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_authorizeIntegrationUse(ctx, field)
+				})
+		case "previewIntegrationPointUpdate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewIntegrationPointUpdate(ctx, field)
+				})
 		case "organization":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -9633,6 +12994,107 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ruleImplementors = []string{"Rule"}
+
+func (ec *executionContext) _Rule(ctx context.Context, sel ast.SelectionSet, obj *domain.Rule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ruleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Rule")
+		case "name":
+			out.Values[i] = ec._Rule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expression":
+			out.Values[i] = ec._Rule_expression(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._Rule_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messageExpression":
+			out.Values[i] = ec._Rule_messageExpression(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enforcement":
+			out.Values[i] = ec._Rule_enforcement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var useDecisionImplementors = []string{"UseDecision"}
+
+func (ec *executionContext) _UseDecision(ctx context.Context, sel ast.SelectionSet, obj *service.UseDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, useDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UseDecision")
+		case "allowed":
+			out.Values[i] = ec._UseDecision_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "integration":
+			out.Values[i] = ec._UseDecision_integration(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pointVersion":
+			out.Values[i] = ec._UseDecision_pointVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "violations":
+			out.Values[i] = ec._UseDecision_violations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9723,6 +13185,11 @@ func (ec *executionContext) _Violation(ctx context.Context, sel ast.SelectionSet
 		case "field":
 			out.Values[i] = ec._Violation_field(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "enforcement":
+			out.Values[i] = ec._Violation_enforcement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -10169,6 +13636,10 @@ func (ec *executionContext) marshalNAccountPayload2ᚖgithubᚗcomᚋpointguard�
 	return ec._AccountPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAccountSelector2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx context.Context, sel ast.SelectionSet, v domain.AccountSelector) graphql.Marshaler {
+	return ec._AccountSelector(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNAllowedProviders2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAllowedProviders(ctx context.Context, sel ast.SelectionSet, v domain.AllowedProviders) graphql.Marshaler {
 	return ec._AllowedProviders(ctx, sel, &v)
 }
@@ -10216,6 +13687,14 @@ func (ec *executionContext) marshalNComplianceStatus2githubᚗcomᚋpointguard�
 	return v
 }
 
+func (ec *executionContext) marshalNComplianceSummary2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceSummary(ctx context.Context, sel ast.SelectionSet, v *domain.ComplianceSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ComplianceSummary!")
+		return graphql.Null
+	}
+	return ec._ComplianceSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateAccountInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐCreateAccountInput(ctx context.Context, v any) (service.CreateAccountInput, error) {
 	res, err := ec.unmarshalInputCreateAccountInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10249,6 +13728,16 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋpointguard�
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx context.Context, v any) (domain.Enforcement, error) {
+	var res domain.Enforcement
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx context.Context, sel ast.SelectionSet, v domain.Enforcement) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx context.Context, v any) (domain.Environment, error) {
 	var res domain.Environment
 	err := res.UnmarshalGQL(v)
@@ -10257,6 +13746,36 @@ func (ec *executionContext) unmarshalNEnvironment2githubᚗcomᚋpointguardᚋpo
 
 func (ec *executionContext) marshalNEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v domain.Environment) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNEnvironment2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironmentᚄ(ctx context.Context, v any) ([]domain.Environment, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.Environment, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNEnvironment2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Environment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -10300,6 +13819,70 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNImpact2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpactᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Impact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImpact2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImpact2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpact(ctx context.Context, sel ast.SelectionSet, v *domain.Impact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Impact!")
+		return graphql.Null
+	}
+	return ec._Impact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImpactConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[*domain.Impact]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImpactConnection!")
+		return graphql.Null
+	}
+	return ec._ImpactConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImpactEdge2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*pagination.Edge[*domain.Impact]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImpactEdge2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImpactEdge2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v *pagination.Edge[*domain.Impact]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImpactEdge!")
+		return graphql.Null
+	}
+	return ec._ImpactEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImpactPreview2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐImpactPreview(ctx context.Context, sel ast.SelectionSet, v *domain.ImpactPreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImpactPreview!")
+		return graphql.Null
+	}
+	return ec._ImpactPreview(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -10452,6 +14035,62 @@ func (ec *executionContext) marshalNIntegrationPointPayload2ᚖgithubᚗcomᚋpo
 		return graphql.Null
 	}
 	return ec._IntegrationPointPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIntegrationPointVersion2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationPointVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.IntegrationPointVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegrationPointVersion2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationPointVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIntegrationPointVersion2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationPointVersion(ctx context.Context, sel ast.SelectionSet, v *domain.IntegrationPointVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IntegrationPointVersion!")
+		return graphql.Null
+	}
+	return ec._IntegrationPointVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIntegrationPointVersionConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[*domain.IntegrationPointVersion]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IntegrationPointVersionConnection!")
+		return graphql.Null
+	}
+	return ec._IntegrationPointVersionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIntegrationPointVersionEdge2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*pagination.Edge[*domain.IntegrationPointVersion]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegrationPointVersionEdge2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIntegrationPointVersionEdge2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v *pagination.Edge[*domain.IntegrationPointVersion]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IntegrationPointVersionEdge!")
+		return graphql.Null
+	}
+	return ec._IntegrationPointVersionEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
@@ -10642,6 +14281,31 @@ func (ec *executionContext) marshalNProvider2ᚖgithubᚗcomᚋpointguardᚋpoin
 	return ec._Provider(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRule2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRule(ctx context.Context, sel ast.SelectionSet, v domain.Rule) graphql.Marshaler {
+	return ec._Rule(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRule2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Rule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRule2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRuleInput2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRule(ctx context.Context, v any) (domain.Rule, error) {
+	res, err := ec.unmarshalInputRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10712,6 +14376,14 @@ func (ec *executionContext) unmarshalNUpdateIntegrationInput2githubᚗcomᚋpoin
 func (ec *executionContext) unmarshalNUpdateIntegrationPointInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐUpdateIntegrationPointInput(ctx context.Context, v any) (service.UpdateIntegrationPointInput, error) {
 	res, err := ec.unmarshalInputUpdateIntegrationPointInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUseDecision2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐUseDecision(ctx context.Context, sel ast.SelectionSet, v *service.UseDecision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UseDecision!")
+		return graphql.Null
+	}
+	return ec._UseDecision(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.UserError) graphql.Marshaler {
@@ -10949,6 +14621,14 @@ func (ec *executionContext) unmarshalOAccountFilter2ᚖgithubᚗcomᚋpointguard
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOAccountSelectorInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx context.Context, v any) (*domain.AccountSelector, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAccountSelectorInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOAllowedProvidersInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAllowedProviders(ctx context.Context, v any) (*domain.AllowedProviders, error) {
 	if v == nil {
 		return nil, nil
@@ -11013,6 +14693,16 @@ func (ec *executionContext) marshalOComplianceStatus2githubᚗcomᚋpointguard�
 	return v
 }
 
+func (ec *executionContext) unmarshalOEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx context.Context, v any) (domain.Enforcement, error) {
+	var res domain.Enforcement
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx context.Context, sel ast.SelectionSet, v domain.Enforcement) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalOEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx context.Context, v any) (domain.Environment, error) {
 	var res domain.Environment
 	err := res.UnmarshalGQL(v)
@@ -11021,6 +14711,42 @@ func (ec *executionContext) unmarshalOEnvironment2githubᚗcomᚋpointguardᚋpo
 
 func (ec *executionContext) marshalOEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v domain.Environment) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalOEnvironment2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironmentᚄ(ctx context.Context, v any) ([]domain.Environment, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.Environment, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEnvironment2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Environment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnvironment2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOEnvironment2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnvironment(ctx context.Context, v any) (*domain.Environment, error) {
@@ -11163,6 +14889,23 @@ func (ec *executionContext) marshalOProvider2ᚖgithubᚗcomᚋpointguardᚋpoin
 		return graphql.Null
 	}
 	return ec._Provider(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORuleInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRuleᚄ(ctx context.Context, v any) ([]domain.Rule, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.Rule, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRuleInput2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐRule(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

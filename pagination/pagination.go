@@ -29,8 +29,10 @@ type Page struct {
 // Limit is how many rows to fetch: one more than asked tells whether there is a next page.
 func (p Page) Limit() int { return p.First + 1 }
 
-// NewPage validates the connection arguments; bad ones are a *domain.InputError.
-func NewPage(first *int, after *string) (Page, error) {
+// NewPage validates the arguments of a connection of objects of the given
+// kind; bad ones are a *domain.InputError. A cursor of another kind of list
+// is refused: its ID would compare meaninglessly.
+func NewPage(first *int, after *string, kind domain.Kind) (Page, error) {
 	p := Page{First: DefaultFirst}
 	if first != nil {
 		if *first < 0 || *first > MaxFirst {
@@ -40,7 +42,7 @@ func NewPage(first *int, after *string) (Page, error) {
 	}
 	if after != nil && *after != "" {
 		id, ok := decodeCursor(*after)
-		if !ok {
+		if k, _ := domain.KindOf(id); !ok || k != kind {
 			return Page{}, &domain.InputError{Message: fmt.Sprintf("after: %q is not a cursor returned by this API", *after)}
 		}
 		p.After = id
@@ -128,7 +130,35 @@ type (
 	IntegrationPointEdge       = Edge[*domain.IntegrationPoint]
 	IntegrationConnection      = Connection[*domain.Integration]
 	IntegrationEdge            = Edge[*domain.Integration]
+	// Versions are ordered by version number; their IDs sort the same way.
+	IntegrationPointVersionConnection = Connection[*domain.IntegrationPointVersion]
+	IntegrationPointVersionEdge       = Edge[*domain.IntegrationPointVersion]
+	ImpactConnection                  = Connection[*domain.Impact]
+	ImpactEdge                        = Edge[*domain.Impact]
 )
+
+// NewIntegrationPointVersionConnection builds a page of versions from up to page.Limit() rows.
+func NewIntegrationPointVersionConnection(rows []*domain.IntegrationPointVersion, page Page, count CountFunc) *IntegrationPointVersionConnection {
+	c := build(rows, page, count)
+	return &c
+}
+
+// NewImpactConnection pages impacts held in memory, ordered by integration ID.
+func NewImpactConnection(all []*domain.Impact, page Page) *ImpactConnection {
+	start := 0
+	if page.After != "" {
+		start = len(all)
+		for i, impact := range all {
+			if impact.GetID() > page.After {
+				start = i
+				break
+			}
+		}
+	}
+	rows := all[start:min(len(all), start+page.Limit())]
+	c := build(rows, page, func(context.Context) (int, error) { return len(all), nil })
+	return &c
+}
 
 // NewOrganizationConnection builds a page of organizations from up to page.Limit() rows.
 func NewOrganizationConnection(rows []*domain.Organization, page Page, count CountFunc) *OrganizationConnection {

@@ -37,7 +37,7 @@ func TestNewPage(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				got, err := pagination.NewPage(tt.first, tt.after)
+				got, err := pagination.NewPage(tt.first, tt.after, domain.KindOrganization)
 				if err != nil {
 					t.Fatalf("NewPage: %v", err)
 				}
@@ -73,11 +73,12 @@ func TestNewPage(t *testing.T) {
 			{"CursorOfEmptyID", nil, strp(pagination.Cursor("")), ""},
 			{"StdEncodingWithPadding", nil, strp(base64.StdEncoding.EncodeToString([]byte("cursor:" + orgID))), ""},
 			{"TruncatedCursor", nil, strp(valid[:len(valid)-4]), ""},
+			{"CursorOfAnotherList", nil, strp(pagination.Cursor(domain.NewID(domain.KindAccount))), ""},
 			{"CursorWithWhitespace", nil, strp(" " + valid), ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				got, err := pagination.NewPage(tt.first, tt.after)
+				got, err := pagination.NewPage(tt.first, tt.after, domain.KindOrganization)
 				var ie *domain.InputError
 				if !errors.As(err, &ie) {
 					t.Fatalf("NewPage error = %v (%T), want *domain.InputError", err, err)
@@ -112,7 +113,7 @@ func TestCursor(t *testing.T) {
 			if pagination.Cursor(id) != c {
 				t.Errorf("cursor is not deterministic")
 			}
-			page, err := pagination.NewPage(intp(5), &c)
+			page, err := pagination.NewPage(intp(5), &c, k)
 			if err != nil {
 				t.Fatalf("NewPage(after %q): %v", c, err)
 			}
@@ -121,13 +122,6 @@ func TestCursor(t *testing.T) {
 			}
 		})
 	}
-	t.Run("ProviderID", func(t *testing.T) {
-		c := pagination.Cursor(domain.ProviderID("jira"))
-		page, err := pagination.NewPage(nil, &c)
-		if err != nil || page.After != "prv_jira" {
-			t.Errorf("NewPage = %+v, %v; want After prv_jira", page, err)
-		}
-	})
 	t.Run("DistinctIDsDistinctCursors", func(t *testing.T) {
 		a, b := domain.NewID(domain.KindAccount), domain.NewID(domain.KindAccount)
 		if pagination.Cursor(a) == pagination.Cursor(b) {
@@ -211,7 +205,7 @@ func TestNewOrganizationConnection(t *testing.T) {
 				t.Errorf("EndCursor = %v, want the cursor of row %d (not of the extra row)", info.EndCursor, tt.wantNodes-1)
 			}
 			// The end cursor asks for the next page.
-			next, err := pagination.NewPage(&tt.page.First, info.EndCursor)
+			next, err := pagination.NewPage(&tt.page.First, info.EndCursor, domain.KindOrganization)
 			if err != nil || next.After != last.ID {
 				t.Errorf("NewPage(after EndCursor) = %+v, %v; want After %s", next, err, last.ID)
 			}

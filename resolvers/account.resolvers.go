@@ -27,6 +27,41 @@ func (r *accountResolver) Integrations(ctx context.Context, objs []*domain.Accou
 	return integrationConnections(ctx, store.ByAccount, objs, first, after, filter)
 }
 
+// IntegrationPoints is the resolver for the integrationPoints field.
+func (r *accountResolver) IntegrationPoints(ctx context.Context, obj *domain.Account, first *int, after *string) (*pagination.Connection[*domain.IntegrationPoint], error) {
+	page, err := pagination.NewPage(first, after, domain.KindIntegrationPoint)
+	if err != nil {
+		return nil, err
+	}
+	// An organization has tens of points, not millions: read them all
+	// (through the loader, in pages of the maximum) and select in memory,
+	// since the selector is not SQL.
+	l := dataloaders.For(ctx)
+	var inScope []*domain.IntegrationPoint
+	for next := (pagination.Page{First: pagination.MaxFirst}); ; {
+		rows, err := l.IntegrationPointPage.Load(ctx, dataloaders.IntegrationPointPageKey{OrganizationID: obj.OrganizationID, Page: next})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range rows[:min(len(rows), next.First)] {
+			if p.AccountSelector.Matches(obj) {
+				inScope = append(inScope, p)
+			}
+		}
+		if len(rows) <= next.First {
+			break
+		}
+		next.After = rows[next.First-1].ID
+	}
+	start := 0
+	for start < len(inScope) && page.After != "" && inScope[start].ID <= page.After {
+		start++
+	}
+	rows := inScope[start:min(len(inScope), start+page.Limit())]
+	total := len(inScope)
+	return pagination.NewIntegrationPointConnection(rows, page, func(context.Context) (int, error) { return total, nil }), nil
+}
+
 // CreateAccount is the resolver for the createAccount field.
 func (r *mutationResolver) CreateAccount(ctx context.Context, input service.CreateAccountInput) (*model.AccountPayload, error) {
 	a, err := r.Service.CreateAccount(ctx, input)

@@ -11,6 +11,7 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph/model"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -42,7 +43,7 @@ func violationList(v []domain.Violation) []*domain.Violation {
 // rulesViolated is the user error that accompanies refused integrations,
 // for clients that only look at userErrors.
 func rulesViolated(v []domain.Violation) []*domain.UserError {
-	if len(v) == 0 {
+	if !domain.Denies(v) {
 		return []*domain.UserError{}
 	}
 	return []*domain.UserError{{
@@ -78,10 +79,10 @@ func integrationPayload(i *domain.Integration, v []domain.Violation, err error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(ue) == 0 {
+	if len(ue) == 0 && i == nil {
 		ue = rulesViolated(v)
 	}
-	return &model.IntegrationPayload{Integration: i, Violations: violationList(v), UserErrors: ue}, nil
+	return &model.IntegrationPayload{Integration: i, Violations: violationList(service.Visible(v)), UserErrors: ue}, nil
 }
 
 func deletePayload(id string, err error) (*model.DeletePayload, error) {
@@ -99,7 +100,7 @@ func deletePayload(id string, err error) (*model.DeletePayload, error) {
 // integrationConnections is every integrations(first, after, filter)
 // field: each parent's page, asked of the loader in one call.
 func integrationConnections[P domain.Node](ctx context.Context, parent store.IntegrationParent, objs []P, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.IntegrationConnection, error) {
-	page, err := pagination.NewPage(first, after)
+	page, err := pagination.NewPage(first, after, domain.KindIntegration)
 	if err != nil {
 		return nil, err
 	}
@@ -159,4 +160,21 @@ func providers(keys []string) []*domain.Provider {
 		}
 	}
 	return out
+}
+
+// summaries reads the compliance summary of every parent in one loader call.
+func summaries[P domain.Node](ctx context.Context, parent store.IntegrationParent, objs []P) ([]*domain.ComplianceSummary, error) {
+	keys := make([]dataloaders.SummaryKey, len(objs))
+	for i, o := range objs {
+		keys[i] = dataloaders.SummaryKey{Parent: parent, ParentID: o.GetID()}
+	}
+	values, err := dataloaders.For(ctx).ComplianceSummary.LoadAll(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*domain.ComplianceSummary, len(values))
+	for i := range values {
+		out[i] = &values[i]
+	}
+	return out, nil
 }

@@ -17,6 +17,21 @@ import (
 	"github.com/pointguard/pointguard/service"
 )
 
+// PointVersion is the batch resolver for the pointVersion field.
+func (r *complianceResolver) PointVersion(ctx context.Context, objs []*domain.Compliance) ([]int, error) {
+	// Rule changes re-check atomically, so a stored result holds for the
+	// point's current version.
+	points, err := loadEdges(ctx, dataloaders.For(ctx).IntegrationPoint, objs, func(c *domain.Compliance) string { return c.IntegrationPointID })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(objs))
+	for i, p := range points {
+		out[i] = max(p.Version, objs[i].PointVersion)
+	}
+	return out, nil
+}
+
 // Account is the batch resolver for the account field.
 func (r *integrationResolver) Account(ctx context.Context, objs []*domain.Integration) ([]*domain.Account, error) {
 	return loadEdges(ctx, dataloaders.For(ctx).Account, objs, func(i *domain.Integration) string { return i.AccountID })
@@ -69,7 +84,28 @@ func (r *queryResolver) CheckIntegration(ctx context.Context, input service.Crea
 	return &model.IntegrationCheck{Allowed: len(ue) == 0 && len(v) == 0, Violations: violationList(v), UserErrors: ue}, nil
 }
 
+// AuthorizeIntegrationUse is the resolver for the authorizeIntegrationUse field.
+func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integrationID string) (*service.UseDecision, error) {
+	if kind, ok := domain.KindOf(integrationID); !ok || kind != domain.KindIntegration {
+		return &service.UseDecision{Violations: []domain.Violation{}}, nil
+	}
+	uc, err := dataloaders.For(ctx).UseContext.Load(ctx, integrationID)
+	if dataloaders.IsNotFound(err) {
+		return &service.UseDecision{Violations: []domain.Violation{}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.Service.Decide(uc)
+}
+
+// Compliance returns graph.ComplianceResolver implementation.
+func (r *Resolver) Compliance() graph.ComplianceResolver { return &complianceResolver{r} }
+
 // Integration returns graph.IntegrationResolver implementation.
 func (r *Resolver) Integration() graph.IntegrationResolver { return &integrationResolver{r} }
 
-type integrationResolver struct{ *Resolver }
+type (
+	complianceResolver  struct{ *Resolver }
+	integrationResolver struct{ *Resolver }
+)

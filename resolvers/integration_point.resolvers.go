@@ -27,9 +27,46 @@ func (r *allowedProvidersResolver) Prod(ctx context.Context, obj *domain.Allowed
 	return providers(obj.Prod), nil
 }
 
+// Changes is the resolver for the changes field.
+func (r *impactPreviewResolver) Changes(ctx context.Context, obj *domain.ImpactPreview, first *int, after *string) (*pagination.Connection[*domain.Impact], error) {
+	page, err := pagination.NewPage(first, after, domain.KindIntegration)
+	if err != nil {
+		return nil, err
+	}
+	return pagination.NewImpactConnection(obj.Changes, page), nil
+}
+
 // Organization is the batch resolver for the organization field.
 func (r *integrationPointResolver) Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error) {
 	return loadEdges(ctx, dataloaders.For(ctx).Organization, objs, func(p *domain.IntegrationPoint) string { return p.OrganizationID })
+}
+
+// Versions is the batch resolver for the versions field.
+func (r *integrationPointResolver) Versions(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPointVersion], error) {
+	page, err := pagination.NewPage(first, after, domain.KindIntegrationPointVersion)
+	if err != nil {
+		return nil, err
+	}
+	l := dataloaders.For(ctx)
+	return connections(ctx, objs, l.VersionPage,
+		func(p *domain.IntegrationPoint) dataloaders.VersionPageKey {
+			return dataloaders.VersionPageKey{IntegrationPointID: p.ID, Page: page}
+		},
+		func(rows []*domain.IntegrationPointVersion, key dataloaders.VersionPageKey) *pagination.IntegrationPointVersionConnection {
+			// Versions run 1, 2, … without gaps: the point's version is their count.
+			total := 0
+			for _, p := range objs {
+				if p.ID == key.IntegrationPointID {
+					total = p.Version
+				}
+			}
+			return pagination.NewIntegrationPointVersionConnection(rows, page, func(context.Context) (int, error) { return total, nil })
+		})
+}
+
+// ComplianceSummary is the batch resolver for the complianceSummary field.
+func (r *integrationPointResolver) ComplianceSummary(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.ComplianceSummary, error) {
+	return summaries(ctx, store.ByIntegrationPoint, objs)
 }
 
 // Integrations is the batch resolver for the integrations field.
@@ -56,10 +93,27 @@ func (r *mutationResolver) DeleteIntegrationPoint(ctx context.Context, input ser
 	return deletePayload(r.Service.DeleteIntegrationPoint(ctx, input))
 }
 
+// PreviewIntegrationPointUpdate is the resolver for the previewIntegrationPointUpdate field.
+func (r *queryResolver) PreviewIntegrationPointUpdate(ctx context.Context, input service.UpdateIntegrationPointInput) (*domain.ImpactPreview, error) {
+	p, err := r.Service.PreviewIntegrationPointUpdate(ctx, input)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = domain.NewImpactPreview(0, nil)
+	}
+	p.UserErrors = ue
+	return p, nil
+}
+
 // AllowedProviders returns graph.AllowedProvidersResolver implementation.
 func (r *Resolver) AllowedProviders() graph.AllowedProvidersResolver {
 	return &allowedProvidersResolver{r}
 }
+
+// ImpactPreview returns graph.ImpactPreviewResolver implementation.
+func (r *Resolver) ImpactPreview() graph.ImpactPreviewResolver { return &impactPreviewResolver{r} }
 
 // IntegrationPoint returns graph.IntegrationPointResolver implementation.
 func (r *Resolver) IntegrationPoint() graph.IntegrationPointResolver {
@@ -68,5 +122,6 @@ func (r *Resolver) IntegrationPoint() graph.IntegrationPointResolver {
 
 type (
 	allowedProvidersResolver struct{ *Resolver }
+	impactPreviewResolver    struct{ *Resolver }
 	integrationPointResolver struct{ *Resolver }
 )

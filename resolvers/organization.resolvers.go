@@ -27,7 +27,7 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, input service
 
 // Accounts is the batch resolver for the accounts field.
 func (r *organizationResolver) Accounts(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AccountFilter) ([]*pagination.Connection[*domain.Account], error) {
-	page, err := pagination.NewPage(first, after)
+	page, err := pagination.NewPage(first, after, domain.KindAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (r *organizationResolver) Accounts(ctx context.Context, objs []*domain.Orga
 
 // IntegrationPoints is the batch resolver for the integrationPoints field.
 func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPoint], error) {
-	page, err := pagination.NewPage(first, after)
+	page, err := pagination.NewPage(first, after, domain.KindIntegrationPoint)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +66,11 @@ func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*do
 // Integrations is the batch resolver for the integrations field.
 func (r *organizationResolver) Integrations(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error) {
 	return integrationConnections(ctx, store.ByOrganization, objs, first, after, filter)
+}
+
+// ComplianceSummary is the batch resolver for the complianceSummary field.
+func (r *organizationResolver) ComplianceSummary(ctx context.Context, objs []*domain.Organization) ([]*domain.ComplianceSummary, error) {
+	return summaries(ctx, store.ByOrganization, objs)
 }
 
 // Organization is the resolver for the organization field.
@@ -89,7 +94,7 @@ func (r *queryResolver) Organization(ctx context.Context, id *string, slug *stri
 
 // Organizations is the resolver for the organizations field.
 func (r *queryResolver) Organizations(ctx context.Context, first *int, after *string) (*pagination.Connection[*domain.Organization], error) {
-	page, err := pagination.NewPage(first, after)
+	page, err := pagination.NewPage(first, after, domain.KindOrganization)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,13 @@ import (
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/graph"
 )
+
+// ConfigSchema is the resolver for the configSchema field.
+func (r *providerResolver) ConfigSchema(ctx context.Context, obj *domain.Provider) (any, error) {
+	return obj.ConfigSchema, nil
+}
 
 // Providers is the resolver for the providers field.
 func (r *queryResolver) Providers(ctx context.Context, category *domain.Category) ([]*domain.Provider, error) {
@@ -24,3 +30,8 @@ func (r *queryResolver) Providers(ctx context.Context, category *domain.Category
 func (r *queryResolver) Provider(ctx context.Context, key string) (*domain.Provider, error) {
 	return catalog.Lookup(key), nil
 }
+
+// Provider returns graph.ProviderResolver implementation.
+func (r *Resolver) Provider() graph.ProviderResolver { return &providerResolver{r} }
+
+type providerResolver struct{ *Resolver }

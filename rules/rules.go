@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
 )
 
@@ -18,30 +19,97 @@ type Facts struct {
 	// entry, nil when the key is not in the catalog.
 	ProviderKey string
 	Provider    *domain.Provider
+	Name        string
 	Config      map[string]any
+	// Program is the point's custom rules, compiled (see Compile); nil when
+	// the point has none.
+	Program *Program
 	// Earlier is how many of the account's integrations on the point come
 	// before this one in creation order: for a new integration, all of them.
 	// The limit keeps the oldest, so a lowered limit flags the newest.
 	Earlier int
 }
 
-// Check returns every rule the integration breaks, in a stable order; none
-// means it complies.
+// Check returns every rule the integration breaks, in a stable order: the
+// built-in rules (all DENY), then the point's custom rules in their order.
+// None means it complies.
 func Check(f Facts) []domain.Violation {
 	var out []domain.Violation
 	out = append(out, checkProvider(f)...)
+	out = append(out, checkScope(f)...)
 	out = append(out, checkRequiredConfig(f)...)
+	out = append(out, checkConfigSchema(f)...)
 	out = append(out, checkLimit(f)...)
-	return out
+	for i := range out {
+		out[i].Enforcement = domain.EnforcementDeny
+	}
+	return append(out, f.Program.evaluate(f)...)
 }
 
-// Status summarises violations. Every v1 rule refuses, so any violation
-// makes the integration non-compliant.
+// Status summarises violations: NON_COMPLIANT if any denies, WARNING if any
+// warns or audits, else COMPLIANT.
 func Status(violations []domain.Violation) domain.ComplianceStatus {
-	if len(violations) > 0 {
+	switch {
+	case domain.Denies(violations):
 		return domain.StatusNonCompliant
+	case len(violations) > 0:
+		return domain.StatusWarning
 	}
 	return domain.StatusCompliant
+}
+
+func checkScope(f Facts) []domain.Violation {
+	if f.Point.AccountSelector.Matches(f.Account) {
+		return nil
+	}
+	return []domain.Violation{{
+		Code: domain.ViolationAccountNotInScope,
+		Rule: "accountSelector",
+		Message: fmt.Sprintf("Account %s is outside the scope of integration point %s, which selects %s",
+			f.Account.Slug, f.Point.Name, describeSelector(f.Point.AccountSelector)),
+		Field: field("accountId"),
+	}}
+}
+
+func describeSelector(s domain.AccountSelector) string {
+	var parts []string
+	if len(s.Environments) > 0 {
+		envs := make([]string, len(s.Environments))
+		for i, e := range s.Environments {
+			envs[i] = string(e)
+		}
+		parts = append(parts, strings.Join(envs, " or ")+" accounts")
+	}
+	for _, l := range s.MatchLabels {
+		parts = append(parts, fmt.Sprintf("label %s=%s", l.Key, l.Value))
+	}
+	return strings.Join(parts, " with ")
+}
+
+// checkConfigSchema validates the config against the provider's schema,
+// unless the provider is wrong for the point anyway, and leaves out keys
+// already reported missing by requiredConfig: one problem, one violation.
+func checkConfigSchema(f Facts) []domain.Violation {
+	if f.Provider == nil || f.Provider.Category != f.Point.Category {
+		return nil
+	}
+	missing := map[string]bool{}
+	for _, key := range f.Point.RequiredConfig {
+		missing["config."+key] = isEmpty(f.Config[key])
+	}
+	var out []domain.Violation
+	for _, p := range catalog.ValidateConfig(f.ProviderKey, f.Config) {
+		if missing[p.Field] {
+			continue
+		}
+		out = append(out, domain.Violation{
+			Code:    domain.ViolationInvalidConfig,
+			Rule:    "configSchema",
+			Message: p.Message,
+			Field:   field(p.Field),
+		})
+	}
+	return out
 }
 
 func checkProvider(f Facts) []domain.Violation {

@@ -41,6 +41,8 @@ type CreateIntegrationPointInput struct {
 	AllowedProviders          domain.AllowedProviders
 	RequiredConfig            []string
 	MaxIntegrationsPerAccount *int
+	Rules                     []domain.Rule
+	AccountSelector           *domain.AccountSelector
 }
 
 type UpdateIntegrationPointInput struct {
@@ -53,6 +55,8 @@ type UpdateIntegrationPointInput struct {
 	AllowedProviders          *domain.AllowedProviders
 	RequiredConfig            graphql.Omittable[[]string]
 	MaxIntegrationsPerAccount graphql.Omittable[*int]
+	Rules                     graphql.Omittable[[]domain.Rule]
+	AccountSelector           graphql.Omittable[*domain.AccountSelector]
 }
 
 type CreateIntegrationInput struct {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -23,6 +24,8 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 	p.allowedProviders(in.AllowedProviders, in.Category, "input", "allowedProviders")
 	p.requiredConfig(in.RequiredConfig, "input", "requiredConfig")
 	p.limit(in.MaxIntegrationsPerAccount, "input", "maxIntegrationsPerAccount")
+	p.rules(in.Rules, "input", "rules")
+	p.selector(in.AccountSelector, "input", "accountSelector")
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -33,12 +36,17 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		AllowedProviders:          normalizeAllowed(in.AllowedProviders),
 		RequiredConfig:            nonNil(in.RequiredConfig),
 		MaxIntegrationsPerAccount: in.MaxIntegrationsPerAccount,
+		Rules:                     nonNilRules(in.Rules),
+		AccountSelector:           normalizeSelector(in.AccountSelector),
 		CreatedAt:                 now, UpdatedAt: now,
 	}
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.CreateIntegrationPoint(ctx, point)
 		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
-		return slugTaken(err, in.Slug, " by another integration point of the organization", "input", "slug")
+		if err = slugTaken(err, in.Slug, " by another integration point of the organization", "input", "slug"); err != nil {
+			return err
+		}
+		return tx.CreateIntegrationPointVersion(ctx, point)
 	})
 	if err != nil {
 		return nil, err
@@ -47,9 +55,58 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 }
 
 // UpdateIntegrationPoint changes a point. A change of its rules raises its
-// version and re-checks every integration on it, in the same transaction:
-// readers see the old rules and results or the new ones, never a mix.
+// version, records the new version and re-checks every integration on it,
+// in the same transaction: readers see the old rules and results or the
+// new ones, never a mix.
 func (s *Service) UpdateIntegrationPoint(ctx context.Context, in UpdateIntegrationPointInput) (*domain.IntegrationPoint, error) {
+	if err := validatePointUpdate(in); err != nil {
+		return nil, err
+	}
+	var out *domain.IntegrationPoint
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		next, _, err := s.updatePoint(ctx, tx, in)
+		out = next
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreviewIntegrationPointUpdate runs the update exactly as
+// UpdateIntegrationPoint would, with the same locks and code, and rolls it
+// back: applying the same input next gives the predicted result, unless
+// something else changes in between (expectedVersion guards that).
+func (s *Service) PreviewIntegrationPointUpdate(ctx context.Context, in UpdateIntegrationPointInput) (*domain.ImpactPreview, error) {
+	if err := validatePointUpdate(in); err != nil {
+		return nil, err
+	}
+	var out *domain.ImpactPreview
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		next, impacts, err := s.updatePoint(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		if impacts == nil { // the rules do not change: every integration stays as it is
+			counts, err := tx.SummarizeCompliance(ctx, store.ByIntegrationPoint, []string{next.ID})
+			if err != nil {
+				return err
+			}
+			out = domain.NewImpactPreview(next.Version, nil)
+			out.Unchanged = counts[next.ID].Total
+			return errDryRun
+		}
+		out = domain.NewImpactPreview(next.Version, impacts)
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return out, err
+}
+
+func validatePointUpdate(in UpdateIntegrationPointInput) error {
 	var p problems
 	p.id(in.ID, domain.KindIntegrationPoint, "input", "id")
 	if in.ExpectedVersion != nil && *in.ExpectedVersion < 1 {
@@ -61,84 +118,92 @@ func (s *Service) UpdateIntegrationPoint(ctx context.Context, in UpdateIntegrati
 	if in.Name != nil {
 		p.name(*in.Name, "input", "name")
 	}
-	description, setDescription := in.Description.ValueOK()
-	if setDescription && description != nil {
+	if description, set := in.Description.ValueOK(); set && description != nil {
 		p.text(*description, MaxDescriptionLength, false, "input", "description")
 	}
-	required, setRequired := in.RequiredConfig.ValueOK()
-	if setRequired {
+	if required, set := in.RequiredConfig.ValueOK(); set {
 		p.requiredConfig(required, "input", "requiredConfig")
 	}
-	limit, setLimit := in.MaxIntegrationsPerAccount.ValueOK()
-	if setLimit {
+	if limit, set := in.MaxIntegrationsPerAccount.ValueOK(); set {
 		p.limit(limit, "input", "maxIntegrationsPerAccount")
 	}
-	if err := p.err(); err != nil {
-		return nil, err
+	if rs, set := in.Rules.ValueOK(); set {
+		p.rules(rs, "input", "rules")
 	}
+	if sel, set := in.AccountSelector.ValueOK(); set {
+		p.selector(sel, "input", "accountSelector")
+	}
+	return p.err()
+}
 
-	var out *domain.IntegrationPoint
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		point, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
-		if err != nil {
-			return notFound(err, domain.KindIntegrationPoint, in.ID, "input", "id")
-		}
-		if in.ExpectedVersion != nil && *in.ExpectedVersion != point.Version {
-			return domain.NewUserError(domain.CodeVersionConflict, fmt.Sprintf(
-				"Integration point %s is at version %d, not %d: it changed since you read it; read it again and retry",
-				point.Slug, point.Version, *in.ExpectedVersion), "input", "expectedVersion")
-		}
-		next := *point
-		if in.Slug != nil {
-			next.Slug = *in.Slug
-		}
-		if in.Name != nil {
-			next.Name = *in.Name
-		}
-		if setDescription {
-			next.Description = ""
-			if description != nil {
-				next.Description = *description
-			}
-		}
-		if in.Category != nil {
-			next.Category = *in.Category
-		}
-		if in.AllowedProviders != nil {
-			next.AllowedProviders = normalizeAllowed(*in.AllowedProviders)
-		}
-		if setRequired {
-			next.RequiredConfig = nonNil(required)
-		}
-		if setLimit {
-			next.MaxIntegrationsPerAccount = limit
-		}
-		// The approved providers must fit the category the point ends up with.
-		var after problems
-		after.allowedProviders(next.AllowedProviders, next.Category, "input", "allowedProviders")
-		if err := after.err(); err != nil {
-			return err
-		}
-		rulesChanged := !sameRules(point, &next)
-		if rulesChanged {
-			next.Version++
-		}
-		next.UpdatedAt = s.now()
-		if err := tx.UpdateIntegrationPoint(ctx, &next); err != nil {
-			return slugTaken(err, next.Slug, " by another integration point of the organization", "input", "slug")
-		}
-		if rulesChanged {
-			if err := s.recheckPoint(ctx, tx, &next); err != nil {
-				return err
-			}
-		}
-		out = &next
-		return nil
-	})
+// updatePoint applies a validated update inside tx and returns the point
+// as it now is and, when its rules changed, the impact on every integration.
+func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, in UpdateIntegrationPointInput) (*domain.IntegrationPoint, []*domain.Impact, error) {
+	point, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
 	if err != nil {
-		return nil, err
+		return nil, nil, notFound(err, domain.KindIntegrationPoint, in.ID, "input", "id")
 	}
-	return out, nil
+	if in.ExpectedVersion != nil && *in.ExpectedVersion != point.Version {
+		return nil, nil, domain.NewUserError(domain.CodeVersionConflict, fmt.Sprintf(
+			"Integration point %s is at version %d, not %d: it changed since you read it; read it again and retry",
+			point.Slug, point.Version, *in.ExpectedVersion), "input", "expectedVersion")
+	}
+	next := *point
+	if in.Slug != nil {
+		next.Slug = *in.Slug
+	}
+	if in.Name != nil {
+		next.Name = *in.Name
+	}
+	if description, set := in.Description.ValueOK(); set {
+		next.Description = ""
+		if description != nil {
+			next.Description = *description
+		}
+	}
+	if in.Category != nil {
+		next.Category = *in.Category
+	}
+	if in.AllowedProviders != nil {
+		next.AllowedProviders = normalizeAllowed(*in.AllowedProviders)
+	}
+	if required, set := in.RequiredConfig.ValueOK(); set {
+		next.RequiredConfig = nonNil(required)
+	}
+	if limit, set := in.MaxIntegrationsPerAccount.ValueOK(); set {
+		next.MaxIntegrationsPerAccount = limit
+	}
+	if rs, set := in.Rules.ValueOK(); set {
+		next.Rules = nonNilRules(rs)
+	}
+	if sel, set := in.AccountSelector.ValueOK(); set {
+		next.AccountSelector = normalizeSelector(sel)
+	}
+	// The approved providers must fit the category the point ends up with.
+	var after problems
+	after.allowedProviders(next.AllowedProviders, next.Category, "input", "allowedProviders")
+	if err := after.err(); err != nil {
+		return nil, nil, err
+	}
+	rulesChanged := !sameRules(point, &next)
+	if rulesChanged {
+		next.Version++
+	}
+	next.UpdatedAt = s.now()
+	if err := tx.UpdateIntegrationPoint(ctx, &next); err != nil {
+		return nil, nil, slugTaken(err, next.Slug, " by another integration point of the organization", "input", "slug")
+	}
+	if !rulesChanged {
+		return &next, nil, nil
+	}
+	if err := tx.CreateIntegrationPointVersion(ctx, &next); err != nil {
+		return nil, nil, err
+	}
+	impacts, err := s.recheckPoint(ctx, tx, &next)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &next, impacts, nil
 }
 
 // sameRules is true when two versions of a point judge integrations alike.
@@ -147,7 +212,31 @@ func sameRules(a, b *domain.IntegrationPoint) bool {
 		slices.Equal(a.AllowedProviders.Test, b.AllowedProviders.Test) &&
 		slices.Equal(a.AllowedProviders.Prod, b.AllowedProviders.Prod) &&
 		slices.Equal(a.RequiredConfig, b.RequiredConfig) &&
-		equalLimit(a.MaxIntegrationsPerAccount, b.MaxIntegrationsPerAccount)
+		equalLimit(a.MaxIntegrationsPerAccount, b.MaxIntegrationsPerAccount) &&
+		slices.Equal(a.Rules, b.Rules) &&
+		slices.Equal(a.AccountSelector.Environments, b.AccountSelector.Environments) &&
+		slices.Equal(a.AccountSelector.MatchLabels, b.AccountSelector.MatchLabels)
+}
+
+func nonNilRules(r []domain.Rule) []domain.Rule {
+	if r == nil {
+		return []domain.Rule{}
+	}
+	return r
+}
+
+func normalizeSelector(s *domain.AccountSelector) domain.AccountSelector {
+	if s == nil {
+		return domain.AccountSelector{Environments: []domain.Environment{}, MatchLabels: []domain.Label{}}
+	}
+	out := *s
+	if out.Environments == nil {
+		out.Environments = []domain.Environment{}
+	}
+	if out.MatchLabels == nil {
+		out.MatchLabels = []domain.Label{}
+	}
+	return out
 }
 
 func equalLimit(a, b *int) bool {

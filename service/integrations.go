@@ -33,8 +33,9 @@ func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInpu
 	return violations, err
 }
 
-// CreateIntegration creates an integration if it satisfies its point's
-// rules. Otherwise it returns the violations and writes nothing.
+// CreateIntegration creates an integration unless a DENY rule refuses it;
+// then it writes nothing. It returns every violation: the DENY ones when
+// refused, else the WARN and AUDIT ones it was allowed despite.
 func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
 	var (
 		out        *domain.Integration
@@ -42,8 +43,8 @@ func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInp
 	)
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		i, v, err := s.checkNew(ctx, tx, in)
-		if err != nil || len(v) > 0 {
-			violations = v
+		violations = v
+		if err != nil || domain.Denies(v) {
 			return err
 		}
 		if err := tx.CreateIntegration(ctx, i); err != nil {
@@ -85,12 +86,12 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, in CreateIntegrati
 		AccountID: account.ID, IntegrationPointID: point.ID, ProviderKey: in.Provider, Name: in.Name,
 		Config: config, CreatedAt: now, UpdatedAt: now,
 	}
-	violations := judge(i, account, point, earlier, now)
-	return i, violations, nil
+	violations, err := s.judge(i, account, point, earlier, now)
+	return i, violations, err
 }
 
-// UpdateIntegration changes an integration if the result satisfies its
-// point's rules. Otherwise it returns the violations and writes nothing.
+// UpdateIntegration changes an integration unless a DENY rule refuses the
+// result; then it writes nothing. Violations are as for CreateIntegration.
 func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
 	var p problems
 	p.id(in.ID, domain.KindIntegration, "input", "id")
@@ -143,8 +144,8 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		}
 		now := s.now()
 		next.UpdatedAt = now
-		if violations = judge(&next, account, point, earlier, now); len(violations) > 0 {
-			return nil
+		if violations, err = s.judge(&next, account, point, earlier, now); err != nil || domain.Denies(violations) {
+			return err
 		}
 		if err := tx.UpdateIntegration(ctx, &next); err != nil {
 			return notFound(err, domain.KindIntegration, in.ID, "input", "id")
@@ -188,16 +189,31 @@ func lockTargets(ctx context.Context, tx *store.Tx, accountID, pointID string) (
 }
 
 // judge runs the rules and records the result as i's compliance.
-func judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, earlier int, now time.Time) []domain.Violation {
+func (s *Service) judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, earlier int, now time.Time) ([]domain.Violation, error) {
+	prg, err := s.Program(point)
+	if err != nil {
+		return nil, err
+	}
 	violations := rules.Check(rules.Facts{
 		Point: point, Account: account, ProviderKey: i.ProviderKey, Provider: catalog.Lookup(i.ProviderKey),
-		Config: i.Config, Earlier: earlier,
+		Name: i.Name, Config: i.Config, Earlier: earlier, Program: prg,
 	})
 	i.Compliance = domain.Compliance{
 		Status: rules.Status(violations), PointVersion: point.Version, CheckedAt: now,
-		Violations: nonNilViolations(violations),
+		Violations: nonNilViolations(violations), IntegrationPointID: point.ID,
 	}
-	return violations
+	return violations, nil
+}
+
+// Visible drops AUDIT violations: they are only recorded in compliance.
+func Visible(violations []domain.Violation) []domain.Violation {
+	out := make([]domain.Violation, 0, len(violations))
+	for _, v := range violations {
+		if v.Enforcement != domain.EnforcementAudit {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func nonNilViolations(v []domain.Violation) []domain.Violation {

@@ -10,9 +10,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -21,14 +25,40 @@ type Service struct {
 	store *store.Store
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// programs caches compiled custom rules by point and version: a version
+	// never changes, so neither does its program.
+	programs *lru.Cache[programKey, *rules.Program]
+}
+
+type programKey struct {
+	pointID string
+	version int
 }
 
 // New returns a service writing to s.
 func New(s *store.Store) *Service {
-	return &Service{store: s, now: func() time.Time {
+	programs, _ := lru.New[programKey, *rules.Program](4096)
+	return &Service{store: s, programs: programs, now: func() time.Time {
 		// Microseconds: what PostgreSQL keeps, so a value reads back as written.
 		return time.Now().UTC().Truncate(time.Microsecond)
 	}}
+}
+
+// Program returns the point's compiled custom rules, compiling them at most
+// once per version.
+func (s *Service) Program(p *domain.IntegrationPoint) (*rules.Program, error) {
+	key := programKey{p.ID, p.Version}
+	if prg, ok := s.programs.Get(key); ok {
+		return prg, nil
+	}
+	prg, errs := rules.Compile(p.Rules)
+	if len(errs) > 0 {
+		// Rules are compiled before they are saved, so a stored rule that
+		// does not compile is a broken invariant.
+		return nil, fmt.Errorf("point %s version %d: stored rule does not compile: %s", p.ID, p.Version, errs[0].Message)
+	}
+	s.programs.Add(key, prg)
+	return prg, nil
 }
 
 // notFound turns the store's ErrNotFound into a user error on field; other
@@ -140,7 +170,7 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 		if err := tx.UpdateAccount(ctx, &next); err != nil {
 			return slugTaken(err, next.Slug, " by another account of the organization", "input", "slug")
 		}
-		if next.Environment != a.Environment {
+		if next.Environment != a.Environment || !slices.Equal(next.Labels, a.Labels) {
 			if err := s.recheckAccount(ctx, tx, &next); err != nil {
 				return err
 			}

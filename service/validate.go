@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/rules"
 )
 
 // Input limits.
@@ -53,6 +55,12 @@ func (p *problems) err() error {
 
 func path(field ...string) string { return strings.Join(field, ".") }
 
+// child is the path of a part of field: always a new slice, so that paths
+// stored in problems never share an array that a later append overwrites.
+func child(field []string, parts ...string) []string {
+	return slices.Concat(field, parts)
+}
+
 func (p *problems) slug(s string, field ...string) {
 	if !slugPattern.MatchString(s) {
 		p.invalid(fmt.Sprintf("%s must be 1 to 63 lower-case letters, digits, '_' or '-', starting with a letter or digit; got %q",
@@ -83,7 +91,7 @@ func (p *problems) id(s string, want domain.Kind, field ...string) bool {
 	case !ok:
 		p.add(domain.CodeNotFound, fmt.Sprintf("No %s has the ID %q", want.Name(), s), field...)
 	case kind != want:
-		p.add(domain.CodeNotFound, fmt.Sprintf("%q is the ID of a %s, not of a %s", s, kind.Name(), want.Name()), field...)
+		p.add(domain.CodeNotFound, fmt.Sprintf("%q is not %s ID: it names %s", s, withArticle(want.Name()), withArticle(kind.Name())), field...)
 	default:
 		return true
 	}
@@ -97,15 +105,15 @@ func (p *problems) labels(labels []domain.Label, field ...string) {
 	}
 	seen := map[string]bool{}
 	for i, l := range labels {
-		at := append(append([]string{}, field...), strconv.Itoa(i))
+		at := child(field, strconv.Itoa(i))
 		if !labelKeyPattern.MatchString(l.Key) {
 			p.invalid(fmt.Sprintf("Label key %q must be 1 to 63 letters, digits, '.', '_', '/' or '-', starting with a letter or digit", l.Key),
-				append(at, "key")...)
+				child(at, "key")...)
 		} else if seen[l.Key] {
-			p.invalid(fmt.Sprintf("Label key %q is given twice", l.Key), append(at, "key")...)
+			p.invalid(fmt.Sprintf("Label key %q is given twice", l.Key), child(at, "key")...)
 		}
 		seen[l.Key] = true
-		p.text(l.Value, MaxLabelValueLength, false, append(at, "value")...)
+		p.text(l.Value, MaxLabelValueLength, false, child(at, "value")...)
 	}
 }
 
@@ -154,9 +162,9 @@ func (p *problems) requiredConfig(keys []string, field ...string) {
 	}
 	seen := map[string]bool{}
 	for i, k := range keys {
-		at := append(append([]string{}, field...), strconv.Itoa(i))
+		at := child(field, strconv.Itoa(i))
 		switch {
-		case strings.TrimSpace(k) == "" || len(k) > MaxConfigKeyLength:
+		case strings.TrimSpace(k) == "" || utf8.RuneCountInString(k) > MaxConfigKeyLength:
 			p.invalid(fmt.Sprintf("Config key %q must be 1 to %d characters and not blank", k, MaxConfigKeyLength), at...)
 		case seen[k]:
 			p.invalid(fmt.Sprintf("Config key %q is listed twice", k), at...)
@@ -178,7 +186,7 @@ func (p *problems) allowedProviders(a domain.AllowedProviders, category domain.C
 	check := func(keys []string, env string) {
 		seen := map[string]bool{}
 		for i, key := range keys {
-			at := append(append([]string{}, field...), env, strconv.Itoa(i))
+			at := child(field, env, strconv.Itoa(i))
 			prov := catalog.Lookup(key)
 			switch {
 			case prov == nil:
@@ -195,4 +203,37 @@ func (p *problems) allowedProviders(a domain.AllowedProviders, category domain.C
 	}
 	check(a.Test, "test")
 	check(a.Prod, "prod")
+}
+
+// withArticle puts "a" or "an" before a kind's name.
+func withArticle(name string) string {
+	if strings.ContainsAny(name[:1], "aeiou") {
+		return "an " + name
+	}
+	return "a " + name
+}
+
+// rules compiles custom rules, reporting each problem at its rule.
+func (p *problems) rules(rs []domain.Rule, field ...string) {
+	_, errs := rules.Compile(rs)
+	for _, e := range errs {
+		at := field
+		if e.Index >= 0 {
+			at = child(field, strconv.Itoa(e.Index), e.Field)
+		}
+		p.add(domain.CodeInvalidRule, e.Message, at...)
+	}
+}
+
+// selector checks an account selector's environments and labels.
+func (p *problems) selector(s *domain.AccountSelector, field ...string) {
+	if s == nil {
+		return
+	}
+	for i, e := range s.Environments {
+		if !e.IsValid() {
+			p.invalid(fmt.Sprintf("%q is not an environment", e), child(field, "environments", strconv.Itoa(i))...)
+		}
+	}
+	p.labels(s.MatchLabels, child(field, "matchLabels")...)
 }

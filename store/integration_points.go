@@ -10,7 +10,7 @@ import (
 )
 
 const integrationPointColumns = "id, organization_id, slug, name, description, category, version, " +
-	"allowed_providers, required_config, max_integrations_per_account, created_at, updated_at"
+	"allowed_providers, required_config, max_integrations_per_account, rules, account_selector, created_at, updated_at"
 
 type integrationPointRow struct {
 	ID                        string        `db:"id"`
@@ -23,6 +23,8 @@ type integrationPointRow struct {
 	AllowedProviders          string        `db:"allowed_providers"`
 	RequiredConfig            string        `db:"required_config"`
 	MaxIntegrationsPerAccount sql.NullInt64 `db:"max_integrations_per_account"`
+	Rules                     string        `db:"rules"`
+	AccountSelector           string        `db:"account_selector"`
 	CreatedAt                 time.Time     `db:"created_at"`
 	UpdatedAt                 time.Time     `db:"updated_at"`
 }
@@ -42,6 +44,12 @@ func (r *integrationPointRow) domain() (*domain.IntegrationPoint, error) {
 	if r.MaxIntegrationsPerAccount.Valid {
 		n := int(r.MaxIntegrationsPerAccount.Int64)
 		p.MaxIntegrationsPerAccount = &n
+	}
+	if err := fromJSON(r.Rules, &p.Rules); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(r.AccountSelector, &p.AccountSelector); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -69,11 +77,19 @@ func pointValues(p *domain.IntegrationPoint) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	rules, err := toJSON(p.Rules)
+	if err != nil {
+		return nil, err
+	}
+	selector, err := toJSON(p.AccountSelector)
+	if err != nil {
+		return nil, err
+	}
 	var limit sql.NullInt64
 	if p.MaxIntegrationsPerAccount != nil {
 		limit = sql.NullInt64{Int64: int64(*p.MaxIntegrationsPerAccount), Valid: true}
 	}
-	return []any{p.Slug, p.Name, p.Description, string(p.Category), p.Version, allowed, required, limit, p.UpdatedAt}, nil
+	return []any{p.Slug, p.Name, p.Description, string(p.Category), p.Version, allowed, required, limit, rules, selector, p.UpdatedAt}, nil
 }
 
 // FindIntegrationPointsByIDs returns the points with the given IDs, in no
@@ -130,8 +146,8 @@ func (tx *Tx) CreateIntegrationPoint(ctx context.Context, p *domain.IntegrationP
 	args := append([]any{p.ID, p.OrganizationID}, values...)
 	args = append(args, p.CreatedAt)
 	_, err = tx.exec(ctx, "INSERT INTO integration_points (id, organization_id, slug, name, description, category, version, "+
-		"allowed_providers, required_config, max_integrations_per_account, updated_at, created_at) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
+		"allowed_providers, required_config, max_integrations_per_account, rules, account_selector, updated_at, created_at) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
 	return mapConstraint(err, domain.ErrSlugTaken, domain.ErrNotFound)
 }
 
@@ -142,7 +158,8 @@ func (tx *Tx) UpdateIntegrationPoint(ctx context.Context, p *domain.IntegrationP
 		return err
 	}
 	err = tx.execOne(ctx, "UPDATE integration_points SET slug = ?, name = ?, description = ?, category = ?, version = ?, "+
-		"allowed_providers = ?, required_config = ?, max_integrations_per_account = ?, updated_at = ? WHERE id = ?",
+		"allowed_providers = ?, required_config = ?, max_integrations_per_account = ?, rules = ?, account_selector = ?, "+
+		"updated_at = ? WHERE id = ?",
 		append(values, p.ID)...)
 	return mapConstraint(err, domain.ErrSlugTaken, nil)
 }

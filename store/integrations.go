@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
 )
@@ -45,6 +47,13 @@ func (r *integrationRow) domain() (*domain.Integration, error) {
 	if err := fromJSON(r.ComplianceViolations, &i.Compliance.Violations); err != nil {
 		return nil, err
 	}
+	for n := range i.Compliance.Violations {
+		// Results stored before enforcement modes existed were all DENY.
+		if i.Compliance.Violations[n].Enforcement == "" {
+			i.Compliance.Violations[n].Enforcement = domain.EnforcementDeny
+		}
+	}
+	i.Compliance.IntegrationPointID = r.IntegrationPointID
 	return i, nil
 }
 
@@ -177,11 +186,16 @@ func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) erro
 		violations, i.UpdatedAt, i.ID)
 }
 
-// UpdateCompliance stores the compliance of many integrations with one
-// prepared statement.
+// UpdateCompliance stores the compliance of many integrations. On
+// PostgreSQL it sends them in chunks of updateChunk rows as arrays (one
+// round trip per chunk); SQLite, in process, runs one prepared statement
+// per row.
 func (tx *Tx) UpdateCompliance(ctx context.Context, changed []*domain.Integration) error {
 	if len(changed) == 0 {
 		return nil
+	}
+	if tx.engine == Postgres {
+		return tx.updateCompliancePostgres(ctx, changed)
 	}
 	stmt, err := tx.tx.PreparexContext(ctx, tx.tx.Rebind("UPDATE integrations SET compliance_status = ?, "+
 		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ? WHERE id = ?"))
@@ -202,7 +216,74 @@ func (tx *Tx) UpdateCompliance(ctx context.Context, changed []*domain.Integratio
 	return nil
 }
 
+const updateChunk = 5000
+
+func (tx *Tx) updateCompliancePostgres(ctx context.Context, changed []*domain.Integration) error {
+	for start := 0; start < len(changed); start += updateChunk {
+		chunk := changed[start:min(start+updateChunk, len(changed))]
+		ids := make([]string, len(chunk))
+		statuses := make([]string, len(chunk))
+		versions := make([]int64, len(chunk))
+		checked := make([]string, len(chunk))
+		violations := make([]string, len(chunk))
+		for n, i := range chunk {
+			v, err := toJSON(i.Compliance.Violations)
+			if err != nil {
+				return err
+			}
+			ids[n], statuses[n], versions[n], violations[n] = i.ID, string(i.Compliance.Status), int64(i.Compliance.PointVersion), v
+			checked[n] = i.Compliance.CheckedAt.Format(time.RFC3339Nano)
+		}
+		_, err := tx.ext.ExecContext(ctx, `UPDATE integrations AS i SET compliance_status = v.status,
+			compliance_point_version = v.version, compliance_checked_at = v.checked_at::timestamptz,
+			compliance_violations = v.violations::jsonb
+			FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS v(id, status, version, checked_at, violations)
+			WHERE i.id = v.id`,
+			pq.Array(ids), pq.Array(statuses), pq.Array(versions), pq.Array(checked), pq.Array(violations))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeleteIntegration returns domain.ErrNotFound when there is none.
 func (tx *Tx) DeleteIntegration(ctx context.Context, id string) error {
 	return tx.execOne(ctx, "DELETE FROM integrations WHERE id = ?", id)
+}
+
+// SummarizeCompliance counts, for each parent, its integrations by status,
+// in one grouped statement. Parents with none get a zero summary.
+func (q *queries) SummarizeCompliance(ctx context.Context, parent IntegrationParent, parentIDs []string) (map[string]domain.ComplianceSummary, error) {
+	out := make(map[string]domain.ComplianceSummary, len(parentIDs))
+	if len(parentIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		Parent string `db:"parent"`
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	query := fmt.Sprintf("SELECT %s AS parent, compliance_status AS status, count(*) AS n FROM integrations WHERE %s IN (?) GROUP BY %s, compliance_status",
+		parent, parent, parent)
+	if err := q.selectAll(ctx, &rows, query, parentIDs); err != nil {
+		return nil, err
+	}
+	for _, id := range parentIDs {
+		out[id] = domain.ComplianceSummary{}
+	}
+	for _, r := range rows {
+		s := out[r.Parent]
+		s.Total += r.N
+		switch domain.ComplianceStatus(r.Status) {
+		case domain.StatusCompliant:
+			s.Compliant += r.N
+		case domain.StatusWarning:
+			s.Warning += r.N
+		case domain.StatusNonCompliant:
+			s.NonCompliant += r.N
+		}
+		out[r.Parent] = s
+	}
+	return out, nil
 }

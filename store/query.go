@@ -109,18 +109,24 @@ func (w where) with(cond string, args ...any) where {
 // range scan, on both engines, however many rows a parent has.
 // Rows come back in no particular order; group them with groupByParent.
 func (q *queries) pagesByParent(ctx context.Context, dest any, table, columns, parentColumn string, parentIDs []string, w where, page pagination.Page) error {
-	if len(parentIDs) == 0 {
-		return nil
-	}
 	if page.After != "" {
 		w = w.with("id > ?", page.After)
+	}
+	return q.pagesByParentOrdered(ctx, dest, table, columns, parentColumn, "id", parentIDs, w, page.Limit())
+}
+
+// pagesByParentOrdered is pagesByParent for any ordering column; w holds
+// the keyset condition.
+func (q *queries) pagesByParentOrdered(ctx context.Context, dest any, table, columns, parentColumn, orderColumn string, parentIDs []string, w where, limit int) error {
+	if len(parentIDs) == 0 {
+		return nil
 	}
 	parts := make([]string, len(parentIDs))
 	var args []any
 	for i, id := range parentIDs {
 		pw := w.with(parentColumn+" = ?", id)
-		parts[i] = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s%s ORDER BY id LIMIT %d) AS page%d",
-			columns, table, pw.sql(), page.Limit(), i)
+		parts[i] = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT %d) AS page%d",
+			columns, table, pw.sql(), orderColumn, limit, i)
 		args = append(args, pw.args...)
 	}
 	return q.selectAll(ctx, dest, strings.Join(parts, " UNION ALL "), args...)

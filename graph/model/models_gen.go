@@ -19,7 +19,8 @@ type DeletePayload struct {
 
 type IntegrationCheck struct {
 	// True when createIntegration with the same input would be accepted.
-	Allowed    bool                `json:"allowed"`
+	Allowed bool `json:"allowed"`
+	// Every violation, AUDIT ones included.
 	Violations []*domain.Violation `json:"violations"`
 	// Problems with the input itself (unknown account, malformed config…).
 	UserErrors []*domain.UserError `json:"userErrors"`
@@ -28,7 +29,7 @@ type IntegrationCheck struct {
 type IntegrationPayload struct {
 	// The integration; null when nothing was written.
 	Integration *domain.Integration `json:"integration,omitempty"`
-	// Why the integration was refused; empty when it was written.
+	// Why the integration was refused (DENY), or what it was allowed despite (WARN).
 	Violations []*domain.Violation `json:"violations"`
 	UserErrors []*domain.UserError `json:"userErrors"`
 }

@@ -1,0 +1,37 @@
+package service
+
+import (
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/rules"
+	"github.com/pointguard/pointguard/store"
+)
+
+// UseDecision is the use-time gate's answer.
+type UseDecision struct {
+	Allowed      bool
+	Integration  *domain.Integration
+	PointVersion *int
+	// Violations are the DENY and WARN ones.
+	Violations []domain.Violation
+}
+
+// Decide judges an integration against its point's current rules, not its
+// stored result, so that a rule change takes effect at once. It reads
+// nothing: uc comes from one indexed read (store.FindUseContexts), and the
+// point's rules are compiled once per version.
+func (s *Service) Decide(uc *store.UseContext) (*UseDecision, error) {
+	prg, err := s.Program(uc.Point)
+	if err != nil {
+		return nil, err
+	}
+	i := uc.Integration
+	violations := rules.Check(rules.Facts{
+		Point: uc.Point, Account: uc.Account, ProviderKey: i.ProviderKey, Provider: catalog.Lookup(i.ProviderKey),
+		Name: i.Name, Config: i.Config, Earlier: uc.Earlier, Program: prg,
+	})
+	version := uc.Point.Version
+	return &UseDecision{
+		Allowed: !domain.Denies(violations), Integration: i, PointVersion: &version, Violations: Visible(violations),
+	}, nil
+}

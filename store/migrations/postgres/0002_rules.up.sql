@@ -1,0 +1,24 @@
+-- Custom rules, account scope, and an immutable snapshot of every version
+-- of a point's rules.
+ALTER TABLE integration_points ADD COLUMN rules jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE integration_points ADD COLUMN account_selector jsonb NOT NULL DEFAULT '{"environments":[],"matchLabels":[]}';
+
+CREATE TABLE integration_point_versions (
+    integration_point_id text NOT NULL REFERENCES integration_points (id) ON DELETE CASCADE,
+    version              integer NOT NULL,
+    -- the rules as they were: category, allowedProviders, requiredConfig,
+    -- maxIntegrationsPerAccount, rules, accountSelector
+    snapshot             jsonb NOT NULL,
+    created_at           timestamptz NOT NULL,
+    PRIMARY KEY (integration_point_id, version)
+);
+
+INSERT INTO integration_point_versions (integration_point_id, version, snapshot, created_at)
+SELECT id, version, jsonb_build_object(
+    'category', category, 'allowedProviders', allowed_providers, 'requiredConfig', required_config,
+    'maxIntegrationsPerAccount', max_integrations_per_account, 'rules', rules, 'accountSelector', account_selector),
+    updated_at
+FROM integration_points;
+
+-- complianceSummary counts by status per point without reading rows.
+CREATE INDEX integrations_point_status ON integrations (integration_point_id, compliance_status);
