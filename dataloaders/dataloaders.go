@@ -146,7 +146,9 @@ func New(s *store.Store) *Loaders {
 			},
 		), opts...),
 		VersionPage: dataloadgen.NewLoader(pages(
-			func(k VersionPageKey) (VersionPageKey, string) { return VersionPageKey{Page: k.Page}, k.IntegrationPointID },
+			func(k VersionPageKey) (VersionPageKey, string) {
+				return VersionPageKey{Page: k.Page}, k.IntegrationPointID
+			},
 			func(ctx context.Context, g VersionPageKey, ids []string) ([]*domain.IntegrationPointVersion, error) {
 				return s.FindIntegrationPointVersionPages(ctx, ids, g.Page)
 			},

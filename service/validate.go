@@ -1,10 +1,10 @@
 package service
 
 import (
-	"slices"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
