@@ -79,8 +79,6 @@ type Loaders struct {
 	IntegrationCount      *dataloadgen.Loader[IntegrationPageKey, int]
 	VersionPage           *dataloadgen.Loader[VersionPageKey, []*domain.IntegrationPointVersion]
 	ComplianceSummary     *dataloadgen.Loader[SummaryKey, domain.ComplianceSummary]
-	// UseContext reads what the use-time gate needs, by integration ID.
-	UseContext *dataloadgen.Loader[string, *store.UseContext]
 }
 
 // New returns fresh loaders reading from s.
@@ -158,7 +156,6 @@ func New(s *store.Store) *Loaders {
 			func(k SummaryKey) (store.IntegrationParent, string) { return k.Parent, k.ParentID },
 			s.SummarizeCompliance,
 		), opts...),
-		UseContext: dataloadgen.NewMappedLoader(byID(s.FindUseContexts), opts...),
 	}
 }
 

@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/pointguard/pointguard/catalog"
@@ -89,8 +90,10 @@ func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integration
 	if kind, ok := domain.KindOf(integrationID); !ok || kind != domain.KindIntegration {
 		return &service.UseDecision{Violations: []domain.Violation{}}, nil
 	}
-	uc, err := dataloaders.For(ctx).UseContext.Load(ctx, integrationID)
-	if dataloaders.IsNotFound(err) {
+	// A root field has no siblings to batch with: read at once, through a
+	// prepared statement, rather than wait for a loader's batch.
+	uc, err := r.Store.FindUseContext(ctx, integrationID)
+	if errors.Is(err, domain.ErrNotFound) {
 		return &service.UseDecision{Violations: []domain.Violation{}}, nil
 	}
 	if err != nil {

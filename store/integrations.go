@@ -186,16 +186,58 @@ func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) erro
 		violations, i.UpdatedAt, i.ID)
 }
 
-// UpdateCompliance stores the compliance of many integrations. On
-// PostgreSQL it sends them in chunks of updateChunk rows as arrays (one
-// round trip per chunk); SQLite, in process, runs one prepared statement
-// per row.
+// UpdateCompliance stores the compliance of many integrations. A rule
+// change usually gives many of them the same result, so rows sharing a
+// result are written with one statement per updateChunk IDs; the rest go
+// as arrays in one statement per chunk on PostgreSQL, and as one prepared
+// statement per row on SQLite, which runs in process.
 func (tx *Tx) UpdateCompliance(ctx context.Context, changed []*domain.Integration) error {
-	if len(changed) == 0 {
+	type result struct {
+		status     domain.ComplianceStatus
+		version    int
+		checkedAt  time.Time
+		violations string
+	}
+	groups := map[result][]string{}
+	var order []result
+	for _, i := range changed {
+		v, err := toJSON(i.Compliance.Violations)
+		if err != nil {
+			return err
+		}
+		r := result{i.Compliance.Status, i.Compliance.PointVersion, i.Compliance.CheckedAt, v}
+		if _, ok := groups[r]; !ok {
+			order = append(order, r)
+		}
+		groups[r] = append(groups[r], i.ID)
+	}
+	var singles []*domain.Integration
+	byID := make(map[string]*domain.Integration, len(changed))
+	for _, i := range changed {
+		byID[i.ID] = i
+	}
+	for _, r := range order {
+		ids := groups[r]
+		if len(ids) < minGroup {
+			for _, id := range ids {
+				singles = append(singles, byID[id])
+			}
+			continue
+		}
+		for start := 0; start < len(ids); start += updateChunk {
+			_, err := tx.exec(ctx, "UPDATE integrations SET compliance_status = ?, compliance_point_version = ?, "+
+				"compliance_checked_at = ?, compliance_violations = ? WHERE id IN (?)",
+				string(r.status), r.version, r.checkedAt, r.violations, ids[start:min(start+updateChunk, len(ids))])
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if len(singles) == 0 {
 		return nil
 	}
 	if tx.engine == Postgres {
-		return tx.updateCompliancePostgres(ctx, changed)
+		return tx.updateCompliancePostgres(ctx, singles)
 	}
 	stmt, err := tx.tx.PreparexContext(ctx, tx.tx.Rebind("UPDATE integrations SET compliance_status = ?, "+
 		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ? WHERE id = ?"))
@@ -203,7 +245,7 @@ func (tx *Tx) UpdateCompliance(ctx context.Context, changed []*domain.Integratio
 		return err
 	}
 	defer stmt.Close()
-	for _, i := range changed {
+	for _, i := range singles {
 		violations, err := toJSON(i.Compliance.Violations)
 		if err != nil {
 			return err
@@ -215,6 +257,9 @@ func (tx *Tx) UpdateCompliance(ctx context.Context, changed []*domain.Integratio
 	}
 	return nil
 }
+
+// minGroup is the smallest group of equal results written by ID list.
+const minGroup = 8
 
 const updateChunk = 5000
 

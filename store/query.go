@@ -34,7 +34,12 @@ func (q *queries) selectAll(ctx context.Context, dest any, query string, args ..
 	return sqlx.SelectContext(ctx, q.ext, dest, q.ext.Rebind(query), args...)
 }
 
+// exec runs a statement; slice arguments are expanded for IN (?).
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return nil, err
+	}
 	return q.ext.ExecContext(ctx, q.ext.Rebind(query), args...)
 }
 
@@ -163,6 +168,10 @@ func toJSON(v any) (string, error) {
 
 // fromJSON decodes a JSON column, keeping numbers exact (json.Number).
 func fromJSON(s string, dst any) error {
+	if s == "[]" {
+		// Most violation lists are empty: leave dst nil and skip the decoder.
+		return nil
+	}
 	d := json.NewDecoder(bytes.NewReader([]byte(s)))
 	d.UseNumber()
 	return d.Decode(dst)

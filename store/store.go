@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -47,6 +48,10 @@ func init() {
 type Store struct {
 	queries
 	db *sqlx.DB
+
+	useOnce sync.Once
+	useStmt *sqlx.Stmt
+	useErr  error
 }
 
 // Options tune Open.
@@ -172,7 +177,12 @@ func migrateUp(ctx context.Context, db *sqlx.DB, engine Engine) error {
 func (s *Store) Engine() Engine { return s.engine }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.useStmt != nil {
+		s.useStmt.Close()
+	}
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

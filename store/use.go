@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/pointguard/pointguard/domain"
@@ -37,32 +39,43 @@ var useQuery = "SELECT " + aliased("i", integrationColumns) + ", " + aliased("a"
 	aliased("p", integrationPointColumns) + ", " +
 	"(SELECT count(*) FROM integrations e WHERE e.account_id = i.account_id AND e.integration_point_id = i.integration_point_id AND e.id < i.id) AS earlier " +
 	"FROM integrations i JOIN accounts a ON a.id = i.account_id JOIN integration_points p ON p.id = i.integration_point_id " +
-	"WHERE i.id IN (?)"
+	"WHERE i.id = ?"
 
-// FindUseContexts reads integrations with their account, point and
-// position in one indexed statement. Unknown IDs are left out.
-func (q *queries) FindUseContexts(ctx context.Context, ids []string) ([]*UseContext, error) {
-	var rows []useRow
-	if err := q.selectAll(ctx, &rows, useQuery, ids); err != nil {
+// FindUseContext reads an integration with its account, point and
+// position in one indexed statement, prepared once: the use-time gate asks for one integration per request,
+// and preparing the join costs more than running it on SQLite. It returns
+// domain.ErrNotFound when there is none.
+func (s *Store) FindUseContext(ctx context.Context, id string) (*UseContext, error) {
+	s.useOnce.Do(func() {
+		s.useStmt, s.useErr = s.db.PreparexContext(context.Background(), s.db.Rebind(useQuery))
+	})
+	if s.useErr != nil {
+		return nil, s.useErr
+	}
+	if o, ok := s.ext.(observed); ok {
+		o.hook(useQuery)
+	}
+	var r useRow
+	if err := s.useStmt.GetContext(ctx, &r, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, domain.ErrNotFound
+		}
 		return nil, err
 	}
-	out := make([]*UseContext, len(rows))
-	for n, r := range rows {
-		uc := &UseContext{Earlier: r.Earlier}
-		var err error
-		if uc.Integration, err = r.Integration.domain(); err != nil {
-			return nil, err
-		}
-		if uc.Account, err = r.Account.domain(); err != nil {
-			return nil, err
-		}
-		if uc.Point, err = r.Point.domain(); err != nil {
-			return nil, err
-		}
-		out[n] = uc
-	}
-	return out, nil
+	return r.useContext()
 }
 
-// GetID makes UseContext loadable by integration ID.
-func (u *UseContext) GetID() string { return u.Integration.ID }
+func (r *useRow) useContext() (*UseContext, error) {
+	uc := &UseContext{Earlier: r.Earlier}
+	var err error
+	if uc.Integration, err = r.Integration.domain(); err != nil {
+		return nil, err
+	}
+	if uc.Account, err = r.Account.domain(); err != nil {
+		return nil, err
+	}
+	if uc.Point, err = r.Point.domain(); err != nil {
+		return nil, err
+	}
+	return uc, nil
+}

@@ -1,4 +1,4 @@
-DROP INDEX integrations_point_status;
+CREATE INDEX integrations_organization_status ON integrations (organization_id, compliance_status, id);
 DROP TABLE integration_point_versions;
 ALTER TABLE integration_points DROP COLUMN account_selector;
 ALTER TABLE integration_points DROP COLUMN rules;

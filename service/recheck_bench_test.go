@@ -1,0 +1,97 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/testdb"
+)
+
+// BenchmarkRecheck changes the rules of a point with 100,000 integrations
+// (over 1,000 accounts) and so re-checks them all, in one transaction.
+// Each change flips half of them between COMPLIANT and NON_COMPLIANT, so
+// half the rows are rewritten every time.
+func BenchmarkRecheck(b *testing.B) {
+	const integrations, accounts = 100_000, 1_000
+	for _, engine := range testdb.Engines {
+		b.Run(engine, func(b *testing.B) {
+			databaseURL := testdb.SQLite(b)
+			if engine == "postgres" {
+				databaseURL = testdb.Postgres(b)
+			}
+			ctx := context.Background()
+			st, err := store.Open(ctx, databaseURL, store.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			svc := New(st)
+			point := seedPoint(b, svc, st, integrations, accounts)
+			rules := [][]domain.Rule{
+				{{Name: "even-projects", Expression: `int(integration.config.n) % 2 == 0`, Message: "odd", Enforcement: domain.EnforcementDeny}},
+				{},
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for n := 0; b.Loop(); n++ {
+				_, err := svc.UpdateIntegrationPoint(ctx, UpdateIntegrationPointInput{ID: point.ID,
+					Rules: graphql.OmittableOf(rules[n%2])})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
+		})
+	}
+}
+
+// seedPoint creates a point and n compliant integrations on it, written
+// straight through the store in one transaction: the API would take minutes.
+func seedPoint(b *testing.B, svc *Service, st *store.Store, n, accounts int) *domain.IntegrationPoint {
+	b.Helper()
+	ctx := context.Background()
+	org, err := svc.CreateOrganization(ctx, CreateOrganizationInput{Slug: "bench", Name: "Bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	point, err := svc.CreateIntegrationPoint(ctx, CreateIntegrationPointInput{OrganizationID: org.ID, Slug: "p", Name: "P",
+		Category: domain.CategoryTicketing, AllowedProviders: domain.AllowedProviders{Prod: []string{"jira"}}, RequiredConfig: []string{"project"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := svc.now()
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		accountIDs := make([]string, accounts)
+		for i := range accountIDs {
+			a := &domain.Account{ID: domain.NewID(domain.KindAccount), OrganizationID: org.ID, Slug: fmt.Sprintf("a%d", i), Name: "A",
+				Environment: domain.EnvironmentProd, Labels: []domain.Label{}, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateAccount(ctx, a); err != nil {
+				return err
+			}
+			accountIDs[i] = a.ID
+		}
+		for i := 0; i < n; i++ {
+			err := tx.CreateIntegration(ctx, &domain.Integration{
+				ID: domain.NewID(domain.KindIntegration), OrganizationID: org.ID, AccountID: accountIDs[i%accounts],
+				IntegrationPointID: point.ID, ProviderKey: "jira", Name: "I",
+				Config:     map[string]any{"project": "P", "n": i},
+				Compliance: domain.Compliance{Status: domain.StatusCompliant, PointVersion: 1, CheckedAt: now, Violations: []domain.Violation{}},
+				CreatedAt:  now, UpdatedAt: now,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return point
+}
