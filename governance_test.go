@@ -314,3 +314,16 @@ func TestProviderConfigSchema(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckIntegrationWithWarnings(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		p := a.createPoint(w.org, map[string]any{"slug": "warned", "rules": []any{
+			rule("short-names", `integration.name.size() <= 5`, "Keep names short", "WARN"),
+			rule("audit-all", `false`, "Audited", "AUDIT")}})
+		r := a.do(checkIntegration, integrationInput(w.prod, p, "jira", map[string]any{"project": "SEC"}))
+		if r.get(t, "checkIntegration.allowed") != true || len(r.list(t, "checkIntegration.violations")) != 2 {
+			t.Errorf("WARN and AUDIT violations allow, and checkIntegration lists both: %s", r.Raw)
+		}
+	})
+}
