@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
@@ -38,8 +39,10 @@ func (a *app) on(t testing.TB) *app {
 func newApp(t testing.TB, databaseURL string) *app {
 	t.Helper()
 	a := &app{t: t, statements: new(atomic.Int64)}
+	ring, _ := secrets.NewKeyring(secrets.NewKey())
 	st, err := store.Open(context.Background(), databaseURL, store.Options{
 		OnQuery: func(string) { a.statements.Add(1) },
+		Secrets: ring,
 	})
 	if err != nil {
 		t.Fatalf("open store: %v", err)

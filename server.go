@@ -4,9 +4,11 @@
 //	DATABASE_URL=postgres://… go run .
 //
 // Environment: DATABASE_URL (PostgreSQL URL; empty for the embedded SQLite
-// file data/pointguard.db), PORT (default 8080). Flag -demo loads the demo
-// organization into any database (it is loaded into a new embedded one
-// without asking).
+// file data/pointguard.db), PORT (default 8080), POINTGUARD_SECRET_KEY (the
+// key sealing integration secrets; default: generated into data/secret.key)
+// and POINTGUARD_OLD_SECRET_KEYS. Flag -demo loads the demo organization
+// into any database (it is loaded into a new embedded one without asking).
+// `pointguard rotate-secrets` re-seals every secret under the current key.
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +37,7 @@ import (
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/playground"
 	"github.com/pointguard/pointguard/resolvers"
+	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -58,6 +62,12 @@ type config struct {
 	databaseURL string
 	addr        string
 	demo        bool
+	// secretKey and oldSecretKeys come from POINTGUARD_SECRET_KEY and
+	// POINTGUARD_OLD_SECRET_KEYS (comma-separated), base64 or hex.
+	secretKey     string
+	oldSecretKeys []string
+	// command is "serve" or "rotate-secrets".
+	command string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -67,9 +77,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	c := config{databaseURL: getenv("DATABASE_URL"), addr: ":8080", demo: *demoFlag}
+	c := config{databaseURL: getenv("DATABASE_URL"), addr: ":8080", demo: *demoFlag,
+		secretKey: getenv("POINTGUARD_SECRET_KEY"), command: "serve"}
 	if port := getenv("PORT"); port != "" {
 		c.addr = ":" + port
+	}
+	for _, k := range strings.Split(getenv("POINTGUARD_OLD_SECRET_KEYS"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.oldSecretKeys = append(c.oldSecretKeys, k)
+		}
+	}
+	switch rest := fs.Args(); {
+	case len(rest) == 0:
+	case len(rest) == 1 && rest[0] == "rotate-secrets":
+		c.command = rest[0]
+	default:
+		return config{}, fmt.Errorf("unknown command %q; the only command is rotate-secrets", strings.Join(rest, " "))
 	}
 	return c, nil
 }
@@ -86,6 +109,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer st.Close()
+	if cfg.command == "rotate-secrets" {
+		n, err := st.RotateSecrets(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info("re-sealed secrets under the current key", "integrations", n)
+		return nil
+	}
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -123,7 +154,11 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *ser
 			loadDemo = true
 		}
 	}
-	st, err := store.Open(ctx, databaseURL, store.Options{})
+	ring, err := keyring(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,6 +174,44 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *ser
 		}
 	}
 	return st, svc, nil
+}
+
+// defaultSecretKeyFile keeps the secrets key when POINTGUARD_SECRET_KEY is unset.
+const defaultSecretKeyFile = "data/secret.key"
+
+// keyring builds the secrets keyring: POINTGUARD_SECRET_KEY, or else a key
+// generated once into data/secret.key (mode 0600), plus the old keys that
+// rotate-secrets needs to open what they sealed.
+func keyring(cfg config, log *slog.Logger) (*secrets.Keyring, error) {
+	var current []byte
+	if cfg.secretKey != "" {
+		key, err := secrets.ParseKey(cfg.secretKey)
+		if err != nil {
+			return nil, fmt.Errorf("POINTGUARD_SECRET_KEY: %w", err)
+		}
+		current = key
+	} else {
+		key, created, err := secrets.LoadOrCreateKeyFile(defaultSecretKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("secrets key file: %w", err)
+		}
+		if created {
+			log.Info("generated the secrets key; keep it safe, or set POINTGUARD_SECRET_KEY", "file", defaultSecretKeyFile)
+		}
+		if cfg.databaseURL != "" {
+			log.Warn("POINTGUARD_SECRET_KEY is unset: secrets are sealed with the key in " + defaultSecretKeyFile)
+		}
+		current = key
+	}
+	var old [][]byte
+	for i, s := range cfg.oldSecretKeys {
+		key, err := secrets.ParseKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("POINTGUARD_OLD_SECRET_KEYS[%d]: %w", i, err)
+		}
+		old = append(old, key)
+	}
+	return secrets.NewKeyring(current, old...)
 }
 
 func portOf(ln net.Listener) string {

@@ -145,6 +145,7 @@ type ComplexityRoot struct {
 		IntegrationPoint func(childComplexity int) int
 		Name             func(childComplexity int) int
 		Provider         func(childComplexity int) int
+		SecretFields     func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
 	}
 
@@ -366,6 +367,7 @@ type IntegrationResolver interface {
 	Provider(ctx context.Context, obj *domain.Integration) (*domain.Provider, error)
 
 	Config(ctx context.Context, obj *domain.Integration) (any, error)
+	SecretFields(ctx context.Context, obj *domain.Integration) ([]string, error)
 }
 type IntegrationPointResolver interface {
 	Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error)
@@ -795,6 +797,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.Provider(childComplexity), true
+	case "Integration.secretFields":
+		if e.ComplexityRoot.Integration.SecretFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.SecretFields(childComplexity), true
 	case "Integration.updatedAt":
 		if e.ComplexityRoot.Integration.UpdatedAt == nil {
 			break
@@ -1870,7 +1878,10 @@ type Integration implements Node {
   integrationPoint: IntegrationPoint!
   provider: Provider!
   name: String!
+  "The config without its secrets, which never leave the server."
   config: JSON!
+  "The config keys holding a secret that is set (sealed at rest, never returned)."
+  secretFields: [String!]!
   compliance: Compliance!
   createdAt: Time!
   updatedAt: Time!
@@ -1953,7 +1964,10 @@ input UpdateIntegrationInput {
   id: ID!
   provider: String
   name: String
-  "Replaces the whole config."
+  """
+  Replaces the whole config, except secrets: a secret left out keeps its value,
+  and a secret set to null is cleared.
+  """
   config: JSON
 }
 
@@ -2557,6 +2571,8 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_name(ctx, field)
 	case "config":
 		return ec.fieldContext_Integration_config(ctx, field)
+	case "secretFields":
+		return ec.fieldContext_Integration_secretFields(ctx, field)
 	case "compliance":
 		return ec.fieldContext_Integration_compliance(ctx, field)
 	case "createdAt":
@@ -5241,6 +5257,29 @@ func (ec *executionContext) _Integration_config(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Integration_config(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Integration_secretFields(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_secretFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Integration().SecretFields(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_secretFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, true, true, "String")
 }
 
 func (ec *executionContext) _Integration_compliance(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
@@ -11837,6 +11876,12 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_config(ctx, field, obj)
+				})
+		case "secretFields":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Integration_secretFields(ctx, field, obj)
 				})
 		case "compliance":
 			out.Values[i] = ec._Integration_compliance(ctx, field, obj)

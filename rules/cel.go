@@ -10,6 +10,7 @@ import (
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/ext"
 
+	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
 )
 
@@ -229,9 +230,12 @@ func variables(f Facts) map[string]any {
 	if f.Provider != nil {
 		category = string(f.Provider.Category)
 	}
-	config, _ := celValue(f.Config).(map[string]any)
-	if config == nil {
-		config = map[string]any{}
+	// Rules never see secrets: a message expression could echo them.
+	config := make(map[string]any, len(f.Config))
+	for k, v := range f.Config {
+		if !catalog.IsSecret(k) {
+			config[k] = celValue(v)
+		}
 	}
 	return map[string]any{
 		"integration": Integration{Name: f.Name, Provider: f.ProviderKey, Config: config},

@@ -80,6 +80,7 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, in CreateIntegrati
 	if err != nil {
 		return nil, nil, err
 	}
+	config = withSecrets(config, nil)
 	now := s.now()
 	i := &domain.Integration{
 		ID: domain.NewID(domain.KindIntegration), OrganizationID: account.OrganizationID,
@@ -136,7 +137,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			next.Name = *in.Name
 		}
 		if setConfig {
-			next.Config = config
+			next.Config = withSecrets(config, current.Config)
 		}
 		earlier, err := tx.CountEarlierIntegrations(ctx, account.ID, point.ID, next.ID)
 		if err != nil {
@@ -221,4 +222,24 @@ func nonNilViolations(v []domain.Violation) []domain.Violation {
 		return []domain.Violation{}
 	}
 	return v
+}
+
+// withSecrets is the config to store when a client sends config: secrets
+// are never sent back to clients, so a secret it leaves out keeps its
+// current value, and an explicit null clears it.
+func withSecrets(config, current map[string]any) map[string]any {
+	out := make(map[string]any, len(config))
+	for k, v := range current {
+		if catalog.IsSecret(k) {
+			out[k] = v
+		}
+	}
+	for k, v := range config {
+		if v == nil && catalog.IsSecret(k) {
+			delete(out, k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
 )
@@ -26,7 +27,8 @@ func BenchmarkRecheck(b *testing.B) {
 				databaseURL = testdb.Postgres(b)
 			}
 			ctx := context.Background()
-			st, err := store.Open(ctx, databaseURL, store.Options{})
+			ring, _ := secrets.NewKeyring(secrets.NewKey())
+			st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -9,28 +10,30 @@ import (
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/secrets"
 )
 
-const integrationColumns = "id, organization_id, account_id, integration_point_id, provider_key, name, config, " +
+const integrationColumns = "id, organization_id, account_id, integration_point_id, provider_key, name, config, secrets, " +
 	"compliance_status, compliance_point_version, compliance_checked_at, compliance_violations, created_at, updated_at"
 
 type integrationRow struct {
-	ID                     string    `db:"id"`
-	OrganizationID         string    `db:"organization_id"`
-	AccountID              string    `db:"account_id"`
-	IntegrationPointID     string    `db:"integration_point_id"`
-	ProviderKey            string    `db:"provider_key"`
-	Name                   string    `db:"name"`
-	Config                 string    `db:"config"`
-	ComplianceStatus       string    `db:"compliance_status"`
-	CompliancePointVersion int       `db:"compliance_point_version"`
-	ComplianceCheckedAt    time.Time `db:"compliance_checked_at"`
-	ComplianceViolations   string    `db:"compliance_violations"`
-	CreatedAt              time.Time `db:"created_at"`
-	UpdatedAt              time.Time `db:"updated_at"`
+	ID                     string         `db:"id"`
+	OrganizationID         string         `db:"organization_id"`
+	AccountID              string         `db:"account_id"`
+	IntegrationPointID     string         `db:"integration_point_id"`
+	ProviderKey            string         `db:"provider_key"`
+	Name                   string         `db:"name"`
+	Config                 string         `db:"config"`
+	Secrets                sql.NullString `db:"secrets"`
+	ComplianceStatus       string         `db:"compliance_status"`
+	CompliancePointVersion int            `db:"compliance_point_version"`
+	ComplianceCheckedAt    time.Time      `db:"compliance_checked_at"`
+	ComplianceViolations   string         `db:"compliance_violations"`
+	CreatedAt              time.Time      `db:"created_at"`
+	UpdatedAt              time.Time      `db:"updated_at"`
 }
 
-func (r *integrationRow) domain() (*domain.Integration, error) {
+func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, error) {
 	i := &domain.Integration{
 		ID: r.ID, OrganizationID: r.OrganizationID, AccountID: r.AccountID, IntegrationPointID: r.IntegrationPointID,
 		ProviderKey: r.ProviderKey, Name: r.Name,
@@ -43,6 +46,11 @@ func (r *integrationRow) domain() (*domain.Integration, error) {
 	}
 	if err := fromJSON(r.Config, &i.Config); err != nil {
 		return nil, err
+	}
+	if r.Secrets.Valid {
+		if err := openSecrets(ring, r.ID, r.Secrets.String, i.Config); err != nil {
+			return nil, err
+		}
 	}
 	if err := fromJSON(r.ComplianceViolations, &i.Compliance.Violations); err != nil {
 		return nil, err
@@ -57,13 +65,13 @@ func (r *integrationRow) domain() (*domain.Integration, error) {
 	return i, nil
 }
 
-func integrations(rows []integrationRow, err error) ([]*domain.Integration, error) {
+func (q *queries) integrations(rows []integrationRow, err error) ([]*domain.Integration, error) {
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*domain.Integration, len(rows))
 	for i := range rows {
-		if out[i], err = rows[i].domain(); err != nil {
+		if out[i], err = rows[i].domain(q.secrets); err != nil {
 			return nil, err
 		}
 	}
@@ -104,7 +112,7 @@ func integrationWhere(f domain.IntegrationFilter) where {
 func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*domain.Integration, error) {
 	var rows []integrationRow
 	err := q.selectAll(ctx, &rows, "SELECT "+integrationColumns+" FROM integrations WHERE id IN (?)", ids)
-	return integrations(rows, err)
+	return q.integrations(rows, err)
 }
 
 // FindIntegrationPages returns, for each parent, its page of integrations
@@ -112,7 +120,7 @@ func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*d
 func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter, page pagination.Page) ([]*domain.Integration, error) {
 	var rows []integrationRow
 	err := q.pagesByParent(ctx, &rows, "integrations", integrationColumns, string(parent), parentIDs, integrationWhere(f), page)
-	return integrations(rows, err)
+	return q.integrations(rows, err)
 }
 
 // CountIntegrations counts, for each parent, its integrations matching the filter.
@@ -127,7 +135,7 @@ func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent Integrat
 	var rows []integrationRow
 	err := q.selectAll(ctx, &rows, fmt.Sprintf("SELECT %s FROM integrations WHERE %s = ? ORDER BY account_id, integration_point_id, id",
 		integrationColumns, parent), parentID)
-	return integrations(rows, err)
+	return q.integrations(rows, err)
 }
 
 // LockIntegration reads an integration and locks it until the transaction
@@ -137,7 +145,7 @@ func (tx *Tx) LockIntegration(ctx context.Context, id string) (*domain.Integrati
 	if err := tx.get(ctx, &row, "SELECT "+integrationColumns+" FROM integrations WHERE id = ?"+tx.lock(Exclusive), id); err != nil {
 		return nil, err
 	}
-	return row.domain()
+	return row.domain(tx.secrets)
 }
 
 // CountEarlierIntegrations counts the account's integrations on the point
@@ -156,7 +164,7 @@ func (tx *Tx) CountEarlierIntegrations(ctx context.Context, accountID, pointID, 
 
 // CreateIntegration returns domain.ErrNotFound when its account or point is gone.
 func (tx *Tx) CreateIntegration(ctx context.Context, i *domain.Integration) error {
-	config, err := toJSON(i.Config)
+	config, sealed, err := sealSecrets(tx.secrets, i)
 	if err != nil {
 		return err
 	}
@@ -164,15 +172,15 @@ func (tx *Tx) CreateIntegration(ctx context.Context, i *domain.Integration) erro
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec(ctx, "INSERT INTO integrations ("+integrationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		i.ID, i.OrganizationID, i.AccountID, i.IntegrationPointID, i.ProviderKey, i.Name, config,
+	_, err = tx.exec(ctx, "INSERT INTO integrations ("+integrationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		i.ID, i.OrganizationID, i.AccountID, i.IntegrationPointID, i.ProviderKey, i.Name, config, sealed,
 		string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt, violations, i.CreatedAt, i.UpdatedAt)
 	return mapConstraint(err, nil, domain.ErrNotFound)
 }
 
 // UpdateIntegration writes the provider, name, config, compliance and update time.
 func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) error {
-	config, err := toJSON(i.Config)
+	config, sealed, err := sealSecrets(tx.secrets, i)
 	if err != nil {
 		return err
 	}
@@ -180,9 +188,9 @@ func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) erro
 	if err != nil {
 		return err
 	}
-	return tx.execOne(ctx, "UPDATE integrations SET provider_key = ?, name = ?, config = ?, compliance_status = ?, "+
+	return tx.execOne(ctx, "UPDATE integrations SET provider_key = ?, name = ?, config = ?, secrets = ?, compliance_status = ?, "+
 		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ?, updated_at = ? WHERE id = ?",
-		i.ProviderKey, i.Name, config, string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt,
+		i.ProviderKey, i.Name, config, sealed, string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt,
 		violations, i.UpdatedAt, i.ID)
 }
 

@@ -28,6 +28,7 @@ import (
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
+	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/store/migrations"
 )
 
@@ -59,6 +60,8 @@ type Options struct {
 	// OnQuery, if set, is called before every statement the store runs.
 	// Tests count statements with it; it could feed a tracer.
 	OnQuery func(query string)
+	// Secrets seals the config keys that hold secrets. Required.
+	Secrets *secrets.Keyring
 }
 
 // Open connects to databaseURL and brings its schema up to date.
@@ -66,6 +69,9 @@ type Options struct {
 // of an SQLite file (an optional sqlite:// prefix is removed), created with
 // its folder when missing.
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	if opts.Secrets == nil {
+		return nil, errors.New("store: a secrets keyring is required")
+	}
 	var (
 		db  *sqlx.DB
 		err error
@@ -97,7 +103,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if opts.OnQuery != nil {
 		ext = observed{ext, opts.OnQuery}
 	}
-	return &Store{queries: queries{ext: ext, engine: engine}, db: db}, nil
+	return &Store{queries: queries{ext: ext, engine: engine, secrets: opts.Secrets}, db: db}, nil
 }
 
 // EngineOf tells which engine a database URL names.
@@ -192,8 +198,9 @@ func (s *Store) DB() *sql.DB { return s.db.DB }
 
 // queries runs statements on a database or a transaction.
 type queries struct {
-	ext    sqlx.ExtContext
-	engine Engine
+	ext     sqlx.ExtContext
+	engine  Engine
+	secrets *secrets.Keyring
 }
 
 // observed calls a hook before each statement.

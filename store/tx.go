@@ -37,7 +37,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{queries: queries{ext: sqltx, engine: s.engine}, tx: sqltx}
+	tx := &Tx{queries: queries{ext: sqltx, engine: s.engine, secrets: s.secrets}, tx: sqltx}
 	if o, ok := s.ext.(observed); ok {
 		tx.ext = observed{sqltx, o.hook}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/secrets"
 )
 
 // UseContext is everything the use-time gate needs about one integration.
@@ -62,13 +63,13 @@ func (s *Store) FindUseContext(ctx context.Context, id string) (*UseContext, err
 		}
 		return nil, err
 	}
-	return r.useContext()
+	return r.useContext(s.secrets)
 }
 
-func (r *useRow) useContext() (*UseContext, error) {
+func (r *useRow) useContext(ring *secrets.Keyring) (*UseContext, error) {
 	uc := &UseContext{Earlier: r.Earlier}
 	var err error
-	if uc.Integration, err = r.Integration.domain(); err != nil {
+	if uc.Integration, err = r.Integration.domain(ring); err != nil {
 		return nil, err
 	}
 	if uc.Account, err = r.Account.domain(); err != nil {

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/secrets"
+	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/testdb"
+)
+
+const secretToken = "tok-SECRET-8c1f0e5b9a"
+
+// rawDatabaseContains reads every cell of every table as text and reports
+// where needle appears.
+func rawDatabaseContains(t *testing.T, db *sql.DB, engine store.Engine, needle string) []string {
+	t.Helper()
+	query := "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+	if engine == store.SQLite {
+		query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+	}
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	var found []string
+	for _, table := range tables {
+		rows, err := db.Query("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			cells := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range cells {
+				ptrs[i] = &cells[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range cells {
+				if strings.Contains(fmt.Sprintf("%s", c), needle) {
+					found = append(found, table+"."+cols[i])
+				}
+			}
+		}
+		rows.Close()
+	}
+	return found
+}
+
+// TestSecretsNeverLeave: a secret goes in, is sealed at rest, is never
+// returned, not even through a rule that tries to echo it, and survives
+// updates that leave it out.
+func TestSecretsNeverLeave(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		p := a.createPoint(w.org, map[string]any{"slug": "echo", "rules": []any{map[string]any{
+			"name": "echo", "expression": "integration.config.api_token == ''", "message": "'token: ' + integration.config.api_token",
+			"messageExpression": true, "enforcement": "WARN"}}})
+		config := map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net", "auth_method": "api_token",
+			"email": "bot@acme.example", "api_token": secretToken}
+		var bodies []string
+		r := a.do(createIntegration, integrationInput(w.prod, p, "jira", config))
+		bodies = append(bodies, r.Raw)
+		id := r.str(t, "createIntegration.integration.id")
+		if r.str(t, "createIntegration.violations.0.code") != "RULE_ERROR" {
+			t.Errorf("a rule reading a secret must not see it: %s", r.Raw)
+		}
+
+		const read = `query($id: ID!) { node(id: $id) { ... on Integration { config secretFields compliance { violations { message } } } } }`
+		r = a.do(read, map[string]any{"id": id})
+		bodies = append(bodies, r.Raw)
+		if fmt.Sprint(r.list(t, "node.secretFields")) != "[api_token]" || r.get(t, "node.config.email") != "bot@acme.example" {
+			t.Errorf("read: %s", r.Raw)
+		}
+		if _, leaked := r.get(t, "node.config").(map[string]any)["api_token"]; leaked {
+			t.Errorf("config returned a secret key: %s", r.Raw)
+		}
+
+		// Leaving the secret out of an update keeps it (the schema needs it for api_token auth).
+		r = a.do(updateIntegration, map[string]any{"input": map[string]any{"id": id, "config": map[string]any{
+			"project": "OPS", "site_url": "https://acme.atlassian.net", "auth_method": "api_token", "email": "bot@acme.example"}}})
+		bodies = append(bodies, r.Raw)
+		if r.str(t, "updateIntegration.integration.config.project") != "OPS" {
+			t.Fatalf("update without the secret refused: %s", r.Raw)
+		}
+		r = a.do(`query($slug: String!) { organization(slug: $slug) { integrations { nodes { config secretFields } } } }`, map[string]any{"slug": "acme"})
+		bodies = append(bodies, r.Raw)
+		if fmt.Sprint(r.list(t, "organization.integrations.nodes.0.secretFields")) != "[api_token]" {
+			t.Errorf("secret lost by an update that left it out: %s", r.Raw)
+		}
+		bodies = append(bodies, a.do(authorize, map[string]any{"id": id}).Raw)
+
+		for _, b := range bodies {
+			if strings.Contains(b, secretToken) {
+				t.Fatalf("a response contains the secret: %s", b)
+			}
+		}
+		if where := rawDatabaseContains(t, a.store.DB(), a.store.Engine(), secretToken); len(where) > 0 {
+			t.Errorf("the secret is in clear in %v", where)
+		}
+		if where := rawDatabaseContains(t, a.store.DB(), a.store.Engine(), "bot@acme.example"); len(where) == 0 {
+			t.Error("the raw-database scan finds nothing at all: it cannot prove the secret is absent")
+		}
+
+		// An explicit null clears it.
+		r = a.do(updateIntegration, map[string]any{"input": map[string]any{"id": id, "config": map[string]any{
+			"project": "OPS", "api_token": nil}}})
+		if r.get(t, "updateIntegration.integration") == nil {
+			t.Fatalf("clearing the secret: %s", r.Raw)
+		}
+		r = a.do(read, map[string]any{"id": id})
+		if len(r.list(t, "node.secretFields")) != 0 {
+			t.Errorf("null did not clear the secret: %s", r.Raw)
+		}
+	})
+}
+
+func TestSecretRotation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		oldKey, newKey := secrets.NewKey(), secrets.NewKey()
+		open := func(keys ...[]byte) *store.Store {
+			ring, err := secrets.NewKeyring(keys[0], keys[1:]...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		secretOf := func(st *store.Store, id string) (string, error) {
+			found, err := st.FindIntegrationsByIDs(ctx, []string{id})
+			if err != nil {
+				return "", err
+			}
+			s, _ := found[0].Config["api_token"].(string)
+			return s, nil
+		}
+
+		st := open(oldKey)
+		id := seedSecret(t, st)
+		st.Close()
+
+		st = open(newKey, oldKey)
+		n, err := st.RotateSecrets(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("RotateSecrets = %d, %v; want 1", n, err)
+		}
+		if n, _ := st.RotateSecrets(ctx); n != 0 {
+			t.Errorf("a second rotation re-sealed %d", n)
+		}
+		st.Close()
+
+		st = open(newKey)
+		defer st.Close()
+		if got, err := secretOf(st, id); err != nil || got != secretToken {
+			t.Errorf("after rotation, with the new key only: %q, %v", got, err)
+		}
+		stale := open(oldKey)
+		defer stale.Close()
+		if _, err := secretOf(stale, id); err == nil {
+			t.Error("the old key alone still opens the rotated secret")
+		}
+	})
+}
+
+// seedSecret stores one integration with a secret, through the store.
+func seedSecret(t *testing.T, st *store.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	org := &domain.Organization{ID: domain.NewID(domain.KindOrganization), Slug: "o", Name: "O"}
+	acc := &domain.Account{ID: domain.NewID(domain.KindAccount), OrganizationID: org.ID, Slug: "a", Name: "A", Environment: domain.EnvironmentProd, Labels: []domain.Label{}}
+	point := &domain.IntegrationPoint{ID: domain.NewID(domain.KindIntegrationPoint), OrganizationID: org.ID, Slug: "p", Name: "P",
+		Category: domain.CategoryTicketing, Version: 1, AllowedProviders: domain.AllowedProviders{Test: []string{}, Prod: []string{"jira"}},
+		RequiredConfig: []string{}, Rules: []domain.Rule{}}
+	i := &domain.Integration{ID: domain.NewID(domain.KindIntegration), OrganizationID: org.ID, AccountID: acc.ID,
+		IntegrationPointID: point.ID, ProviderKey: "jira", Name: "J",
+		Config:     map[string]any{"project": "SEC", "api_token": secretToken},
+		Compliance: domain.Compliance{Status: domain.StatusCompliant, PointVersion: 1, Violations: []domain.Violation{}}}
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateOrganization(ctx, org); err != nil {
+			return err
+		}
+		if err := tx.CreateAccount(ctx, acc); err != nil {
+			return err
+		}
+		if err := tx.CreateIntegrationPoint(ctx, point); err != nil {
+			return err
+		}
+		return tx.CreateIntegration(ctx, i)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i.ID
+}

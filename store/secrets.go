@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/secrets"
+)
+
+// sealSecrets splits an integration's config: the JSON of its plain keys,
+// and its secret keys (catalog.IsSecret) sealed under the keyring with the
+// integration's ID as associated data; nil when it has none. The database
+// never sees a secret in clear.
+func sealSecrets(ring *secrets.Keyring, i *domain.Integration) (config string, sealed *string, err error) {
+	plain := make(map[string]any, len(i.Config))
+	hidden := map[string]any{}
+	for k, v := range i.Config {
+		if catalog.IsSecret(k) {
+			hidden[k] = v
+		} else {
+			plain[k] = v
+		}
+	}
+	if config, err = toJSON(plain); err != nil {
+		return "", nil, err
+	}
+	if len(hidden) == 0 {
+		return config, nil, nil
+	}
+	b, err := json.Marshal(hidden)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := ring.Seal(b, []byte(i.ID))
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := toJSON(s)
+	return config, &out, err
+}
+
+// openSecrets decrypts a row's sealed secrets into its config.
+func openSecrets(ring *secrets.Keyring, id, sealed string, config map[string]any) error {
+	var s secrets.Sealed
+	if err := json.Unmarshal([]byte(sealed), &s); err != nil {
+		return fmt.Errorf("integration %s: malformed secrets: %w", id, err)
+	}
+	b, err := ring.Open(s, []byte(id))
+	if err != nil {
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	var hidden map[string]any
+	if err := fromJSON(string(b), &hidden); err != nil {
+		return err
+	}
+	maps.Copy(config, hidden)
+	return nil
+}
+
+// RotateSecrets re-seals, under the keyring's current key, every secret
+// sealed by another key, in batches of one transaction each, and returns
+// how many it re-sealed. The old keys must still be in the ring.
+func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
+	const batch = 500
+	total := 0
+	for {
+		var rows []struct {
+			ID      string `db:"id"`
+			Secrets string `db:"secrets"`
+		}
+		n := 0
+		err := s.InTx(ctx, func(tx *Tx) error {
+			rows = rows[:0]
+			if err := tx.selectAll(ctx, &rows, "SELECT id, secrets FROM integrations WHERE secrets IS NOT NULL AND secrets NOT LIKE ? ORDER BY id LIMIT ?"+tx.lock(Exclusive),
+				`%"keyId":"`+s.secrets.CurrentKeyID()+`"%`, batch); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				var sealed secrets.Sealed
+				if err := json.Unmarshal([]byte(r.Secrets), &sealed); err != nil {
+					return fmt.Errorf("integration %s: malformed secrets: %w", r.ID, err)
+				}
+				plain, err := s.secrets.Open(sealed, []byte(r.ID))
+				if err != nil {
+					return fmt.Errorf("integration %s: %w", r.ID, err)
+				}
+				resealed, err := s.secrets.Seal(plain, []byte(r.ID))
+				if err != nil {
+					return err
+				}
+				out, err := toJSON(resealed)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.exec(ctx, "UPDATE integrations SET secrets = ? WHERE id = ?", out, r.ID); err != nil {
+					return err
+				}
+			}
+			n = len(rows)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
