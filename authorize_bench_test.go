@@ -24,10 +24,7 @@ func BenchmarkAuthorizeUse(b *testing.B) {
 	const clients = 8
 	for _, engine := range testdb.Engines {
 		b.Run(engine, func(b *testing.B) {
-			databaseURL := testdb.SQLite(b)
-			if engine == "postgres" {
-				databaseURL = testdb.Postgres(b)
-			}
+			databaseURL := testdb.URL(b, engine)
 			a := newApp(b, databaseURL)
 			ids := seedGate(b, a, 1000)
 			bodies := make([][]byte, len(ids))

@@ -96,10 +96,7 @@ func TestOrgGraphStatementCount(t *testing.T) {
 func BenchmarkOrgGraph(b *testing.B) {
 	for _, engine := range testdb.Engines {
 		b.Run(engine, func(b *testing.B) {
-			databaseURL := testdb.SQLite(b)
-			if engine == "postgres" {
-				databaseURL = testdb.Postgres(b)
-			}
+			databaseURL := testdb.URL(b, engine)
 			a := newApp(b, databaseURL)
 			seedOrgGraph(b, a, "bench", 20, 50, 10)
 			body, _ := json.Marshal(map[string]any{"query": orgGraphQuery, "variables": map[string]any{"slug": "bench"}})

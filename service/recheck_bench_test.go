@@ -22,10 +22,7 @@ func BenchmarkRecheck(b *testing.B) {
 	const integrations, accounts = 100_000, 1_000
 	for _, engine := range testdb.Engines {
 		b.Run(engine, func(b *testing.B) {
-			databaseURL := testdb.SQLite(b)
-			if engine == "postgres" {
-				databaseURL = testdb.Postgres(b)
-			}
+			databaseURL := testdb.URL(b, engine)
 			ctx := context.Background()
 			ring, _ := secrets.NewKeyring(secrets.NewKey())
 			st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring})

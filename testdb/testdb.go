@@ -31,6 +31,14 @@ func Each(t *testing.T, fn func(t *testing.T, databaseURL string)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// URL returns a fresh database of the named engine ("sqlite" or "postgres").
+func URL(tb testing.TB, engine string) string {
+	if engine == "postgres" {
+		return Postgres(tb)
+	}
+	return SQLite(tb)
+}
+
 // SQLite returns the path of a new SQLite file, removed with the test.
 func SQLite(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "pointguard.db")
