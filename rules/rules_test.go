@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
 )
 
@@ -66,8 +67,9 @@ func facts(change func(*Facts)) Facts {
 	return f
 }
 
+// violation is a built-in violation: built-in rules always deny.
 func violation(code, rule, message, field string) domain.Violation {
-	return domain.Violation{Code: code, Rule: rule, Message: message, Field: strp(field)}
+	return domain.Violation{Code: code, Rule: rule, Message: message, Field: strp(field), Enforcement: domain.EnforcementDeny}
 }
 
 // assertViolations compares code, rule, message and field of every violation, in order.
@@ -101,7 +103,12 @@ func TestCheck(t *testing.T) {
 				f.ProviderKey, f.Provider = "mock_ticketing", mockTicketing
 			})},
 			{"ExtraConfigKeysIgnored", facts(func(f *Facts) { f.Config["extra"] = "" })},
-			{"NoRequiredConfigAndNilConfig", facts(func(f *Facts) { f.Point.RequiredConfig, f.Config = nil, nil })},
+			// zendesk's schema requires nothing, so a nil config passes.
+			{"NoRequiredConfigAndNilConfig", facts(func(f *Facts) {
+				f.Point.RequiredConfig, f.Config = nil, nil
+				f.Point.AllowedProviders.Prod = []string{"zendesk"}
+				f.ProviderKey, f.Provider = "zendesk", catalog.Lookup("zendesk")
+			})},
 			{"BelowLimit", facts(func(f *Facts) { f.Point.MaxIntegrationsPerAccount, f.Earlier = intp(3), 2 })},
 		}
 		for _, tt := range tests {
@@ -258,16 +265,17 @@ func TestCheck(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
+					// A key jira's config schema leaves free, so that only
+					// requiredConfig judges the value.
 					got := Check(facts(func(f *Facts) {
-						if tt.absent {
-							delete(f.Config, "project")
-						} else {
-							f.Config["project"] = tt.value
+						f.Point.RequiredConfig = []string{"team"}
+						if !tt.absent {
+							f.Config["team"] = tt.value
 						}
 					}))
 					var want []domain.Violation
 					if tt.missing {
-						want = []domain.Violation{missing("project")}
+						want = []domain.Violation{missing("team")}
 					}
 					assertViolations(t, got, want)
 				})
@@ -291,7 +299,8 @@ func TestCheck(t *testing.T) {
 			got := Check(facts(func(f *Facts) {
 				f.Point.RequiredConfig = []string{"auth.token"}
 				// Keys are flat: a nested value does not satisfy "auth.token".
-				f.Config = map[string]any{"auth": map[string]any{"token": "x"}}
+				// (project keeps jira's config schema satisfied.)
+				f.Config = map[string]any{"project": "SEC", "auth": map[string]any{"token": "x"}}
 			}))
 			assertViolations(t, got, []domain.Violation{missing("auth.token")})
 		})
@@ -401,6 +410,9 @@ func TestStatus(t *testing.T) {
 		{"Empty", []domain.Violation{}, domain.StatusCompliant},
 		{"One", []domain.Violation{one}, domain.StatusNonCompliant},
 		{"Several", []domain.Violation{one, one, one}, domain.StatusNonCompliant},
+		{"WarnOnly", []domain.Violation{withEnforcement(one, domain.EnforcementWarn)}, domain.StatusWarning},
+		{"AuditOnly", []domain.Violation{withEnforcement(one, domain.EnforcementAudit)}, domain.StatusWarning},
+		{"DenyWins", []domain.Violation{withEnforcement(one, domain.EnforcementAudit), one, withEnforcement(one, domain.EnforcementWarn)}, domain.StatusNonCompliant},
 		{"FromCheckCompliant", Check(facts(nil)), domain.StatusCompliant},
 		{"FromCheckViolating", Check(facts(func(f *Facts) { f.Config = nil })), domain.StatusNonCompliant},
 	}
@@ -411,4 +423,9 @@ func TestStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withEnforcement(v domain.Violation, e domain.Enforcement) domain.Violation {
+	v.Enforcement = e
+	return v
 }
