@@ -164,7 +164,10 @@ func compileExpr(src string, want *cel.Type) (cel.Program, string) {
 	if est.Max > MaxCost {
 		return nil, fmt.Sprintf("expression may cost up to %d units, more than the %d allowed; bound its loops", est.Max, MaxCost)
 	}
-	prg, err := celEnv.Program(ast, cel.CostLimit(MaxCost), cel.EvalOptions(cel.OptOptimize))
+	// No runtime cost limit: the estimate above already bounds the worst
+	// case (config and labels cannot outgrow what it assumes), and runtime
+	// cost tracking would double the price of every evaluation.
+	prg, err := celEnv.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -188,7 +191,12 @@ func (p *Program) evaluate(f Facts) []domain.Violation {
 	if p == nil || len(p.rules) == 0 {
 		return nil
 	}
-	vars := variables(f)
+	// One activation serves every rule of the check.
+	vars, err := cel.NewActivation(variables(f))
+	if err != nil {
+		return []domain.Violation{{Code: domain.ViolationRuleError, Rule: "rules", Enforcement: domain.EnforcementDeny,
+			Message: "The custom rules could not be evaluated: " + err.Error()}}
+	}
 	var out []domain.Violation
 	for _, r := range p.rules {
 		val, _, err := r.check.Eval(vars)
@@ -210,7 +218,7 @@ func (p *Program) evaluate(f Facts) []domain.Violation {
 	return out
 }
 
-func (r compiledRule) messageFor(vars map[string]any) string {
+func (r compiledRule) messageFor(vars cel.Activation) string {
 	if r.message == nil {
 		return r.rule.Message
 	}
@@ -230,19 +238,60 @@ func variables(f Facts) map[string]any {
 	if f.Provider != nil {
 		category = string(f.Provider.Category)
 	}
-	// Rules never see secrets: a message expression could echo them.
-	config := make(map[string]any, len(f.Config))
-	for k, v := range f.Config {
-		if !catalog.IsSecret(k) {
-			config[k] = celValue(v)
-		}
-	}
 	return map[string]any{
-		"integration": Integration{Name: f.Name, Provider: f.ProviderKey, Config: config},
+		"integration": Integration{Name: f.Name, Provider: f.ProviderKey, Config: celConfig(f.Config)},
 		"account":     Account{Slug: f.Account.Slug, Environment: string(f.Account.Environment), Labels: labels},
 		"provider":    Provider{Key: f.ProviderKey, Category: category},
 		"point":       Point{Slug: f.Point.Slug, Version: int64(f.Point.Version)},
 	}
+}
+
+// celConfig is the config as rules see it: without secrets, which a
+// message expression could echo, and with JSON numbers as CEL numbers. Most
+// configs need neither change, and are then passed as they are.
+func celConfig(config map[string]any) map[string]any {
+	if config == nil {
+		return map[string]any{}
+	}
+	if !needsCopy(config) {
+		return config
+	}
+	out := make(map[string]any, len(config))
+	for k, v := range config {
+		if !catalog.IsSecret(k) {
+			out[k] = celValue(v)
+		}
+	}
+	return out
+}
+
+func needsCopy(config map[string]any) bool {
+	for k, v := range config {
+		if catalog.IsSecret(k) || hasNumber(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNumber(v any) bool {
+	switch v := v.(type) {
+	case json.Number:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if hasNumber(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNumber(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // celValue turns JSON numbers, which config keeps exact as json.Number,

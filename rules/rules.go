@@ -4,8 +4,15 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
@@ -98,7 +105,7 @@ func checkConfigSchema(f Facts) []domain.Violation {
 		missing["config."+key] = isEmpty(f.Config[key])
 	}
 	var out []domain.Violation
-	for _, p := range catalog.ValidateConfig(f.ProviderKey, f.Config) {
+	for _, p := range validateConfig(f.ProviderKey, f.Config) {
 		if missing[p.Field] {
 			continue
 		}
@@ -212,3 +219,66 @@ func plural(n int) string {
 }
 
 func field(path string) *string { return &path }
+
+// configResults remembers schema validations by provider and config
+// content: the use-time gate checks the same config again and again, and
+// encoding a config to hash it costs a fraction of validating it.
+var configResults, _ = lru.New[[sha256.Size]byte, []catalog.ConfigProblem](1 << 16)
+
+func validateConfig(providerKey string, config map[string]any) []catalog.ConfigProblem {
+	buf := canonicalBuffers.Get().(*[]byte)
+	b := appendCanonical(append((*buf)[:0], providerKey...), config)
+	key := sha256.Sum256(b)
+	*buf = b
+	canonicalBuffers.Put(buf)
+	if problems, ok := configResults.Get(key); ok {
+		return problems
+	}
+	problems := catalog.ValidateConfig(providerKey, config)
+	configResults.Add(key, problems)
+	return problems
+}
+
+var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendCanonical appends an encoding of a JSON value, type-tagged,
+// lengths first and map keys sorted, so that two values encode alike
+// exactly when they are equal. Written by hand: json.Marshal would do, at
+// three times the cost, on the use-time gate's hot path.
+func appendCanonical(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, 'n')
+	case bool:
+		if v {
+			return append(b, 't')
+		}
+		return append(b, 'f')
+	case string:
+		return append(binary.AppendUvarint(append(b, 's'), uint64(len(v))), v...)
+	case json.Number:
+		return append(binary.AppendUvarint(append(b, 'd'), uint64(len(v))), v...)
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = binary.AppendUvarint(append(b, 'o'), uint64(len(keys)))
+		for _, k := range keys {
+			b = append(binary.AppendUvarint(b, uint64(len(k))), k...)
+			b = appendCanonical(b, v[k])
+		}
+		return b
+	case []any:
+		b = binary.AppendUvarint(append(b, 'a'), uint64(len(v)))
+		for _, x := range v {
+			b = appendCanonical(b, x)
+		}
+		return b
+	default:
+		// Other numbers (from GraphQL input or tests): their JSON text.
+		j, _ := json.Marshal(v)
+		return append(binary.AppendUvarint(append(b, 'x'), uint64(len(j))), j...)
+	}
+}

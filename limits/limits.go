@@ -1,0 +1,164 @@
+// Package limits bounds what one client can ask of the API: how deep an
+// operation nests (DepthLimit), how much it may cost (Complexity and
+// ComplexityLimit, over gqlgen's complexity calculation), how often a client
+// may ask (RateLimit), and whether introspection is allowed (Introspection).
+//
+// Every refusal is a GraphQL error with extensions.code: QUERY_TOO_DEEP,
+// QUERY_TOO_COMPLEX and INTROSPECTION_DISABLED are request errors, answered
+// like gqlgen's validation errors (HTTP 422, or 400 to a client that accepts
+// application/graphql-response+json); RATE_LIMITED is HTTP 429 with
+// Retry-After.
+package limits
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+)
+
+// Codes in extensions.code of the errors this package returns.
+const (
+	CodeQueryTooDeep          = "QUERY_TOO_DEEP"
+	CodeQueryTooComplex       = "QUERY_TOO_COMPLEX"
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+	CodeRateLimited           = "RATE_LIMITED"
+)
+
+func init() {
+	// gqlgen answers an operation-context error with 422 only if its code is
+	// registered as a protocol error; unregistered codes (gqlgen's own
+	// COMPLEXITY_LIMIT_EXCEEDED among them) get 200.
+	errcode.RegisterErrorType(CodeQueryTooDeep, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeQueryTooComplex, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeIntrospectionDisabled, errcode.KindProtocol)
+}
+
+// Config holds every limit. The zero value is not useful: start from Default
+// or FromEnv.
+type Config struct {
+	// MaxDepth is the deepest field nesting an operation may have ({ a } is 1).
+	MaxDepth int
+	// MaxComplexity is the highest cost an operation may have, as computed
+	// by gqlgen with the costs Complexity sets.
+	MaxComplexity int
+	// RatePerSecond is how many requests per second one client (ClientKey)
+	// may make on average; 0 disables rate limiting.
+	RatePerSecond float64
+	// RateBurst is how many requests a client may make at once.
+	RateBurst int
+	// Introspection allows __schema and __type (GraphiQL needs them).
+	Introspection bool
+}
+
+// Default is the configuration with nothing set in the environment.
+func Default() Config {
+	return Config{
+		MaxDepth:      12,
+		MaxComplexity: 50_000,
+		RatePerSecond: 100,
+		RateBurst:     200,
+		Introspection: true,
+	}
+}
+
+// Environment variables read by FromEnv.
+const (
+	EnvMaxDepth      = "POINTGUARD_MAX_DEPTH"
+	EnvMaxComplexity = "POINTGUARD_MAX_COMPLEXITY"
+	EnvRateLimit     = "POINTGUARD_RATE_LIMIT"
+	EnvRateBurst     = "POINTGUARD_RATE_BURST"
+	EnvIntrospection = "POINTGUARD_INTROSPECTION"
+)
+
+// FromEnv reads the configuration from the environment, starting from
+// Default: POINTGUARD_MAX_DEPTH and POINTGUARD_MAX_COMPLEXITY (positive
+// integers), POINTGUARD_RATE_LIMIT (requests per second per client, 0
+// disables), POINTGUARD_RATE_BURST (a positive integer; when unset but
+// POINTGUARD_RATE_LIMIT is set, twice the rate, at least 1) and
+// POINTGUARD_INTROSPECTION (true or false). Every bad value is reported,
+// each naming its variable.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default()
+	var errs []error
+	positive := func(name string, dst *int) {
+		s := strings.TrimSpace(getenv(name))
+		if s == "" {
+			return
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive integer", name, s))
+			return
+		}
+		*dst = n
+	}
+	positive(EnvMaxDepth, &c.MaxDepth)
+	positive(EnvMaxComplexity, &c.MaxComplexity)
+	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a number of requests per second (0 disables)", EnvRateLimit, s))
+		} else {
+			c.RatePerSecond = f
+			c.RateBurst = int(min(max(1, math.Ceil(2*f)), math.MaxInt32))
+		}
+	}
+	positive(EnvRateBurst, &c.RateBurst)
+	if s := strings.TrimSpace(getenv(EnvIntrospection)); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is neither true nor false", EnvIntrospection, s))
+		} else {
+			c.Introspection = b
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, c.Validate()
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxDepth < 1 {
+		errs = append(errs, fmt.Errorf("limits: MaxDepth %d is not positive", c.MaxDepth))
+	}
+	if c.MaxComplexity < 1 {
+		errs = append(errs, fmt.Errorf("limits: MaxComplexity %d is not positive", c.MaxComplexity))
+	}
+	if c.RatePerSecond < 0 || math.IsNaN(c.RatePerSecond) || math.IsInf(c.RatePerSecond, 0) {
+		errs = append(errs, fmt.Errorf("limits: RatePerSecond %v is not a finite number ≥ 0", c.RatePerSecond))
+	}
+	if c.RatePerSecond > 0 && c.RateBurst < 1 {
+		errs = append(errs, fmt.Errorf("limits: RateBurst %d is not positive", c.RateBurst))
+	}
+	return errors.Join(errs...)
+}
+
+// extensible is what Use needs of gqlgen's *handler.Server.
+type extensible interface {
+	Use(graphql.HandlerExtension)
+}
+
+// Use adds to a gqlgen server the introspection policy, the depth limit and
+// the complexity limit, in that order (the cheapest refusal first). It
+// replaces gqlgen's extension.Introspection{}: do not add that as well. The
+// complexity limit needs the schema's costs: see Complexity.
+func (c Config) Use(srv extensible) {
+	srv.Use(Introspection(c.Introspection))
+	srv.Use(NewDepthLimit(c.MaxDepth))
+	srv.Use(NewComplexityLimit(c.MaxComplexity))
+}
+
+// Middleware rate-limits next per ClientKey, or returns next unchanged when
+// RatePerSecond is 0.
+func (c Config) Middleware(next http.Handler) http.Handler {
+	return RateLimit(next, c.RatePerSecond, c.RateBurst, ClientKey)
+}

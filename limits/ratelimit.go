@@ -1,0 +1,126 @@
+package limits
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/time/rate"
+)
+
+// limiterCacheSize bounds how many clients' limiters are kept. When it is
+// full, the least recently seen client's limiter is dropped (an idle one,
+// unless more clients than this are active at once); it comes back full.
+const limiterCacheSize = 10_000
+
+// RateLimit lets each client, as named by key, make perSecond requests per
+// second on average and burst at once; past that it answers 429 with a
+// Retry-After header (whole seconds, at least 1) and a GraphQL-shaped body
+// whose error has the code RATE_LIMITED, without calling next. perSecond
+// 0 (or less) disables it: next is returned as is. A burst below 1 is 1.
+// The limiters of the 10,000 most recently seen clients are kept.
+func RateLimit(next http.Handler, perSecond float64, burst int, key func(*http.Request) string) http.Handler {
+	if perSecond <= 0 || math.IsNaN(perSecond) {
+		return next
+	}
+	return newRateLimiter(next, perSecond, burst, key, limiterCacheSize, time.Now)
+}
+
+type rateLimiter struct {
+	next      http.Handler
+	perSecond float64
+	burst     int
+	key       func(*http.Request) string
+	now       func() time.Time
+	limiters  *lru.Cache[string, *rate.Limiter]
+}
+
+func newRateLimiter(next http.Handler, perSecond float64, burst int, key func(*http.Request) string,
+	size int, now func() time.Time) *rateLimiter {
+	limiters, err := lru.New[string, *rate.Limiter](size)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &rateLimiter{
+		next:      next,
+		perSecond: perSecond,
+		burst:     max(burst, 1),
+		key:       key,
+		now:       now,
+		limiters:  limiters,
+	}
+}
+
+// limiter is the client's limiter, created full on its first request.
+func (rl *rateLimiter) limiter(key string) *rate.Limiter {
+	if l, ok := rl.limiters.Get(key); ok {
+		return l
+	}
+	l := rate.NewLimiter(rate.Limit(rl.perSecond), rl.burst)
+	if prev, ok, _ := rl.limiters.PeekOrAdd(key, l); ok {
+		return prev // another request of the same client got there first
+	}
+	return l
+}
+
+func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := rl.now()
+	l := rl.limiter(rl.key(r))
+	if l.AllowN(now, 1) {
+		rl.next.ServeHTTP(w, r)
+		return
+	}
+	// The wait until one whole token is back, rounded up to a whole second.
+	missing := 1 - l.TokensAt(now)
+	retry := max(1, int(math.Ceil(missing/rl.perSecond)))
+	h := w.Header()
+	h.Set("Retry-After", strconv.Itoa(retry))
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusTooManyRequests)
+	json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{
+			"message": fmt.Sprintf("rate limit exceeded: at most %s requests per second (bursts of %d); retry after %d s",
+				strconv.FormatFloat(rl.perSecond, 'f', -1, 64), rl.burst, retry),
+			"extensions": map[string]any{"code": CodeRateLimited},
+		}},
+	})
+}
+
+// ClientKey names the client a request comes from, for RateLimit: its
+// bearer token when it has an Authorization header (the header's whole
+// value for another scheme), hashed so that tokens are not kept in memory,
+// else its IP address (ClientIP).
+//
+// Until tokens are verified, a client can get a fresh limiter by sending a
+// made-up token: to also bound each address, chain a second RateLimit keyed
+// by ClientIP.
+func ClientKey(r *http.Request) string {
+	if auth := strings.TrimSpace(r.Header.Get("Authorization")); auth != "" {
+		token := auth
+		if scheme, rest, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			token = strings.TrimSpace(rest)
+		}
+		sum := sha256.Sum256([]byte(token))
+		return "token:" + hex.EncodeToString(sum[:16])
+	}
+	return "ip:" + ClientIP(r)
+}
+
+// ClientIP is the host part of r.RemoteAddr: the address of the peer, not
+// of a client behind a proxy (X-Forwarded-For is not trusted).
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

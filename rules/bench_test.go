@@ -1,0 +1,72 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+)
+
+// benchFacts is one Jira integration against a point with the built-in
+// rules, jira's config schema and 10 custom rules.
+func benchFacts(b *testing.B) Facts {
+	deny := func(name, expr string) domain.Rule {
+		return domain.Rule{Name: name, Expression: expr, Message: name + " failed", Enforcement: domain.EnforcementDeny}
+	}
+	prg, errs := Compile([]domain.Rule{
+		deny("atlassian-cloud", `integration.config.site_url.endsWith('.atlassian.net')`),
+		deny("https", `integration.config.site_url.startsWith('https://')`),
+		deny("project-key", `integration.config.project.matches('^[A-Z][A-Z0-9]+$')`),
+		deny("eu-only", `account.labels['region'] == 'eu'`),
+		deny("prod-auth", `account.environment != 'PROD' || integration.config.auth_method in ['api_token', 'oauth2']`),
+		deny("name-length", `integration.name.size() <= 64`),
+		deny("has-email", `has(integration.config.email)`),
+		deny("provider-key", `provider.key in ['jira', 'servicenow']`),
+		deny("category", `provider.category == 'TICKETING'`),
+		deny("version", `point.version >= 1`),
+	})
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	limit := 10
+	return Facts{
+		Point: &domain.IntegrationPoint{ID: "ipt_1", Slug: "ticketing", Name: "Ticketing", Category: domain.CategoryTicketing, Version: 3,
+			AllowedProviders: domain.AllowedProviders{Prod: []string{"jira", "servicenow"}}, RequiredConfig: []string{"project", "site_url"},
+			MaxIntegrationsPerAccount: &limit},
+		Account: &domain.Account{Slug: "acme-prod", Environment: domain.EnvironmentProd,
+			Labels: []domain.Label{{Key: "region", Value: "eu"}, {Key: "tier", Value: "enterprise"}}},
+		ProviderKey: "jira", Provider: catalog.Lookup("jira"), Name: "Security findings",
+		Config: map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net", "auth_method": "api_token",
+			"email": "bot@acme.example", "api_token": "secret"},
+		Earlier: 3, Program: prg,
+	}
+}
+
+// BenchmarkCheck judges one integration with every kind of rule. The goal
+// is 100,000 checks per second per core: at most 10 µs per op.
+func BenchmarkCheck(b *testing.B) {
+	f := benchFacts(b)
+	if v := Check(f); len(v) != 0 {
+		b.Fatalf("the benchmark integration must comply: %v", v)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := Check(f); len(v) != 0 {
+			b.Fatal(v)
+		}
+	}
+}
+
+// BenchmarkCheckParallel is BenchmarkCheck on every core.
+func BenchmarkCheckParallel(b *testing.B) {
+	f := benchFacts(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if v := Check(f); len(v) != 0 {
+				b.Error(v)
+				return
+			}
+		}
+	})
+}
