@@ -1,0 +1,111 @@
+package limits
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/pointguard/pointguard/graph"
+)
+
+// schema is Pointguard's executable schema with our costs and no
+// resolvers: enough to parse, validate, cost, refuse and introspect.
+func schema() graphql.ExecutableSchema {
+	cfg := graph.Config{}
+	Complexity(&cfg.Complexity)
+	return graph.NewExecutableSchema(cfg)
+}
+
+// load parses and validates a query against the schema.
+func load(t *testing.T, query string) *ast.QueryDocument {
+	t.Helper()
+	doc, errs := gqlparser.LoadQuery(schema().Schema(), query)
+	if errs != nil {
+		t.Fatalf("invalid query: %v\n%s", errs, query)
+	}
+	return doc
+}
+
+func introspectionQuery(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/graphiql-introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// deepQuery is a valid query of exactly depth n ≥ 2, nesting
+// organization { accounts { nodes { organization { … } } } }.
+func deepQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`{ organization(slug: "acme") {`)
+	cycle := []string{"accounts", "nodes", "organization"}
+	for i := range n - 2 {
+		b.WriteString(" " + cycle[i%3] + " {")
+	}
+	leaf := map[int]string{0: "id", 1: "totalCount", 2: "id"}[(n-2)%3]
+	b.WriteString(" " + leaf + strings.Repeat(" }", n-1) + " }")
+	return b.String()
+}
+
+// server is a gqlgen handler over the schema with the limits of cfg, as
+// Config.Use installs them.
+func server(cfg Config) http.Handler {
+	srv := handler.New(schema())
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetRecoverFunc(func(context.Context, any) error {
+		return errors.New("no resolvers in this test")
+	})
+	cfg.Use(srv)
+	return srv
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Data   map[string]any
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	Raw string
+}
+
+func (r response) code() string {
+	if len(r.Errors) != 1 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func post(t *testing.T, h http.Handler, query string, vars map[string]any, header ...string) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	r := response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String()}
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", rec.Code, rec.Body)
+	}
+	return r
+}
