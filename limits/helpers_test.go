@@ -3,8 +3,8 @@ package limits
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -95,7 +95,22 @@ func (r response) code() string {
 
 func post(t *testing.T, h http.Handler, query string, vars map[string]any, header ...string) response {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return send(t, h, map[string]any{"query": query, "variables": vars}, header...)
+}
+
+// postOp posts a document and the name of the operation to run ("" for none).
+func postOp(t *testing.T, h http.Handler, query string, vars map[string]any, operation string) response {
+	t.Helper()
+	body := map[string]any{"query": query, "variables": vars}
+	if operation != "" {
+		body["operationName"] = operation
+	}
+	return send(t, h, body)
+}
+
+func send(t *testing.T, h http.Handler, request map[string]any, header ...string) response {
+	t.Helper()
+	body, _ := json.Marshal(request)
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
@@ -108,4 +123,14 @@ func post(t *testing.T, h http.Handler, query string, vars map[string]any, heade
 		t.Fatalf("response is not JSON (%d): %s", rec.Code, rec.Body)
 	}
 	return r
+}
+
+// hasCode tells whether any error of the response has the code.
+func (r response) hasCode(code string) bool {
+	for _, e := range r.Errors {
+		if e.Extensions["code"] == code {
+			return true
+		}
+	}
+	return false
 }
