@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
@@ -53,7 +54,9 @@ func newApp(t testing.TB, databaseURL string) *app {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	srv := httptest.NewServer(newHandler(st, a.service, log))
+	lim := limits.Default()
+	lim.RatePerSecond = 0 // tests and benchmarks hammer the server from one address
+	srv := httptest.NewServer(newHandler(st, a.service, log, lim))
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()

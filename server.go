@@ -35,6 +35,7 @@ import (
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/demo"
 	"github.com/pointguard/pointguard/graph"
+	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/playground"
 	"github.com/pointguard/pointguard/resolvers"
 	"github.com/pointguard/pointguard/secrets"
@@ -68,6 +69,9 @@ type config struct {
 	oldSecretKeys []string
 	// command is "serve" or "rotate-secrets".
 	command string
+	// limits bound queries: POINTGUARD_MAX_DEPTH, POINTGUARD_MAX_COMPLEXITY,
+	// POINTGUARD_RATE_LIMIT, POINTGUARD_RATE_BURST, POINTGUARD_INTROSPECTION.
+	limits limits.Config
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -87,6 +91,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			c.oldSecretKeys = append(c.oldSecretKeys, k)
 		}
 	}
+	lim, err := limits.FromEnv(getenv)
+	if err != nil {
+		return config{}, err
+	}
+	c.limits = lim
 	switch rest := fs.Args(); {
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == "rotate-secrets":
@@ -120,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           newHandler(st, svc, log),
+		Handler:           newHandler(st, svc, log, cfg.limits),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -221,20 +230,20 @@ func portOf(ln net.Listener) string {
 
 // newHandler is the whole HTTP API: GraphQL at /graphql (POST and GET),
 // GraphiQL at /, and the health checks.
-func newHandler(st *store.Store, svc *service.Service, log *slog.Logger) http.Handler {
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{Store: st, Service: svc},
-	}))
+func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config) http.Handler {
+	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc}}
+	limits.Complexity(&schema.Complexity)
+	gql := handler.New(graph.NewExecutableSchema(schema))
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.SetErrorPresenter(resolvers.PresentError(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes))
+	mux.Handle("/graphql", lim.Middleware(http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes)))
 	playground.Register(mux, "/graphql")
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")

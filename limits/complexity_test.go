@@ -2,9 +2,12 @@ package limits
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/complexity"
 )
@@ -48,10 +51,17 @@ const readmeGraphQuery = `{
 const tooComplexQuery = `{ organizations(first: 100) { nodes { accounts(first: 100) { nodes {
 	integrations(first: 100) { nodes { id } } } } } } }`
 
+// cost is the complexity of a query, by Calculate, which must agree with
+// gqlgen's complexity.Calculate.
 func cost(t *testing.T, query string, vars map[string]any) int {
 	t.Helper()
 	doc := load(t, query)
-	return complexity.Calculate(context.Background(), schema(), doc.Operations[0], vars)
+	es := schema()
+	got := Calculate(context.Background(), es, doc.Operations[0], vars)
+	if theirs := complexity.Calculate(context.Background(), es, doc.Operations[0], vars); got != theirs {
+		t.Errorf("Calculate %d, gqlgen's complexity.Calculate %d", got, theirs)
+	}
+	return got
 }
 
 func TestComplexity(t *testing.T) {
@@ -79,12 +89,49 @@ func TestComplexity(t *testing.T) {
 		{"nodes(ids:) with fragments", `{ nodes(ids: ["a", "b"]) { id ... on Organization { name slug } } }`, nil, 2 * 3},
 		{"plain field", `{ organization(slug: "a") { id name } }`, nil, 3},
 		{"introspection is free in gqlgen", `{ __schema { types { name } } }`, nil, 0},
+		{"__type is not", `{ __type(name: "Query") { name fields { name } } }`, nil, 1 + 1 + 2},
+		{"fragments spread twice count twice", `
+			{ organization(slug: "a") { ...P ...P integrationPoints(first: 2) { nodes { ...P } } } }
+			fragment P on Node { id }`, nil, 1 + 1 + 1 + 2*(1+1+1)},
+		{"GraphiQL's introspection", introspectionQuery(), nil, 0},
+		{"deep query", deepQuery(9), nil, 1 + 50*(1+1+1+50*(1+1+1+50*2))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := cost(t, tc.query, tc.vars); got != tc.want {
 				t.Errorf("complexity %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCalculateFragmentFanOut: a document whose 40 fragments each spread
+// the next twice costs 2^39 per leaf; gqlgen's calculation would walk it
+// 2^39 times, Calculate walks each fragment once.
+func TestCalculateFragmentFanOut(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{ ...F0 }\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "fragment F%d on Query { ", i)
+		if i < 39 {
+			fmt.Fprintf(&b, "...F%d ...F%d", i+1, i+1)
+		} else {
+			b.WriteString("organization(slug: \"a\") { id }")
+		}
+		b.WriteString(" }\n")
+	}
+	doc := load(t, b.String())
+	start := time.Now()
+	got := Calculate(context.Background(), schema(), doc.Operations[0], nil)
+	if got != 2<<39 {
+		t.Errorf("complexity %d, want 2 × 2^39", got)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+
+	r := post(t, server(Default()), b.String(), nil)
+	if r.Status != http.StatusUnprocessableEntity || r.code() != CodeQueryTooComplex {
+		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 }
 

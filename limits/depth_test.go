@@ -59,11 +59,11 @@ func TestDeepQueryHelper(t *testing.T) {
 // TestDepthGraphiQLIntrospection: GraphiQL's introspection query nests
 // ofType nine deep, 15 levels in all; without ofType it is 6.
 func TestDepthGraphiQLIntrospection(t *testing.T) {
-	doc := load(t, introspectionQuery(t))
+	doc := load(t, introspectionQuery())
 	if got := Depth(doc, doc.Operations[0]); got != 6 {
 		t.Errorf("depth %d, want 6", got)
 	}
-	if got := strings.Count(introspectionQuery(t), "ofType {"); got != 9 {
+	if got := strings.Count(introspectionQuery(), "ofType {"); got != 9 {
 		t.Errorf("the fixture nests ofType %d deep, want GraphiQL's 9", got)
 	}
 }
@@ -147,7 +147,7 @@ func TestDepthLimitRefuses(t *testing.T) {
 // TestIntrospectionQueryPasses: GraphiQL's introspection query passes every
 // default limit and answers.
 func TestIntrospectionQueryPasses(t *testing.T) {
-	r := post(t, server(Default()), introspectionQuery(t), nil)
+	r := post(t, server(Default()), introspectionQuery(), nil)
 	if r.Status != http.StatusOK || len(r.Errors) != 0 {
 		t.Fatalf("introspection: %d %.500s", r.Status, r.Raw)
 	}

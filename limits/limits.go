@@ -1,7 +1,9 @@
 // Package limits bounds what one client can ask of the API: how deep an
-// operation nests (DepthLimit), how much it may cost (Complexity and
-// ComplexityLimit, over gqlgen's complexity calculation), how often a client
-// may ask (RateLimit), and whether introspection is allowed (Introspection).
+// operation nests (DepthLimit), how much it may cost (Complexity sets the
+// costs in gqlgen's ComplexityRoot, ComplexityLimit enforces them), how
+// often a client may ask (RateLimit), and whether introspection is allowed
+// (Introspection). Config holds the limits, FromEnv reads them, Config.Use
+// and Config.Middleware install them.
 //
 // Every refusal is a GraphQL error with extensions.code: QUERY_TOO_DEEP,
 // QUERY_TOO_COMPLEX and INTROSPECTION_DISABLED are request errors, answered
@@ -44,10 +46,10 @@ func init() {
 type Config struct {
 	// MaxDepth is the deepest field nesting an operation may have ({ a } is 1).
 	MaxDepth int
-	// MaxComplexity is the highest cost an operation may have, as computed
-	// by gqlgen with the costs Complexity sets.
+	// MaxComplexity is the highest cost an operation may have (Calculate,
+	// with the costs Complexity sets).
 	MaxComplexity int
-	// RatePerSecond is how many requests per second one client (ClientKey)
+	// RatePerSecond is how many requests per second one client address
 	// may make on average; 0 disables rate limiting.
 	RatePerSecond float64
 	// RateBurst is how many requests a client may make at once.
@@ -157,8 +159,10 @@ func (c Config) Use(srv extensible) {
 	srv.Use(NewComplexityLimit(c.MaxComplexity))
 }
 
-// Middleware rate-limits next per ClientKey, or returns next unchanged when
-// RatePerSecond is 0.
+// Middleware rate-limits next per client address, or returns next
+// unchanged when RatePerSecond is 0.
 func (c Config) Middleware(next http.Handler) http.Handler {
-	return RateLimit(next, c.RatePerSecond, c.RateBurst, ClientKey)
+	// By client address until tokens are verified: keying by an unverified
+	// bearer token would let a client escape its limit with made-up tokens.
+	return RateLimit(next, c.RatePerSecond, c.RateBurst, ClientIP)
 }

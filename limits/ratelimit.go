@@ -100,9 +100,9 @@ func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // value for another scheme), hashed so that tokens are not kept in memory,
 // else its IP address (ClientIP).
 //
-// Until tokens are verified, a client can get a fresh limiter by sending a
-// made-up token: to also bound each address, chain a second RateLimit keyed
-// by ClientIP.
+// It is for when tokens are verified (issue 4): until then a client could
+// get a fresh limiter with a made-up token, so Config.Middleware keys by
+// ClientIP.
 func ClientKey(r *http.Request) string {
 	if auth := strings.TrimSpace(r.Header.Get("Authorization")); auth != "" {
 		token := auth

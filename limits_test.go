@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pointguard/pointguard/limits"
+	"github.com/pointguard/pointguard/testdb"
+)
+
+// limitedApp is an app on SQLite whose handler is newHandler given the
+// limits cfg. It skips the test while newHandler takes no limits.Config.
+func limitedApp(t *testing.T, cfg limits.Config) *app {
+	t.Helper()
+	a := newApp(t, testdb.SQLite(t))
+	srv := httptest.NewServer(handlerWithLimits(t, a, cfg))
+	t.Cleanup(srv.Close)
+	a.url = srv.URL
+	return a
+}
+
+// handlerWithLimits is the real handler with the given limits.
+func handlerWithLimits(t *testing.T, a *app, cfg limits.Config) http.Handler {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	return newHandler(a.store, a.service, log, cfg)
+}
+
+// deepQuery is a valid query of exactly depth n ≥ 2, nesting
+// organization { accounts { nodes { organization { … } } } }.
+func deepQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`{ organization(slug: "acme") {`)
+	cycle := []string{"accounts", "nodes", "organization"}
+	for i := range n - 2 {
+		b.WriteString(" " + cycle[i%3] + " {")
+	}
+	leaf := map[int]string{0: "id", 1: "totalCount", 2: "id"}[(n-2)%3]
+	b.WriteString(" " + leaf + strings.Repeat(" }", n-1) + " }")
+	return b.String()
+}
+
+// readmeGraphQuery is the README's first example, the whole graph.
+func readmeGraphQuery(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindStringSubmatch(string(readme))
+	if m == nil {
+		t.Fatal("no graphql block in the README")
+	}
+	return m[1]
+}
+
+func graphiqlIntrospectionQuery(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("limits/testdata/graphiql-introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// refused checks that the response is the one error code, with the status
+// gqlgen gives validation errors.
+func refused(t *testing.T, r result, status int, code, message string) {
+	t.Helper()
+	if r.Status != status || r.errorCode(t) != code {
+		t.Fatalf("want %d %s, got %d: %s", status, code, r.Status, r.Raw)
+	}
+	if message != "" && r.Errors[0].Message != message {
+		t.Errorf("message %q, want %q", r.Errors[0].Message, message)
+	}
+	if r.Data != nil {
+		t.Errorf("data %v on a refused operation", r.Data)
+	}
+}
+
+func TestLimitsQueryTooDeep(t *testing.T) {
+	a := limitedApp(t, limits.Default()).withDemo()
+	refused(t, a.post(deepQuery(20), nil), http.StatusUnprocessableEntity, limits.CodeQueryTooDeep,
+		"query depth 20 exceeds the limit of 12")
+	refused(t, a.post(deepQuery(13), nil), http.StatusUnprocessableEntity, limits.CodeQueryTooDeep,
+		"query depth 13 exceeds the limit of 12")
+
+	// Depth 12, with pages small enough to stay under the complexity limit.
+	q := strings.ReplaceAll(deepQuery(12), "accounts {", "accounts(first: 2) {")
+	r := a.do(q, nil)
+	if got := r.num(t, "organization.accounts.nodes.0.organization.accounts.nodes.0.organization.accounts.nodes.0.organization.accounts.totalCount"); got != 2 {
+		t.Errorf("depth 12 answered %s", r.Raw)
+	}
+
+	// The limit comes from the configuration.
+	cfg := limits.Default()
+	cfg.MaxDepth = 3
+	refused(t, limitedApp(t, cfg).post(`{ organization(slug: "acme") { accounts { nodes { id } } } }`, nil),
+		http.StatusUnprocessableEntity, limits.CodeQueryTooDeep, "query depth 4 exceeds the limit of 3")
+}
+
+func TestLimitsQueryTooComplex(t *testing.T) {
+	a := limitedApp(t, limits.Default())
+	refused(t, a.post(`{ organizations(first: 100) { nodes { accounts(first: 100) { nodes {
+		integrations(first: 100) { nodes { id } } } } } } }`, nil),
+		http.StatusUnprocessableEntity, limits.CodeQueryTooComplex,
+		"query complexity 3020200 exceeds the limit of 50000")
+
+	cfg := limits.Default()
+	cfg.MaxComplexity = 100
+	refused(t, limitedApp(t, cfg).post(`{ organizations { nodes { id } } }`, nil),
+		http.StatusUnprocessableEntity, limits.CodeQueryTooComplex,
+		"query complexity 150 exceeds the limit of 100")
+}
+
+// TestLimitsAllowTheReadmeQueries: the README's whole-graph query
+// (complexity 38,552) and the org-graph query of its Speed section
+// (18,103) pass the default limits.
+func TestLimitsAllowTheReadmeQueries(t *testing.T) {
+	a := limitedApp(t, limits.Default()).withDemo()
+	r := a.do(readmeGraphQuery(t), nil)
+	if got := r.num(t, "organization.integrationPoints.nodes.0.integrations.totalCount"); got != 3 {
+		t.Errorf("Ticketing has %d integrations, want 3", got)
+	}
+	r = a.do(orgGraphQuery, map[string]any{"slug": "acme"})
+	if got := len(r.list(t, "organization.integrationPoints.nodes")); got != 2 {
+		t.Errorf("%d points, want 2", got)
+	}
+}
+
+func TestLimitsIntrospection(t *testing.T) {
+	r := limitedApp(t, limits.Default()).do(graphiqlIntrospectionQuery(t), nil)
+	if types := r.list(t, "__schema.types"); len(types) < 20 {
+		t.Errorf("introspection answered %d types", len(types))
+	}
+
+	cfg := limits.Default()
+	cfg.Introspection = false
+	a := limitedApp(t, cfg)
+	refused(t, a.post(graphiqlIntrospectionQuery(t), nil), http.StatusUnprocessableEntity, limits.CodeIntrospectionDisabled, "")
+	if r := a.do(`{ __typename }`, nil); r.str(t, "__typename") != "Query" {
+		t.Errorf("__typename: %s", r.Raw)
+	}
+}
+
+// TestLimitsRateLimit: past the burst, /graphql answers 429 with
+// Retry-After and a RATE_LIMITED error, per client; the rest of the
+// server is not limited; the client is let in again once tokens are back.
+func TestLimitsRateLimit(t *testing.T) {
+	cfg := limits.Default()
+	cfg.RatePerSecond, cfg.RateBurst = 20, 3 // a token every 50 ms
+	a := limitedApp(t, cfg)
+
+	ask := func(token string) *http.Response {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": "{ __typename }"})
+		req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+
+	for i := range 3 {
+		if resp := ask(""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d of the burst: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp := ask("")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("over the burst: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	var r result
+	if err := json.Unmarshal(raw, &r); err != nil || r.errorCode(t) != limits.CodeRateLimited {
+		t.Fatalf("429 body %s (%v)", raw, err)
+	}
+
+	// Until tokens are verified the limit is per address: a made-up token
+	// does not escape it. The health check is not limited.
+	if resp := ask("made-up-token"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a made-up token escaped the limit: %d", resp.StatusCode)
+	}
+	health, err := http.Get(a.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	health.Body.Close()
+	if health.StatusCode != http.StatusOK {
+		t.Errorf("/healthz: %d", health.StatusCode)
+	}
+
+	deadline := time.Now().Add(2 * time.Second)
+	for ask("").StatusCode != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("still limited 2 s later at 20 requests per second")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
