@@ -43,13 +43,19 @@ func violationList(v []domain.Violation) []*domain.Violation {
 // rulesViolated is the user error that accompanies refused integrations,
 // for clients that only look at userErrors.
 func rulesViolated(v []domain.Violation) []*domain.UserError {
-	if !domain.Denies(v) {
+	denied := 0
+	for _, x := range v {
+		if x.Enforcement == domain.EnforcementDeny {
+			denied++
+		}
+	}
+	if denied == 0 {
 		return []*domain.UserError{}
 	}
 	return []*domain.UserError{{
 		Code:    domain.CodeRulesViolated,
 		Field:   []string{"input"},
-		Message: fmt.Sprintf("The integration breaks %d rule(s) of its integration point; nothing was written. See violations.", len(v)),
+		Message: fmt.Sprintf("The integration breaks %d rule(s) of its integration point; nothing was written. See violations.", denied),
 	}}
 }
 
