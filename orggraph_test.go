@@ -21,7 +21,7 @@ const orgGraphQuery = `query($slug: String!) { organization(slug: $slug) { id na
 		integrations(first: 50) { nodes { id name config
 			provider { key name category }
 			account { id slug environment }
-			compliance { status violations { code message } } } } } } } }`
+			compliance { status pointVersion violations { code message } } } } } } } }`
 
 // seedOrgGraph creates an organization with points × perPoint integrations
 // spread over accounts, through the service (faster than HTTP, same rules).

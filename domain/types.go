@@ -105,14 +105,12 @@ type Integration struct {
 // Compliance is the stored result of an integration's last check.
 type Compliance struct {
 	Status ComplianceStatus
-	// PointVersion is the point version the result was last written under.
-	// Every rule change re-checks atomically, so the result also holds for
-	// any later version; the API shows the point's current one.
+	// PointVersion is the point version the result holds for. Every rule
+	// change re-checks atomically, so a stored result holds for the point's
+	// current version; the store reads that one.
 	PointVersion int
 	CheckedAt    time.Time
 	Violations   []Violation
-	// IntegrationPointID lets the API resolve the point's current version.
-	IntegrationPointID string `json:"-"`
 }
 
 // ComplianceSummary counts integrations by status.

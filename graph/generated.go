@@ -34,7 +34,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	AllowedProviders() AllowedProvidersResolver
-	Compliance() ComplianceResolver
 	ImpactPreview() ImpactPreviewResolver
 	Integration() IntegrationResolver
 	IntegrationPoint() IntegrationPointResolver
@@ -354,9 +353,6 @@ type AccountResolver interface {
 type AllowedProvidersResolver interface {
 	Test(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
 	Prod(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
-}
-type ComplianceResolver interface {
-	PointVersion(ctx context.Context, objs []*domain.Compliance) ([]int, error)
 }
 type ImpactPreviewResolver interface {
 	Changes(ctx context.Context, obj *domain.ImpactPreview, first *int, after *string) (*pagination.Connection[*domain.Impact], error)
@@ -4334,7 +4330,7 @@ func (ec *executionContext) _Compliance_pointVersion(ctx context.Context, field 
 			return ec.fieldContext_Compliance_pointVersion(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Compliance_pointVersion(ctx, field, obj)
+			return obj.PointVersion, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -4345,30 +4341,7 @@ func (ec *executionContext) _Compliance_pointVersion(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Compliance_pointVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Compliance", field, true, true, "Int")
-}
-func (ec *executionContext) resolveBatch_Compliance_pointVersion(ctx context.Context, field graphql.CollectedField, obj *domain.Compliance) (any, error) {
-	resolver := ec.Resolvers.Compliance()
-	if batch, ok := graphql.BatchParentsFor[*domain.Compliance](ctx, "Compliance"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.PointVersion(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[int](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Compliance.pointVersion",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.PointVersion(ctx, []*domain.Compliance{obj})
-	return graphql.ResolveBatchSingleResult[int](
-		ctx,
-		results,
-		err,
-		"Compliance.pointVersion",
-	)
+	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Compliance_checkedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Compliance) (ret graphql.Marshaler) {
@@ -11512,23 +11485,22 @@ func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSe
 		case "status":
 			out.Values[i] = ec._Compliance_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "pointVersion":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Compliance_pointVersion(ctx, field, obj)
-				})
+			out.Values[i] = ec._Compliance_pointVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "checkedAt":
 			out.Values[i] = ec._Compliance_checkedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "violations":
 			out.Values[i] = ec._Compliance_violations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

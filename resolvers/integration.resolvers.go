@@ -19,21 +19,6 @@ import (
 	"github.com/pointguard/pointguard/service"
 )
 
-// PointVersion is the batch resolver for the pointVersion field.
-func (r *complianceResolver) PointVersion(ctx context.Context, objs []*domain.Compliance) ([]int, error) {
-	// Rule changes re-check atomically, so a stored result holds for the
-	// point's current version.
-	points, err := loadEdges(ctx, dataloaders.For(ctx).IntegrationPoint, objs, func(c *domain.Compliance) string { return c.IntegrationPointID })
-	if err != nil {
-		return nil, err
-	}
-	out := make([]int, len(objs))
-	for i, p := range points {
-		out[i] = max(p.Version, objs[i].PointVersion)
-	}
-	return out, nil
-}
-
 // Account is the batch resolver for the account field.
 func (r *integrationResolver) Account(ctx context.Context, objs []*domain.Integration) ([]*domain.Account, error) {
 	return loadEdges(ctx, dataloaders.For(ctx).Account, objs, func(i *domain.Integration) string { return i.AccountID })
@@ -118,13 +103,7 @@ func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integration
 	return r.Service.Decide(uc)
 }
 
-// Compliance returns graph.ComplianceResolver implementation.
-func (r *Resolver) Compliance() graph.ComplianceResolver { return &complianceResolver{r} }
-
 // Integration returns graph.IntegrationResolver implementation.
 func (r *Resolver) Integration() graph.IntegrationResolver { return &integrationResolver{r} }
 
-type (
-	complianceResolver  struct{ *Resolver }
-	integrationResolver struct{ *Resolver }
-)
+type integrationResolver struct{ *Resolver }

@@ -201,7 +201,7 @@ func (s *Service) judge(i *domain.Integration, account *domain.Account, point *d
 	})
 	i.Compliance = domain.Compliance{
 		Status: rules.Status(violations), PointVersion: point.Version, CheckedAt: now,
-		Violations: nonNilViolations(violations), IntegrationPointID: point.ID,
+		Violations: nonNilViolations(violations),
 	}
 	return violations, nil
 }

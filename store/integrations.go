@@ -16,7 +16,14 @@ import (
 const integrationColumns = "id, organization_id, account_id, integration_point_id, provider_key, name, config, secrets, " +
 	"compliance_status, compliance_point_version, compliance_checked_at, compliance_violations, created_at, updated_at"
 
+// integrationSelect reads an integration with its point's current version:
+// a stored result holds for every later version (rule changes re-check in
+// the same transaction), so the API shows the current one.
+const integrationSelect = integrationColumns + ", (SELECT version FROM integration_points " +
+	"WHERE integration_points.id = integrations.integration_point_id) AS current_point_version"
+
 type integrationRow struct {
+	CurrentPointVersion sql.NullInt64 `db:"current_point_version"`
 	ID                     string         `db:"id"`
 	OrganizationID         string         `db:"organization_id"`
 	AccountID              string         `db:"account_id"`
@@ -61,7 +68,9 @@ func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, err
 			i.Compliance.Violations[n].Enforcement = domain.EnforcementDeny
 		}
 	}
-	i.Compliance.IntegrationPointID = r.IntegrationPointID
+	if r.CurrentPointVersion.Valid {
+		i.Compliance.PointVersion = max(i.Compliance.PointVersion, int(r.CurrentPointVersion.Int64))
+	}
 	return i, nil
 }
 
@@ -111,7 +120,7 @@ func integrationWhere(f domain.IntegrationFilter) where {
 // particular order; unknown IDs are left out.
 func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*domain.Integration, error) {
 	var rows []integrationRow
-	err := q.selectAll(ctx, &rows, "SELECT "+integrationColumns+" FROM integrations WHERE id IN (?)", ids)
+	err := q.selectAll(ctx, &rows, "SELECT "+integrationSelect+" FROM integrations WHERE id IN (?)", ids)
 	return q.integrations(rows, err)
 }
 
@@ -119,7 +128,7 @@ func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*d
 // matching the filter, in one statement.
 func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter, page pagination.Page) ([]*domain.Integration, error) {
 	var rows []integrationRow
-	err := q.pagesByParent(ctx, &rows, "integrations", integrationColumns, string(parent), parentIDs, integrationWhere(f), page)
+	err := q.pagesByParent(ctx, &rows, "integrations", integrationSelect, string(parent), parentIDs, integrationWhere(f), page)
 	return q.integrations(rows, err)
 }
 
@@ -134,7 +143,7 @@ func (q *queries) CountIntegrations(ctx context.Context, parent IntegrationParen
 func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent IntegrationParent, parentID string) ([]*domain.Integration, error) {
 	var rows []integrationRow
 	err := q.selectAll(ctx, &rows, fmt.Sprintf("SELECT %s FROM integrations WHERE %s = ? ORDER BY account_id, integration_point_id, id",
-		integrationColumns, parent), parentID)
+		integrationSelect, parent), parentID)
 	return q.integrations(rows, err)
 }
 
@@ -142,7 +151,7 @@ func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent Integrat
 // ends. It returns domain.ErrNotFound when there is none.
 func (tx *Tx) LockIntegration(ctx context.Context, id string) (*domain.Integration, error) {
 	var row integrationRow
-	if err := tx.get(ctx, &row, "SELECT "+integrationColumns+" FROM integrations WHERE id = ?"+tx.lock(Exclusive), id); err != nil {
+	if err := tx.get(ctx, &row, "SELECT "+integrationSelect+" FROM integrations WHERE id = ?"+tx.lock(Exclusive), id); err != nil {
 		return nil, err
 	}
 	return row.domain(tx.secrets)

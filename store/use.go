@@ -36,7 +36,7 @@ func aliased(alias, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
-var useQuery = "SELECT " + aliased("i", integrationColumns) + ", " + aliased("a", accountColumns) + ", " +
+var useQuery = "SELECT " + aliased("i", integrationColumns) + `, p.version AS "i.current_point_version", ` + aliased("a", accountColumns) + ", " +
 	aliased("p", integrationPointColumns) + ", " +
 	"(SELECT count(*) FROM integrations e WHERE e.account_id = i.account_id AND e.integration_point_id = i.integration_point_id AND e.id < i.id) AS earlier " +
 	"FROM integrations i JOIN accounts a ON a.id = i.account_id JOIN integration_points p ON p.id = i.integration_point_id " +
