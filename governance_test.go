@@ -327,3 +327,47 @@ func TestCheckIntegrationWithWarnings(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionsAndChangesPage: version and impact lists page like every
+// connection.
+func TestVersionsAndChangesPage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		for i := 0; i < 3; i++ {
+			a.integrate(w.prod, w.point, "jira", map[string]any{"project": fmt.Sprint("P", i)})
+		}
+		for _, keys := range [][]string{{"project", "a"}, {"project", "b"}} {
+			a.do(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": w.point, "requiredConfig": keys}})
+		}
+		const q = `query($id: ID!, $after: String) { node(id: $id) { ... on IntegrationPoint {
+			versions(first: 2, after: $after) { totalCount nodes { version requiredConfig } pageInfo { hasNextPage endCursor } } } } }`
+		r := a.do(q, map[string]any{"id": w.point})
+		if r.num(t, "node.versions.totalCount") != 3 || r.num(t, "node.versions.nodes.1.version") != 2 || r.get(t, "node.versions.pageInfo.hasNextPage") != true {
+			t.Fatalf("first page of versions: %s", r.Raw)
+		}
+		r = a.do(q, map[string]any{"id": w.point, "after": r.str(t, "node.versions.pageInfo.endCursor")})
+		if n := r.list(t, "node.versions.nodes"); len(n) != 1 || r.num(t, "node.versions.nodes.0.version") != 3 ||
+			fmt.Sprint(r.list(t, "node.versions.nodes.0.requiredConfig")) != "[project b]" {
+			t.Fatalf("second page of versions: %s", r.Raw)
+		}
+
+		const p = `query($input: UpdateIntegrationPointInput!, $after: String) { previewIntegrationPointUpdate(input: $input) {
+			changes(first: 2, after: $after) { totalCount nodes { integration { id } } pageInfo { hasNextPage endCursor } } } }`
+		in := map[string]any{"id": w.point, "requiredConfig": []string{"project", "c"}}
+		seen := map[string]bool{}
+		var after any
+		for page := 0; page < 3; page++ {
+			r := a.do(p, map[string]any{"input": in, "after": after})
+			for i := range r.list(t, "previewIntegrationPointUpdate.changes.nodes") {
+				seen[r.str(t, fmt.Sprintf("previewIntegrationPointUpdate.changes.nodes.%d.integration.id", i))] = true
+			}
+			if r.get(t, "previewIntegrationPointUpdate.changes.pageInfo.hasNextPage") != true {
+				break
+			}
+			after = r.str(t, "previewIntegrationPointUpdate.changes.pageInfo.endCursor")
+		}
+		if len(seen) != 3 {
+			t.Errorf("paging the preview's changes saw %d integrations, want 3", len(seen))
+		}
+	})
+}
