@@ -322,8 +322,9 @@ func TestCheckIntegrationWithWarnings(t *testing.T) {
 			rule("short-names", `integration.name.size() <= 5`, "Keep names short", "WARN"),
 			rule("audit-all", `false`, "Audited", "AUDIT")}})
 		r := a.do(checkIntegration, integrationInput(w.prod, p, "jira", map[string]any{"project": "SEC"}))
-		if r.get(t, "checkIntegration.allowed") != true || len(r.list(t, "checkIntegration.violations")) != 2 {
-			t.Errorf("WARN and AUDIT violations allow, and checkIntegration lists both: %s", r.Raw)
+		if r.get(t, "checkIntegration.allowed") != true || len(r.list(t, "checkIntegration.violations")) != 1 ||
+			r.str(t, "checkIntegration.violations.0.enforcement") != "WARN" {
+			t.Errorf("WARN and AUDIT violations allow, and checkIntegration shows the WARN one only: %s", r.Raw)
 		}
 	})
 }
@@ -368,6 +369,31 @@ func TestVersionsAndChangesPage(t *testing.T) {
 		}
 		if len(seen) != 3 {
 			t.Errorf("paging the preview's changes saw %d integrations, want 3", len(seen))
+		}
+	})
+}
+
+// TestPreviewLeavesNoTrace: a previewed version is rolled back, and the
+// real update that takes its number is judged by its own rules.
+func TestPreviewLeavesNoTrace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})
+		p := a.do(previewQuery, map[string]any{"input": map[string]any{"id": w.point,
+			"rules": []any{rule("nothing", "false", "Nothing passes", "DENY")}}})
+		if p.num(t, "previewIntegrationPointUpdate.toNonCompliant") != 1 {
+			t.Fatalf("preview: %s", p.Raw)
+		}
+		r := a.do(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": w.point,
+			"rules": []any{rule("everything", "true", "Everything passes", "DENY")}}})
+		if r.num(t, "updateIntegrationPoint.integrationPoint.version") != 2 {
+			t.Fatalf("update: %s", r.Raw)
+		}
+		if c := a.do(integrationCompliance, map[string]any{"id": id}); c.str(t, "node.compliance.status") != "COMPLIANT" {
+			t.Errorf("judged by the previewed rules: %s", c.Raw)
+		}
+		if g := a.do(authorize, map[string]any{"id": id}); g.get(t, "authorizeIntegrationUse.allowed") != true {
+			t.Errorf("the gate uses the previewed rules: %s", g.Raw)
 		}
 	})
 }

@@ -1978,7 +1978,7 @@ type IntegrationPayload {
 type IntegrationCheck {
   "True when createIntegration with the same input would be accepted."
   allowed: Boolean!
-  "Every violation, AUDIT ones included."
+  "The DENY and WARN violations createIntegration would return (AUDIT ones stay silent)."
   violations: [Violation!]!
   "Problems with the input itself (unknown account, malformed config…)."
   userErrors: [UserError!]!

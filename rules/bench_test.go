@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/pointguard/pointguard/catalog"
@@ -69,4 +70,20 @@ func BenchmarkCheckParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCheckNewConfig is BenchmarkCheck with a config never checked
+// before, as on a create or an update: the schema validation is done, not
+// remembered. (The string conversion costs one allocation of the count.)
+func BenchmarkCheckNewConfig(b *testing.B) {
+	f := benchFacts(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		f.Config["issue_type"] = "Bug " + strconv.Itoa(i)
+		if v := Check(f); len(v) != 0 {
+			b.Fatal(v)
+		}
+	}
 }

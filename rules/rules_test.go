@@ -341,6 +341,132 @@ func TestCheck(t *testing.T) {
 		}
 	})
 
+	t.Run("AccountNotInScope", func(t *testing.T) {
+		eu := domain.Label{Key: "region", Value: "eu"}
+		gold := domain.Label{Key: "tier", Value: "gold"}
+		tests := []struct {
+			name     string
+			env      domain.Environment
+			labels   []domain.Label
+			selector domain.AccountSelector
+			selects  string // "" = in scope
+		}{
+			{name: "ZeroSelectorPicksAll", env: domain.EnvironmentProd},
+			{name: "EnvironmentMatches", env: domain.EnvironmentProd,
+				selector: domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentProd}}},
+			{name: "EitherEnvironment", env: domain.EnvironmentTest,
+				selector: domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentProd, domain.EnvironmentTest}}},
+			{name: "OtherEnvironment", env: domain.EnvironmentProd,
+				selector: domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentTest}},
+				selects:  "TEST accounts"},
+			{name: "LabelMatches", env: domain.EnvironmentProd, labels: []domain.Label{gold, eu},
+				selector: domain.AccountSelector{MatchLabels: []domain.Label{eu}}},
+			{name: "AllLabelsMatch", env: domain.EnvironmentProd, labels: []domain.Label{gold, eu},
+				selector: domain.AccountSelector{MatchLabels: []domain.Label{eu, gold}}},
+			{name: "NoLabels", env: domain.EnvironmentProd,
+				selector: domain.AccountSelector{MatchLabels: []domain.Label{eu}},
+				selects:  "label region=eu"},
+			{name: "OtherLabelValue", env: domain.EnvironmentProd, labels: []domain.Label{{Key: "region", Value: "us"}},
+				selector: domain.AccountSelector{MatchLabels: []domain.Label{eu}},
+				selects:  "label region=eu"},
+			{name: "OneLabelOfTwo", env: domain.EnvironmentProd, labels: []domain.Label{eu},
+				selector: domain.AccountSelector{MatchLabels: []domain.Label{eu, gold}},
+				selects:  "label region=eu with label tier=gold"},
+			{name: "LabelsMatchEnvironmentNot", env: domain.EnvironmentTest, labels: []domain.Label{eu},
+				selector: domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentProd}, MatchLabels: []domain.Label{eu}},
+				selects:  "PROD accounts with label region=eu"},
+			{name: "EnvironmentMatchesLabelsNot", env: domain.EnvironmentTest,
+				selector: domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentProd, domain.EnvironmentTest}, MatchLabels: []domain.Label{eu}},
+				selects:  "PROD or TEST accounts with label region=eu"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := Check(facts(func(f *Facts) {
+					f.Account = account(tt.env)
+					f.Account.Labels = tt.labels
+					f.Point.AccountSelector = tt.selector
+				}))
+				var want []domain.Violation
+				if tt.selects != "" {
+					want = []domain.Violation{violation(domain.ViolationAccountNotInScope, "accountSelector",
+						"Account "+account(tt.env).Slug+" is outside the scope of integration point Ticketing, which selects "+tt.selects, "accountId")}
+				}
+				assertViolations(t, got, want)
+			})
+		}
+	})
+
+	t.Run("InvalidConfig", func(t *testing.T) {
+		invalid := func(field, message string) domain.Violation {
+			return violation(domain.ViolationInvalidConfig, "configSchema", message, field)
+		}
+		tests := []struct {
+			name     string
+			provider *domain.Provider
+			required []string
+			config   map[string]any
+			want     []domain.Violation // the INVALID_CONFIG violations
+		}{
+			{name: "HTTPSiteURL", provider: jira, config: map[string]any{"project": "SEC", "site_url": "http://x"},
+				want: []domain.Violation{invalid("config.site_url", "config.site_url must be an https URL")}},
+			{name: "HTTPSSiteURL", provider: jira, config: map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net"}},
+			{name: "WrongType", provider: jira, config: map[string]any{"project": json.Number("7")},
+				want: []domain.Violation{invalid("config.project", "config.project must be a string, not a number")}},
+			{name: "ConditionalRequired", provider: jira, config: map[string]any{"project": "SEC", "auth_method": "api_token", "api_token": "t"},
+				want: []domain.Violation{invalid("config.email", "config.email is required when auth_method is api_token")}},
+			{name: "SortedByField", provider: jira,
+				config: map[string]any{"project": "SEC", "site_url": "ftp://x", "auth_method": "api_token", "email": "no"},
+				want: []domain.Violation{
+					invalid("config.api_token", "config.api_token is required when auth_method is api_token"),
+					invalid("config.email", `config.email must be an email address, for example "secops@acme.com"`),
+					invalid("config.site_url", "config.site_url must be an https URL"),
+				}},
+			// The schema requires project too, but MISSING_CONFIG has said so.
+			{name: "MissingNotReportedTwice", provider: jira, required: []string{"project"}, config: map[string]any{"site_url": "http://x"},
+				want: []domain.Violation{invalid("config.site_url", "config.site_url must be an https URL")}},
+			{name: "EmptyNotReportedTwice", provider: jira, required: []string{"project"}, config: map[string]any{"project": ""}},
+			{name: "SchemaRequiredNotRequiredByPoint", provider: jira, required: []string{}, config: map[string]any{"url": "x"},
+				want: []domain.Violation{invalid("config.project", "config.project is required")}},
+			// zendesk is a ticketing provider the point does not approve:
+			// its config is checked all the same.
+			{name: "NotAllowedProviderStillValidated", provider: zendesk, config: map[string]any{"subdomain": "Acme Corp"},
+				want: []domain.Violation{invalid("config.subdomain", `config.subdomain must look like "acme" (pattern ^[a-z0-9][a-z0-9-]*$)`)}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := Check(facts(func(f *Facts) {
+					f.ProviderKey, f.Provider = tt.provider.Key, tt.provider
+					f.Point.RequiredConfig = tt.required
+					f.Config = tt.config
+				}))
+				var invalids []domain.Violation
+				for _, v := range got {
+					if v.Code == domain.ViolationInvalidConfig {
+						invalids = append(invalids, v)
+					}
+				}
+				assertViolations(t, invalids, tt.want)
+			})
+		}
+	})
+
+	t.Run("InvalidConfigSkippedOnCategoryMismatch", func(t *testing.T) {
+		// slack's schema requires channel; the wrong category says enough.
+		got := Check(facts(func(f *Facts) {
+			f.ProviderKey, f.Provider = "slack", slack
+			f.Config = map[string]any{"project": "SEC", "url": "x"}
+		}))
+		assertViolations(t, got, []domain.Violation{violation(domain.ViolationCategoryMismatch, "category",
+			"Provider slack is a NOTIFICATIONS provider; integration point Ticketing accepts TICKETING providers only", "provider")})
+	})
+
+	t.Run("InvalidConfigSkippedForUnknownProvider", func(t *testing.T) {
+		got := Check(facts(func(f *Facts) { f.ProviderKey, f.Provider, f.Config = "nosuch", nil, goodConfig() }))
+		if len(got) != 1 || got[0].Code != domain.ViolationUnknownProvider {
+			t.Fatalf("Check = %s, want UNKNOWN_PROVIDER only", show(got))
+		}
+	})
+
 	t.Run("Order", func(t *testing.T) {
 		// Provider first, then config in the point's order, then the limit.
 		want := []domain.Violation{
@@ -412,9 +538,23 @@ func TestStatus(t *testing.T) {
 		{"Several", []domain.Violation{one, one, one}, domain.StatusNonCompliant},
 		{"WarnOnly", []domain.Violation{withEnforcement(one, domain.EnforcementWarn)}, domain.StatusWarning},
 		{"AuditOnly", []domain.Violation{withEnforcement(one, domain.EnforcementAudit)}, domain.StatusWarning},
+		{"WarnAndAudit", []domain.Violation{withEnforcement(one, domain.EnforcementWarn), withEnforcement(one, domain.EnforcementAudit)}, domain.StatusWarning},
 		{"DenyWins", []domain.Violation{withEnforcement(one, domain.EnforcementAudit), one, withEnforcement(one, domain.EnforcementWarn)}, domain.StatusNonCompliant},
+		{"DenyLast", []domain.Violation{withEnforcement(one, domain.EnforcementWarn), withEnforcement(one, domain.EnforcementAudit), one}, domain.StatusNonCompliant},
+		{"DenyAndWarn", []domain.Violation{one, withEnforcement(one, domain.EnforcementWarn)}, domain.StatusNonCompliant},
+		{"DenyAndAudit", []domain.Violation{withEnforcement(one, domain.EnforcementAudit), one}, domain.StatusNonCompliant},
 		{"FromCheckCompliant", Check(facts(nil)), domain.StatusCompliant},
 		{"FromCheckViolating", Check(facts(func(f *Facts) { f.Config = nil })), domain.StatusNonCompliant},
+		{"FromCheckWarnRule", Check(facts(func(f *Facts) {
+			f.Program = compile(t, withRuleEnforcement(rule("w", "false"), domain.EnforcementWarn))
+		})), domain.StatusWarning},
+		{"FromCheckAuditRule", Check(facts(func(f *Facts) {
+			f.Program = compile(t, withRuleEnforcement(rule("a", "false"), domain.EnforcementAudit))
+		})), domain.StatusWarning},
+		{"FromCheckWarnRuleAndBuiltIn", Check(facts(func(f *Facts) {
+			f.Config = nil
+			f.Program = compile(t, withRuleEnforcement(rule("w", "false"), domain.EnforcementWarn))
+		})), domain.StatusNonCompliant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

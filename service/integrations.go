@@ -87,7 +87,11 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, in CreateIntegrati
 		AccountID: account.ID, IntegrationPointID: point.ID, ProviderKey: in.Provider, Name: in.Name,
 		Config: config, CreatedAt: now, UpdatedAt: now,
 	}
-	violations, err := s.judge(i, account, point, earlier, now)
+	prg, err := s.Program(point)
+	if err != nil {
+		return nil, nil, err
+	}
+	violations := judge(i, account, point, prg, earlier, now)
 	return i, violations, err
 }
 
@@ -145,8 +149,12 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		}
 		now := s.now()
 		next.UpdatedAt = now
-		if violations, err = s.judge(&next, account, point, earlier, now); err != nil || domain.Denies(violations) {
+		prg, err := s.Program(point)
+		if err != nil {
 			return err
+		}
+		if violations = judge(&next, account, point, prg, earlier, now); domain.Denies(violations) {
+			return nil
 		}
 		if err := tx.UpdateIntegration(ctx, &next); err != nil {
 			return notFound(err, domain.KindIntegration, in.ID, "input", "id")
@@ -189,12 +197,9 @@ func lockTargets(ctx context.Context, tx *store.Tx, accountID, pointID string) (
 	return account, point, nil
 }
 
-// judge runs the rules and records the result as i's compliance.
-func (s *Service) judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, earlier int, now time.Time) ([]domain.Violation, error) {
-	prg, err := s.Program(point)
-	if err != nil {
-		return nil, err
-	}
+// judge runs the rules (prg is the point's compiled custom rules) and
+// records the result as i's compliance.
+func judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, prg *rules.Program, earlier int, now time.Time) []domain.Violation {
 	violations := rules.Check(rules.Facts{
 		Point: point, Account: account, ProviderKey: i.ProviderKey, Provider: catalog.Lookup(i.ProviderKey),
 		Name: i.Name, Config: i.Config, Earlier: earlier, Program: prg,
@@ -203,7 +208,7 @@ func (s *Service) judge(i *domain.Integration, account *domain.Account, point *d
 		Status: rules.Status(violations), PointVersion: point.Version, CheckedAt: now,
 		Violations: nonNilViolations(violations),
 	}
-	return violations, nil
+	return violations
 }
 
 // Visible drops AUDIT violations: they are only recorded in compliance.

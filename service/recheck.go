@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -21,8 +23,15 @@ func (s *Service) recheckPoint(ctx context.Context, tx *store.Tx, point *domain.
 	if err != nil {
 		return nil, err
 	}
+	// The new version is not committed yet, and may never be (a preview, a
+	// retry): its rules are compiled for this re-check only, never cached.
+	prg, errs := rules.Compile(point.Rules)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("point %s: rules do not compile: %s", point.ID, errs[0].Message)
+	}
+	programs := map[string]*rules.Program{point.ID: prg}
 	points := map[string]*domain.IntegrationPoint{point.ID: point}
-	return s.recheck(ctx, tx, list, byID(accounts), points)
+	return s.recheck(ctx, tx, list, byID(accounts), points, programs)
 }
 
 // recheckAccount re-judges an account's integrations after a change of the
@@ -36,8 +45,21 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 	if err != nil {
 		return err
 	}
+	// Read the results again now that the points are locked: a rule change
+	// may have re-checked them while this waited, and a write decided
+	// against a stale result would be skipped as "unchanged". The account
+	// lock keeps the set of integrations, and so of points, the same.
+	if list, err = tx.FindIntegrationsToRecheck(ctx, store.ByAccount, account.ID); err != nil {
+		return err
+	}
+	programs := map[string]*rules.Program{}
+	for _, p := range points {
+		if programs[p.ID], err = s.Program(p); err != nil {
+			return err
+		}
+	}
 	accounts := map[string]*domain.Account{account.ID: account}
-	_, err = s.recheck(ctx, tx, list, accounts, byID(points))
+	_, err = s.recheck(ctx, tx, list, accounts, byID(points), programs)
 	return err
 }
 
@@ -46,7 +68,7 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 // Earlier count) and stores the results that changed: at scale, most
 // integrations keep their result, and rewriting them would cost the most.
 func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Integration,
-	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint) ([]*domain.Impact, error) {
+	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint, programs map[string]*rules.Program) ([]*domain.Impact, error) {
 	now := s.now()
 	impacts := make([]*domain.Impact, len(list))
 	var changed []*domain.Integration
@@ -56,9 +78,7 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 			earlier = 0
 		}
 		before := i.Compliance
-		if _, err := s.judge(i, accounts[i.AccountID], points[i.IntegrationPointID], earlier, now); err != nil {
-			return nil, err
-		}
+		judge(i, accounts[i.AccountID], points[i.IntegrationPointID], programs[i.IntegrationPointID], earlier, now)
 		earlier++
 		impact := &domain.Impact{Integration: i, Before: before.Status, After: i.Compliance.Status, Violations: i.Compliance.Violations}
 		if impact.Changed = i.Compliance.Status != before.Status || !slices.Equal(i.Compliance.Violations, before.Violations); impact.Changed {

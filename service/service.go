@@ -45,7 +45,8 @@ func New(s *store.Store) *Service {
 }
 
 // Program returns the point's compiled custom rules, compiling them at most
-// once per version.
+// once per version. Only for committed points: a version being created in
+// a transaction that may roll back must not fill the cache (see recheckPoint).
 func (s *Service) Program(p *domain.IntegrationPoint) (*rules.Program, error) {
 	key := programKey{p.ID, p.Version}
 	if prg, ok := s.programs.Get(key); ok {

@@ -23,7 +23,7 @@ const integrationSelect = integrationColumns + ", (SELECT version FROM integrati
 	"WHERE integration_points.id = integrations.integration_point_id) AS current_point_version"
 
 type integrationRow struct {
-	CurrentPointVersion sql.NullInt64 `db:"current_point_version"`
+	CurrentPointVersion    sql.NullInt64  `db:"current_point_version"`
 	ID                     string         `db:"id"`
 	OrganizationID         string         `db:"organization_id"`
 	AccountID              string         `db:"account_id"`

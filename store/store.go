@@ -50,9 +50,8 @@ type Store struct {
 	queries
 	db *sqlx.DB
 
-	useOnce sync.Once
+	useMu   sync.Mutex
 	useStmt *sqlx.Stmt
-	useErr  error
 }
 
 // Options tune Open.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/secrets"
 )
@@ -47,17 +49,15 @@ var useQuery = "SELECT " + aliased("i", integrationColumns) + `, p.version AS "i
 // and preparing the join costs more than running it on SQLite. It returns
 // domain.ErrNotFound when there is none.
 func (s *Store) FindUseContext(ctx context.Context, id string) (*UseContext, error) {
-	s.useOnce.Do(func() {
-		s.useStmt, s.useErr = s.db.PreparexContext(context.Background(), s.db.Rebind(useQuery))
-	})
-	if s.useErr != nil {
-		return nil, s.useErr
+	stmt, err := s.useStatement(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if o, ok := s.ext.(observed); ok {
 		o.hook(useQuery)
 	}
 	var r useRow
-	if err := s.useStmt.GetContext(ctx, &r, id); err != nil {
+	if err := stmt.GetContext(ctx, &r, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, domain.ErrNotFound
 		}
@@ -79,4 +79,19 @@ func (r *useRow) useContext(ring *secrets.Keyring) (*UseContext, error) {
 		return nil, err
 	}
 	return uc, nil
+}
+
+// useStatement prepares the gate's query on first use; a failed prepare
+// (the database briefly away) is tried again on the next call.
+func (s *Store) useStatement(ctx context.Context) (*sqlx.Stmt, error) {
+	s.useMu.Lock()
+	defer s.useMu.Unlock()
+	if s.useStmt == nil {
+		stmt, err := s.db.PreparexContext(ctx, s.db.Rebind(useQuery))
+		if err != nil {
+			return nil, err
+		}
+		s.useStmt = stmt
+	}
+	return s.useStmt, nil
 }

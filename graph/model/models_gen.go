@@ -20,7 +20,7 @@ type DeletePayload struct {
 type IntegrationCheck struct {
 	// True when createIntegration with the same input would be accepted.
 	Allowed bool `json:"allowed"`
-	// Every violation, AUDIT ones included.
+	// The DENY and WARN violations createIntegration would return (AUDIT ones stay silent).
 	Violations []*domain.Violation `json:"violations"`
 	// Problems with the input itself (unknown account, malformed config…).
 	UserErrors []*domain.UserError `json:"userErrors"`
