@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
@@ -40,25 +39,12 @@ func (r *integrationResolver) Provider(ctx context.Context, obj *domain.Integrat
 
 // Config is the resolver for the config field.
 func (r *integrationResolver) Config(ctx context.Context, obj *domain.Integration) (any, error) {
-	out := make(map[string]any, len(obj.Config))
-	for k, v := range obj.Config {
-		if !catalog.IsSecret(k) {
-			out[k] = v
-		}
-	}
-	return out, nil
+	return catalog.WithoutSecrets(obj.Config), nil
 }
 
 // SecretFields is the resolver for the secretFields field.
 func (r *integrationResolver) SecretFields(ctx context.Context, obj *domain.Integration) ([]string, error) {
-	var out []string
-	for k := range obj.Config {
-		if catalog.IsSecret(k) {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	return catalog.SecretPaths(obj.Config), nil
 }
 
 // CreateIntegration is the resolver for the createIntegration field.

@@ -192,11 +192,7 @@ func (p *Program) evaluate(f Facts) []domain.Violation {
 		return nil
 	}
 	// One activation serves every rule of the check.
-	vars, err := cel.NewActivation(variables(f))
-	if err != nil {
-		return []domain.Violation{{Code: domain.ViolationRuleError, Rule: "rules", Enforcement: domain.EnforcementDeny,
-			Message: "The custom rules could not be evaluated: " + err.Error()}}
-	}
+	vars := variables(f)
 	var out []domain.Violation
 	for _, r := range p.rules {
 		val, _, err := r.check.Eval(vars)
@@ -223,13 +219,40 @@ func (r compiledRule) messageFor(vars cel.Activation) string {
 		return r.rule.Message
 	}
 	val, _, err := r.message.Eval(vars)
-	if s, ok := val.Value().(string); err == nil && ok && s != "" {
-		return s
+	if err == nil && val != nil {
+		if s, ok := val.Value().(string); ok && s != "" {
+			return s
+		}
 	}
 	return fmt.Sprintf("Rule %s failed", r.rule.Name)
 }
 
-func variables(f Facts) map[string]any {
+// activation holds a check's variables: one allocation, where a map
+// would box each of them.
+type activation struct {
+	integration Integration
+	account     Account
+	provider    Provider
+	point       Point
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "integration":
+		return &a.integration, true
+	case "account":
+		return &a.account, true
+	case "provider":
+		return &a.provider, true
+	case "point":
+		return &a.point, true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() cel.Activation { return nil }
+
+func variables(f Facts) *activation {
 	labels := make(map[string]string, len(f.Account.Labels))
 	for _, l := range f.Account.Labels {
 		labels[l.Key] = l.Value
@@ -238,17 +261,17 @@ func variables(f Facts) map[string]any {
 	if f.Provider != nil {
 		category = string(f.Provider.Category)
 	}
-	return map[string]any{
-		"integration": Integration{Name: f.Name, Provider: f.ProviderKey, Config: celConfig(f.Config)},
-		"account":     Account{Slug: f.Account.Slug, Environment: string(f.Account.Environment), Labels: labels},
-		"provider":    Provider{Key: f.ProviderKey, Category: category},
-		"point":       Point{Slug: f.Point.Slug, Version: int64(f.Point.Version)},
+	return &activation{
+		integration: Integration{Name: f.Name, Provider: f.ProviderKey, Config: celConfig(f.Config)},
+		account:     Account{Slug: f.Account.Slug, Environment: string(f.Account.Environment), Labels: labels},
+		provider:    Provider{Key: f.ProviderKey, Category: category},
+		point:       Point{Slug: f.Point.Slug, Version: int64(f.Point.Version)},
 	}
 }
 
-// celConfig is the config as rules see it: without secrets, which a
-// message expression could echo, and with JSON numbers as CEL numbers. Most
-// configs need neither change, and are then passed as they are.
+// celConfig is the config as rules see it: without secrets, at any depth
+// (a message expression could echo them), and with JSON numbers as CEL
+// numbers. Most configs need neither change, and are then passed as they are.
 func celConfig(config map[string]any) map[string]any {
 	if config == nil {
 		return map[string]any{}
@@ -256,37 +279,24 @@ func celConfig(config map[string]any) map[string]any {
 	if !needsCopy(config) {
 		return config
 	}
-	out := make(map[string]any, len(config))
-	for k, v := range config {
-		if !catalog.IsSecret(k) {
-			out[k] = celValue(v)
-		}
-	}
+	out, _ := celValue(catalog.WithoutSecrets(config)).(map[string]any)
 	return out
 }
 
-func needsCopy(config map[string]any) bool {
-	for k, v := range config {
-		if catalog.IsSecret(k) || hasNumber(v) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasNumber(v any) bool {
+// needsCopy tells whether a value holds a secret key or a JSON number.
+func needsCopy(v any) bool {
 	switch v := v.(type) {
 	case json.Number:
 		return true
 	case map[string]any:
-		for _, x := range v {
-			if hasNumber(x) {
+		for k, x := range v {
+			if catalog.IsSecret(k) || needsCopy(x) {
 				return true
 			}
 		}
 	case []any:
 		for _, x := range v {
-			if hasNumber(x) {
+			if needsCopy(x) {
 				return true
 			}
 		}

@@ -227,10 +227,13 @@ var configResults, _ = lru.New[[sha256.Size]byte, []catalog.ConfigProblem](1 << 
 
 func validateConfig(providerKey string, config map[string]any) []catalog.ConfigProblem {
 	buf := canonicalBuffers.Get().(*[]byte)
-	b := appendCanonical(append((*buf)[:0], providerKey...), config)
+	b, encodable := appendCanonicalValue(appendScalar((*buf)[:0], providerKey), config)
 	key := sha256.Sum256(b)
 	*buf = b
 	canonicalBuffers.Put(buf)
+	if !encodable { // not JSON (NaN, a channel…): no key can stand for it
+		return catalog.ValidateConfig(providerKey, config)
+	}
 	if problems, ok := configResults.Get(key); ok {
 		return problems
 	}
@@ -246,9 +249,48 @@ var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); r
 // exactly when they are equal. Written by hand: json.Marshal would do, at
 // three times the cost, on the use-time gate's hot path.
 func appendCanonical(b []byte, v any) []byte {
+	b, _ = appendCanonicalValue(b, v)
+	return b
+}
+
+// appendCanonicalValue is appendCanonical, also telling whether every part
+// of v was JSON: values json.Marshal refuses all encode alike.
+func appendCanonicalValue(b []byte, v any) ([]byte, bool) {
+	ok := true
+	var walk func(b []byte, v any) []byte
+	walk = func(b []byte, v any) []byte {
+		switch v := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			b = binary.AppendUvarint(append(b, 'o'), uint64(len(keys)))
+			for _, k := range keys {
+				b = append(binary.AppendUvarint(b, uint64(len(k))), k...)
+				b = walk(b, v[k])
+			}
+			return b
+		case []any:
+			b = binary.AppendUvarint(append(b, 'a'), uint64(len(v)))
+			for _, x := range v {
+				b = walk(b, x)
+			}
+			return b
+		case nil, bool, string, json.Number:
+			return appendScalar(b, v)
+		default:
+			j, err := json.Marshal(v)
+			ok = ok && err == nil
+			return append(binary.AppendUvarint(append(b, 'x'), uint64(len(j))), j...)
+		}
+	}
+	return walk(b, v), ok
+}
+
+func appendScalar(b []byte, v any) []byte {
 	switch v := v.(type) {
-	case nil:
-		return append(b, 'n')
 	case bool:
 		if v {
 			return append(b, 't')
@@ -258,27 +300,6 @@ func appendCanonical(b []byte, v any) []byte {
 		return append(binary.AppendUvarint(append(b, 's'), uint64(len(v))), v...)
 	case json.Number:
 		return append(binary.AppendUvarint(append(b, 'd'), uint64(len(v))), v...)
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = binary.AppendUvarint(append(b, 'o'), uint64(len(keys)))
-		for _, k := range keys {
-			b = append(binary.AppendUvarint(b, uint64(len(k))), k...)
-			b = appendCanonical(b, v[k])
-		}
-		return b
-	case []any:
-		b = binary.AppendUvarint(append(b, 'a'), uint64(len(v)))
-		for _, x := range v {
-			b = appendCanonical(b, x)
-		}
-		return b
-	default:
-		// Other numbers (from GraphQL input or tests): their JSON text.
-		j, _ := json.Marshal(v)
-		return append(binary.AppendUvarint(append(b, 'x'), uint64(len(j))), j...)
 	}
+	return append(b, 'n')
 }

@@ -231,18 +231,45 @@ func nonNilViolations(v []domain.Violation) []domain.Violation {
 
 // withSecrets is the config to store when a client sends config: secrets
 // are never sent back to clients, so a secret it leaves out keeps its
-// current value, and an explicit null clears it.
+// current value, and an explicit null clears it, at any depth.
 func withSecrets(config, current map[string]any) map[string]any {
-	out := make(map[string]any, len(config))
-	for k, v := range current {
-		if catalog.IsSecret(k) {
-			out[k] = v
+	_, kept := catalog.SplitSecrets(current)
+	out := deepCopy(config)
+	keepSecrets(out, kept)
+	dropNullSecrets(out)
+	return out
+}
+
+// keepSecrets adds the secrets of kept that config leaves out.
+func keepSecrets(config, kept map[string]any) {
+	for k, v := range kept {
+		sub, isTree := v.(map[string]any)
+		existing, present := config[k]
+		into, isObject := existing.(map[string]any)
+		switch {
+		case !catalog.IsSecret(k) && isTree && isObject:
+			keepSecrets(into, sub)
+		case !present:
+			config[k] = v
 		}
 	}
+}
+
+func dropNullSecrets(config map[string]any) {
 	for k, v := range config {
 		if v == nil && catalog.IsSecret(k) {
-			delete(out, k)
-			continue
+			delete(config, k)
+		} else if sub, ok := v.(map[string]any); ok {
+			dropNullSecrets(sub)
+		}
+	}
+}
+
+func deepCopy(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			v = deepCopy(sub)
 		}
 		out[k] = v
 	}

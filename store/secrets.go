@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
@@ -12,19 +11,11 @@ import (
 )
 
 // sealSecrets splits an integration's config: the JSON of its plain keys,
-// and its secret keys (catalog.IsSecret) sealed under the keyring with the
+// and its secret keys (catalog.IsSecret, at any depth) sealed under the keyring with the
 // integration's ID as associated data; nil when it has none. The database
 // never sees a secret in clear.
 func sealSecrets(ring *secrets.Keyring, i *domain.Integration) (config string, sealed *string, err error) {
-	plain := make(map[string]any, len(i.Config))
-	hidden := map[string]any{}
-	for k, v := range i.Config {
-		if catalog.IsSecret(k) {
-			hidden[k] = v
-		} else {
-			plain[k] = v
-		}
-	}
+	plain, hidden := catalog.SplitSecrets(i.Config)
 	if config, err = toJSON(plain); err != nil {
 		return "", nil, err
 	}
@@ -57,7 +48,7 @@ func openSecrets(ring *secrets.Keyring, id, sealed string, config map[string]any
 	if err := fromJSON(string(b), &hidden); err != nil {
 		return err
 	}
-	maps.Copy(config, hidden)
+	catalog.MergeSecrets(config, hidden)
 	return nil
 }
 
