@@ -279,7 +279,7 @@ func celConfig(config map[string]any) map[string]any {
 	if !needsCopy(config) {
 		return config
 	}
-	out, _ := celValue(catalog.WithoutSecrets(config)).(map[string]any)
+	out, _ := celValue(config).(map[string]any)
 	return out
 }
 
@@ -304,8 +304,9 @@ func needsCopy(v any) bool {
 	return false
 }
 
-// celValue turns JSON numbers, which config keeps exact as json.Number,
-// into the int64 or float64 CEL compares numerically.
+// celValue copies a config value for CEL in one pass: secret keys, at any
+// depth, are left out, and JSON numbers, which config keeps exact as
+// json.Number, become the int64 or float64 CEL compares numerically.
 func celValue(v any) any {
 	switch v := v.(type) {
 	case json.Number:
@@ -317,7 +318,9 @@ func celValue(v any) any {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			out[k] = celValue(x)
+			if !catalog.IsSecret(k) {
+				out[k] = celValue(x)
+			}
 		}
 		return out
 	case []any:

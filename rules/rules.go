@@ -100,13 +100,9 @@ func checkConfigSchema(f Facts) []domain.Violation {
 	if f.Provider == nil || f.Provider.Category != f.Point.Category {
 		return nil
 	}
-	missing := map[string]bool{}
-	for _, key := range f.Point.RequiredConfig {
-		missing["config."+key] = isEmpty(f.Config[key])
-	}
 	var out []domain.Violation
 	for _, p := range validateConfig(f.ProviderKey, f.Config) {
-		if missing[p.Field] {
+		if reportedMissing(f, p.Field) {
 			continue
 		}
 		out = append(out, domain.Violation{
@@ -219,6 +215,17 @@ func plural(n int) string {
 }
 
 func field(path string) *string { return &path }
+
+// reportedMissing tells whether field is a required key that
+// checkRequiredConfig already reports as missing.
+func reportedMissing(f Facts, field string) bool {
+	for _, key := range f.Point.RequiredConfig {
+		if field == "config."+key && isEmpty(f.Config[key]) {
+			return true
+		}
+	}
+	return false
+}
 
 // configResults remembers schema validations by provider and config
 // content: the use-time gate checks the same config again and again, and
