@@ -3,13 +3,14 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"testing"
 )
 
 // TestCanonicalEncoding: the memo of schema validations may only ever
 // return the result of an equal config.
 func TestCanonicalEncoding(t *testing.T) {
-	enc := func(v any) []byte { return appendCanonical(nil, v) }
+	enc := func(v any) []byte { b, _ := appendCanonical(nil, v); return b }
 	same := [][2]any{
 		{map[string]any{"a": "1", "b": true}, map[string]any{"b": true, "a": "1"}},
 		{map[string]any{"n": json.Number("8443")}, map[string]any{"n": json.Number("8443")}},
@@ -28,6 +29,9 @@ func TestCanonicalEncoding(t *testing.T) {
 		{true, "t"},
 		{[]any{}, map[string]any{}},
 		{map[string]any{"a": map[string]any{"b": "c"}}, map[string]any{"a": map[string]any{"b": "d"}}},
+	}
+	if _, ok := appendCanonical(nil, map[string]any{"x": math.NaN()}); ok {
+		t.Error("NaN is not JSON, yet it was given a cache key")
 	}
 	for _, p := range different {
 		if bytes.Equal(enc(p[0]), enc(p[1])) {

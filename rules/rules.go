@@ -234,7 +234,7 @@ var configResults, _ = lru.New[[sha256.Size]byte, []catalog.ConfigProblem](1 << 
 
 func validateConfig(providerKey string, config map[string]any) []catalog.ConfigProblem {
 	buf := canonicalBuffers.Get().(*[]byte)
-	b, encodable := appendCanonicalValue(appendScalar((*buf)[:0], providerKey), config)
+	b, encodable := appendCanonical(appendScalar((*buf)[:0], providerKey), config)
 	key := sha256.Sum256(b)
 	*buf = b
 	canonicalBuffers.Put(buf)
@@ -253,16 +253,11 @@ var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); r
 
 // appendCanonical appends an encoding of a JSON value, type-tagged,
 // lengths first and map keys sorted, so that two values encode alike
-// exactly when they are equal. Written by hand: json.Marshal would do, at
-// three times the cost, on the use-time gate's hot path.
-func appendCanonical(b []byte, v any) []byte {
-	b, _ = appendCanonicalValue(b, v)
-	return b
-}
-
-// appendCanonicalValue is appendCanonical, also telling whether every part
-// of v was JSON: values json.Marshal refuses all encode alike.
-func appendCanonicalValue(b []byte, v any) ([]byte, bool) {
+// exactly when they are equal, and tells whether every part of v was JSON:
+// values json.Marshal refuses all encode alike, so they must not be cached.
+// Written by hand: json.Marshal would do, at three times the cost, on the
+// use-time gate's hot path.
+func appendCanonical(b []byte, v any) ([]byte, bool) {
 	ok := true
 	var walk func(b []byte, v any) []byte
 	walk = func(b []byte, v any) []byte {
