@@ -91,3 +91,39 @@ func unmarshalEnum[E enum](v any, dst *E, name string) error {
 	*dst = E(s)
 	return nil
 }
+
+// Role is what an API token may do; see package policy for the rules.
+type Role string
+
+const (
+	// RolePlatformAdmin creates and lists organizations and manages any.
+	RolePlatformAdmin Role = "PLATFORM_ADMIN"
+	// RoleOrgAdmin manages everything in one organization.
+	RoleOrgAdmin Role = "ORG_ADMIN"
+	// RoleOrgViewer reads everything in one organization.
+	RoleOrgViewer Role = "ORG_VIEWER"
+	// RoleAccountAdmin reads one account and manages its integrations.
+	RoleAccountAdmin Role = "ACCOUNT_ADMIN"
+	// RoleAccountViewer reads one account.
+	RoleAccountViewer Role = "ACCOUNT_VIEWER"
+)
+
+// Roles lists every Role, from the most to the least powerful.
+var Roles = []Role{RolePlatformAdmin, RoleOrgAdmin, RoleOrgViewer, RoleAccountAdmin, RoleAccountViewer}
+
+func (r Role) IsValid() bool {
+	switch r {
+	case RolePlatformAdmin, RoleOrgAdmin, RoleOrgViewer, RoleAccountAdmin, RoleAccountViewer:
+		return true
+	}
+	return false
+}
+
+func (r *Role) UnmarshalGQL(v any) error { return unmarshalEnum(v, r, "Role") }
+func (r Role) MarshalGQL(w io.Writer)    { io.WriteString(w, strconv.Quote(string(r))) }
+
+// OrganizationWide is true for the roles scoped to a whole organization.
+func (r Role) OrganizationWide() bool { return r == RoleOrgAdmin || r == RoleOrgViewer }
+
+// AccountWide is true for the roles scoped to one account.
+func (r Role) AccountWide() bool { return r == RoleAccountAdmin || r == RoleAccountViewer }

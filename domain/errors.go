@@ -17,11 +17,13 @@ const (
 	CodeHasIntegrations ErrorCode = "HAS_INTEGRATIONS"
 	CodeRulesViolated   ErrorCode = "RULES_VIOLATED"
 	CodeInvalidRule     ErrorCode = "INVALID_RULE"
+	CodeForbidden       ErrorCode = "FORBIDDEN"
 )
 
 func (c ErrorCode) IsValid() bool {
 	switch c {
-	case CodeInvalidInput, CodeNotFound, CodeSlugTaken, CodeVersionConflict, CodeHasIntegrations, CodeRulesViolated, CodeInvalidRule:
+	case CodeInvalidInput, CodeNotFound, CodeSlugTaken, CodeVersionConflict, CodeHasIntegrations, CodeRulesViolated, CodeInvalidRule,
+		CodeForbidden:
 		return true
 	}
 	return false
@@ -74,3 +76,10 @@ var (
 type InputError struct{ Message string }
 
 func (e *InputError) Error() string { return e.Message }
+
+// ForbiddenError is a read the caller's role does not allow, of an object
+// it may see (a viewer asking for a token list, say). Its message is safe
+// to show.
+type ForbiddenError struct{ Message string }
+
+func (e *ForbiddenError) Error() string { return e.Message }

@@ -18,6 +18,8 @@ const (
 	KindIntegrationPoint Kind = "ipt"
 	KindIntegration      Kind = "int"
 	KindProvider         Kind = "prv"
+	KindApiToken         Kind = "tok"
+	KindAuditEvent       Kind = "aud"
 	// KindIntegrationPointVersion IDs are "ipv_<point hex>_<6-digit version>".
 	KindIntegrationPointVersion Kind = "ipv"
 )
@@ -28,6 +30,8 @@ var kindNames = map[Kind]string{
 	KindIntegrationPoint:        "integration point",
 	KindIntegration:             "integration",
 	KindProvider:                "provider",
+	KindApiToken:                "API token",
+	KindAuditEvent:              "audit event",
 	KindIntegrationPointVersion: "integration point version",
 }
 
