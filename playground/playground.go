@@ -1,6 +1,7 @@
 // Package playground serves a GraphiQL page whose scripts and styles are
-// embedded in the binary, so it works with no internet access. gqlgen's stock
-// page loads them from a CDN.
+// embedded in the binary, so it works with no internet access (gqlgen's stock
+// page loads them from a CDN), and whose requests carry the headers pasted
+// into its Headers tab, the schema's too.
 package playground
 
 //go:generate go run ./internal/syncassets
@@ -16,8 +17,6 @@ import (
 	"net/http"
 	"path"
 	"time"
-
-	gqlplayground "github.com/99designs/gqlgen/graphql/playground"
 )
 
 // AssetPrefix is the URL path under which the embedded files are served.
@@ -86,24 +85,10 @@ func mustAsset(name string) *asset {
 	return a
 }
 
-// gqlgen's Handler takes the asset URLs and SRI hashes as options, so its
-// page template is reused as is; only the URLs point at this server.
-func pageOptions() []gqlplayground.GraphiqlConfigOption {
-	react, reactDOM := mustAsset("react.production.min.js"), mustAsset("react-dom.production.min.js")
-	js, css := mustAsset("graphiql.min.js"), mustAsset("graphiql.min.css")
-	exJS, exCSS := mustAsset("plugin-explorer.umd.js"), mustAsset("plugin-explorer.css")
-	return []gqlplayground.GraphiqlConfigOption{
-		gqlplayground.WithGraphiqlReactVersion(react.url, reactDOM.url, react.integrity, reactDOM.integrity),
-		gqlplayground.WithGraphiqlVersion(js.url, css.url, js.integrity, css.integrity),
-		gqlplayground.WithGraphiqlPluginExplorerVersion(exJS.url, exCSS.url, exJS.integrity, exCSS.integrity),
-		gqlplayground.WithGraphiqlEnablePluginExplorer(true),
-	}
-}
-
 // Register adds the GraphiQL page at GET / (talking to endpoint, e.g.
 // "/graphql") and its assets under AssetPrefix to mux.
 func Register(mux *http.ServeMux, endpoint string) {
-	page := gqlplayground.Handler(Title, endpoint, pageOptions()...)
+	page := pageHandler(endpoint)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		// The asset URLs change with their content, so the page must not be
 		// cached for long, or it would keep pointing at old versions.
