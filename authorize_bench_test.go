@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/testdb"
 )
@@ -81,7 +82,7 @@ func BenchmarkAuthorizeUse(b *testing.B) {
 
 // seedGate creates a point with 10 custom rules and n integrations that pass them.
 func seedGate(b *testing.B, a *app, n int) []string {
-	ctx := context.Background()
+	ctx := policy.With(context.Background(), policy.System)
 	org, _ := a.service.CreateOrganization(ctx, service.CreateOrganizationInput{Slug: "gate", Name: "Gate"})
 	acc, _ := a.service.CreateAccount(ctx, service.CreateAccountInput{OrganizationID: org.ID, Slug: "prod", Name: "Prod",
 		Environment: domain.EnvironmentProd, Labels: []domain.Label{{Key: "region", Value: "eu"}}})

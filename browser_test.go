@@ -21,8 +21,8 @@ import (
 
 // What the browser test types into GraphiQL, and a string the result must hold.
 const (
-	browserQuery = `{ providers { key name } }`
-	browserWant  = "jira"
+	browserQuery = `{ viewer { name role } }`
+	browserWant  = "ORG_ADMIN"
 )
 
 // findChromium returns the path of a Chromium binary, or "" when there is
@@ -65,7 +65,8 @@ func isLocalURL(u string) bool {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // TestGraphiQLInBrowser drives the GraphiQL page at / in headless Chromium:
-// it types a query, runs it, and reads the result, and fails if the page
+// with a token in its headers, it types a query, runs it, and reads the
+// result, and fails if the page
 // requested anything from a host other than loopback (it must work offline).
 func TestGraphiQLInBrowser(t *testing.T) {
 	chromium := findChromium()
@@ -75,7 +76,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 		}
 		t.Skip("skipping: no Chromium found (apt-get install -y chromium, or set CHROMIUM)")
 	}
-	baseURL := startTestServer(t)
+	baseURL, token := startTestServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -129,6 +130,15 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	// renders fails with the recorded errors well before the overall timeout.
 	loadCtx, cancelLoad := context.WithTimeout(tabCtx, 20*time.Second)
 	defer cancelLoad()
+	// The token goes where GraphiQL keeps what its Headers tab holds, as
+	// the README tells people to paste it there.
+	headers := strconv.Quote(`{"Authorization": "Bearer ` + token + `"}`)
+	if err := chromedp.Do(loadCtx, chromedp.Navigate(baseURL+"/healthz")); err != nil {
+		t.Fatalf("opening the server: %v", err)
+	}
+	if _, err := chromedp.Run(loadCtx, chromedp.Evaluate[bool](`localStorage.setItem("graphiql:headers", `+headers+`), true`)); err != nil {
+		t.Fatalf("setting the headers: %v", err)
+	}
 	err := chromedp.Do(loadCtx,
 		chromedp.Navigate(baseURL+"/"),
 		// GraphiQL replaces "Loading…" once its scripts have run.

@@ -130,7 +130,9 @@ func TestHTTP(t *testing.T) {
 	}
 
 	t.Run("GET", func(t *testing.T) {
-		resp, err := http.Get(a.url + "/graphql?query=" + url.QueryEscape(`{ provider(key: "jira") { name category } }`))
+		req, _ := http.NewRequest(http.MethodGet, a.url+"/graphql?query="+url.QueryEscape(`{ provider(key: "jira") { name category } }`), nil)
+		req.Header.Set("Authorization", "Bearer "+a.adminToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

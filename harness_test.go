@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/demo"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/secrets"
@@ -28,6 +29,19 @@ type app struct {
 	store      *store.Store
 	service    *service.Service
 	statements *atomic.Int64
+	// token is sent as the Bearer token of every request; newApp sets the
+	// platform admin's, as sees the one it returns with as.
+	token string
+	// adminToken is the platform admin's, demo the demo's (withDemo).
+	adminToken string
+	demo       *demo.Tokens
+}
+
+// as is the app seen by another token ("" for none).
+func (a *app) as(token string) *app {
+	c := *a
+	c.token = token
+	return &c
 }
 
 // on is the app seen from another (sub)test, so that failures land there.
@@ -54,6 +68,11 @@ func newApp(t testing.TB, databaseURL string) *app {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	a.adminToken = auth.NewToken()
+	a.token = a.adminToken
+	if _, err := a.service.SetBootstrapToken(context.Background(), a.adminToken); err != nil {
+		t.Fatalf("admin token: %v", err)
+	}
 	lim := limits.Default()
 	lim.RatePerSecond = 0 // tests and benchmarks hammer the server from one address
 	srv := httptest.NewServer(newHandler(st, a.service, log, lim))
@@ -75,15 +94,19 @@ func eachBackend(t *testing.T, story func(t *testing.T, a *app)) {
 // withDemo loads the demo organization.
 func (a *app) withDemo() *app {
 	a.t.Helper()
-	if _, err := demo.Load(context.Background(), a.store, a.service); err != nil {
+	tokens, err := demo.Load(context.Background(), a.store, a.service)
+	if err != nil || tokens == nil {
 		a.t.Fatalf("load demo: %v", err)
 	}
+	a.demo = tokens
 	return a
 }
 
-// startTestServer serves Pointguard on SQLite with the demo data, for the browser test.
-func startTestServer(t testing.TB) string {
-	return newApp(t, testdb.SQLite(t)).withDemo().url
+// startTestServer serves Pointguard on SQLite with the demo data, for the
+// browser test, and returns its URL and the demo ORG_ADMIN token.
+func startTestServer(t testing.TB) (string, string) {
+	a := newApp(t, testdb.SQLite(t)).withDemo()
+	return a.url, a.demo.OrgAdmin
 }
 
 type testWriter struct{ t testing.TB }
@@ -114,7 +137,12 @@ func (a *app) post(query string, vars map[string]any) result {
 
 func (a *app) send(body []byte) result {
 	a.t.Helper()
-	resp, err := http.Post(a.url+"/graphql", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatalf("POST /graphql: %v", err)
 	}

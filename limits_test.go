@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -156,12 +157,16 @@ func TestLimitsIntrospection(t *testing.T) {
 }
 
 // TestLimitsRateLimit: past the burst, /graphql answers 429 with
-// Retry-After and a RATE_LIMITED error, per client; the rest of the
-// server is not limited; the client is let in again once tokens are back.
+// Retry-After and a RATE_LIMITED error, per token; requests without a
+// valid token are limited per address, so made-up tokens escape nothing;
+// the rest of the server is not limited; a token is let in again once its
+// allowance is back.
 func TestLimitsRateLimit(t *testing.T) {
 	cfg := limits.Default()
 	cfg.RatePerSecond, cfg.RateBurst = 20, 3 // a token every 50 ms
 	a := limitedApp(t, cfg)
+	org := a.createOrg("acme") // the admin token's burst goes on this
+	mine, other := a.mintToken("ORG_ADMIN", org), a.mintToken("ORG_ADMIN", org)
 
 	ask := func(token string) *http.Response {
 		t.Helper()
@@ -180,11 +185,11 @@ func TestLimitsRateLimit(t *testing.T) {
 	}
 
 	for i := range 3 {
-		if resp := ask(""); resp.StatusCode != http.StatusOK {
+		if resp := ask(mine); resp.StatusCode != http.StatusOK {
 			t.Fatalf("request %d of the burst: %d", i+1, resp.StatusCode)
 		}
 	}
-	resp := ask("")
+	resp := ask(mine)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
 		t.Fatalf("over the burst: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
@@ -194,10 +199,19 @@ func TestLimitsRateLimit(t *testing.T) {
 		t.Fatalf("429 body %s (%v)", raw, err)
 	}
 
-	// Until tokens are verified the limit is per address: a made-up token
-	// does not escape it. The health check is not limited.
-	if resp := ask("made-up-token"); resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("a made-up token escaped the limit: %d", resp.StatusCode)
+	// Another token from the same address has its own allowance.
+	if resp := ask(other); resp.StatusCode != http.StatusOK {
+		t.Errorf("another token was limited with the first: %d", resp.StatusCode)
+	}
+	// Made-up tokens count against the address: 401 until its burst is
+	// spent, then 429.
+	for i := range 3 {
+		if resp := ask(fmt.Sprintf("pointguard_made-up-token-number-%d-000000000000", i)); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("made-up token %d: %d, want 401", i, resp.StatusCode)
+		}
+	}
+	if resp := ask("pointguard_made-up-token-number-x-000000000000"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("made-up tokens escaped the limit: %d", resp.StatusCode)
 	}
 	health, err := http.Get(a.url + "/healthz")
 	if err != nil {
@@ -209,7 +223,7 @@ func TestLimitsRateLimit(t *testing.T) {
 	}
 
 	deadline := time.Now().Add(2 * time.Second)
-	for ask("").StatusCode != http.StatusOK {
+	for ask(mine).StatusCode != http.StatusOK {
 		if time.Now().After(deadline) {
 			t.Fatal("still limited 2 s later at 20 requests per second")
 		}

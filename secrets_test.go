@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
@@ -145,7 +146,7 @@ func TestSecretRotation(t *testing.T) {
 			return st
 		}
 		secretOf := func(st *store.Store, id string) (string, error) {
-			found, err := st.FindIntegrationsByIDs(ctx, []string{id})
+			found, err := st.Read(policy.System.Scope()).FindIntegrationsByIDs(ctx, []string{id})
 			if err != nil {
 				return "", err
 			}
@@ -193,7 +194,7 @@ func seedSecret(t *testing.T, st *store.Store) string {
 		IntegrationPointID: point.ID, ProviderKey: "jira", Name: "J",
 		Config:     map[string]any{"project": "SEC", "api_token": secretToken},
 		Compliance: domain.Compliance{Status: domain.StatusCompliant, PointVersion: 1, Violations: []domain.Violation{}}}
-	err := st.InTx(ctx, func(tx *store.Tx) error {
+	err := st.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
 		if err := tx.CreateOrganization(ctx, org); err != nil {
 			return err
 		}

@@ -6,8 +6,10 @@
 // Environment: DATABASE_URL (PostgreSQL URL; empty for the embedded SQLite
 // file data/pointguard.db), PORT (default 8080), POINTGUARD_SECRET_KEY (the
 // key sealing integration secrets; default: generated into data/secret.key)
-// and POINTGUARD_OLD_SECRET_KEYS. Flag -demo loads the demo organization
-// into any database (it is loaded into a new embedded one without asking).
+// and POINTGUARD_OLD_SECRET_KEYS, POINTGUARD_ADMIN_TOKEN (the platform
+// admin's token; default: generated into data/admin.token). Flag -demo loads
+// the demo organization and its tokens into any database (it is loaded into
+// a new embedded one without asking).
 // `pointguard rotate-secrets` re-seals every secret under the current key.
 package main
 
@@ -22,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -32,11 +35,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/demo"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/playground"
+	"github.com/pointguard/pointguard/requestid"
 	"github.com/pointguard/pointguard/resolvers"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
@@ -67,6 +72,8 @@ type config struct {
 	// POINTGUARD_OLD_SECRET_KEYS (comma-separated), base64 or hex.
 	secretKey     string
 	oldSecretKeys []string
+	// adminToken comes from POINTGUARD_ADMIN_TOKEN.
+	adminToken string
 	// command is "serve" or "rotate-secrets".
 	command string
 	// limits bound queries: POINTGUARD_MAX_DEPTH, POINTGUARD_MAX_COMPLEXITY,
@@ -82,7 +89,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, err
 	}
 	c := config{databaseURL: getenv("DATABASE_URL"), addr: ":8080", demo: *demoFlag,
-		secretKey: getenv("POINTGUARD_SECRET_KEY"), command: "serve"}
+		secretKey: getenv("POINTGUARD_SECRET_KEY"), adminToken: getenv("POINTGUARD_ADMIN_TOKEN"), command: "serve"}
+	if c.adminToken != "" {
+		if err := auth.CheckConfigured(c.adminToken); err != nil {
+			return config{}, fmt.Errorf("POINTGUARD_ADMIN_TOKEN: %w", err)
+		}
+	}
 	if port := getenv("PORT"); port != "" {
 		c.addr = ":" + port
 	}
@@ -172,17 +184,93 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *ser
 		return nil, nil, err
 	}
 	svc := service.New(st)
-	if loadDemo {
-		loaded, err := demo.Load(ctx, st, svc)
-		if err != nil {
-			st.Close()
-			return nil, nil, err
-		}
-		if loaded {
-			log.Info("loaded the demo organization", "slug", demo.OrganizationSlug)
-		}
+	if err := bootstrap(ctx, cfg, st, svc, loadDemo, log); err != nil {
+		st.Close()
+		return nil, nil, err
 	}
 	return st, svc, nil
+}
+
+// Files the embedded default keeps its tokens in, mode 0600.
+const (
+	defaultAdminTokenFile = "data/admin.token"
+	demoTokensFile        = "data/demo.tokens"
+)
+
+// bootstrap sets the platform admin token (POINTGUARD_ADMIN_TOKEN, or one
+// generated once into data/admin.token and printed then) and loads the
+// demo data, whose tokens are printed at every start while
+// data/demo.tokens keeps them.
+func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Service, loadDemo bool, log *slog.Logger) error {
+	token := cfg.adminToken
+	if token == "" {
+		t, created, err := loadOrCreateFile(defaultAdminTokenFile, auth.NewToken)
+		if err != nil {
+			return fmt.Errorf("admin token file: %w", err)
+		}
+		if created {
+			log.Info("generated the platform admin token; it is shown this once and kept in "+defaultAdminTokenFile,
+				"token", t)
+		} else {
+			log.Info("the platform admin token is in " + defaultAdminTokenFile)
+		}
+		if cfg.databaseURL != "" {
+			log.Warn("POINTGUARD_ADMIN_TOKEN is unset: the platform admin token is the one in " + defaultAdminTokenFile)
+		}
+		token = t
+	}
+	if _, err := svc.SetBootstrapToken(ctx, token); err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	if !loadDemo {
+		return nil
+	}
+	tokens, err := demo.Load(ctx, st, svc)
+	if err != nil {
+		return err
+	}
+	if tokens != nil {
+		log.Info("loaded the demo organization", "slug", demo.OrganizationSlug)
+		if cfg.databaseURL == "" {
+			content := "ORG_ADMIN " + tokens.OrgAdmin + "\nACCOUNT_ADMIN " + tokens.AccountAdmin + "\n"
+			if err := os.WriteFile(demoTokensFile, []byte(content), 0o600); err != nil {
+				return fmt.Errorf("demo tokens file: %w", err)
+			}
+		}
+	} else if b, err := os.ReadFile(demoTokensFile); err == nil && cfg.databaseURL == "" {
+		tokens = &demo.Tokens{}
+		fmt.Sscanf(string(b), "ORG_ADMIN %s\nACCOUNT_ADMIN %s", &tokens.OrgAdmin, &tokens.AccountAdmin)
+	}
+	if tokens != nil {
+		log.Info("demo tokens: in GraphiQL, open Headers and paste {\"Authorization\": \"Bearer <token>\"}",
+			"org_admin", tokens.OrgAdmin, "account_admin", tokens.AccountAdmin)
+	}
+	return nil
+}
+
+// loadOrCreateFile reads a one-line secret from path, or creates the file
+// (mode 0600, its folder 0700) with a fresh one from generate.
+func loadOrCreateFile(path string, generate func() string) (string, bool, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", false, err
+	}
+	value := generate()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		return "", false, err
+	}
+	return value, true, f.Close()
 }
 
 // defaultSecretKeyFile keeps the secrets key when POINTGUARD_SECRET_KEY is unset.
@@ -242,8 +330,15 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	gql.SetErrorPresenter(resolvers.PresentError(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 
+	// Outside in: name the request, find its token, rate-limit by token
+	// (or address, without one), refuse it without one, bound its body,
+	// give it loaders that read what its token may see.
+	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes)
+	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
+	api = requestid.Middleware(auth.Authenticate(st, log, time.Now, api))
+
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", lim.Middleware(http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes)))
+	mux.Handle("/graphql", api)
 	playground.Register(mux, "/graphql")
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")

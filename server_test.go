@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
 )
 
 func hasDemo(t *testing.T, st *store.Store) bool {
 	t.Helper()
-	_, err := st.FindOrganizationBySlug(context.Background(), demo.OrganizationSlug)
+	_, err := st.Read(policy.System.Scope()).FindOrganizationBySlug(context.Background(), demo.OrganizationSlug)
 	return err == nil
 }
 
@@ -33,7 +34,7 @@ func TestDemoData(t *testing.T) {
 			if !hasDemo(t, st) {
 				t.Fatal("no demo organization in a new embedded database")
 			}
-			n, err := st.CountOrganizations(ctx)
+			n, err := st.Read(policy.System.Scope()).CountOrganizations(ctx)
 			st.Close()
 			if err != nil || n != 1 {
 				t.Fatalf("start %d: %d organizations (%v), want 1", i+1, n, err)

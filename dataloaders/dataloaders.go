@@ -19,6 +19,7 @@ import (
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -58,6 +59,20 @@ type VersionPageKey struct {
 	Page               pagination.Page
 }
 
+// ApiTokenPageKey asks for one owner's page of tokens.
+type ApiTokenPageKey struct {
+	Owner   store.TokenOwner
+	OwnerID string
+	Page    pagination.Page
+}
+
+// AuditEventPageKey asks for one organization's page of audit events.
+type AuditEventPageKey struct {
+	OrganizationID string
+	Filter         domain.AuditEventFilter
+	Page           pagination.Page
+}
+
 // SummaryKey asks for the compliance summary of one parent.
 type SummaryKey struct {
 	Parent   store.IntegrationParent
@@ -79,10 +94,15 @@ type Loaders struct {
 	IntegrationCount      *dataloadgen.Loader[IntegrationPageKey, int]
 	VersionPage           *dataloadgen.Loader[VersionPageKey, []*domain.IntegrationPointVersion]
 	ComplianceSummary     *dataloadgen.Loader[SummaryKey, domain.ComplianceSummary]
+	ApiTokenPage          *dataloadgen.Loader[ApiTokenPageKey, []*domain.ApiToken]
+	ApiTokenCount         *dataloadgen.Loader[ApiTokenPageKey, int]
+	AuditEventPage        *dataloadgen.Loader[AuditEventPageKey, []*domain.AuditEvent]
+	AuditEventCount       *dataloadgen.Loader[AuditEventPageKey, int]
 }
 
-// New returns fresh loaders reading from s.
-func New(s *store.Store) *Loaders {
+// New returns fresh loaders reading through s, which limits every read to
+// one principal's scope.
+func New(s *store.Reader) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait), dataloadgen.WithBatchCapacity(maxBatch)}
 	return &Loaders{
 		Organization:     dataloadgen.NewMappedLoader(byID(s.FindOrganizationsByIDs), opts...),
@@ -156,6 +176,44 @@ func New(s *store.Store) *Loaders {
 			func(k SummaryKey) (store.IntegrationParent, string) { return k.Parent, k.ParentID },
 			s.SummarizeCompliance,
 		), opts...),
+
+		ApiTokenPage: dataloadgen.NewLoader(pages(
+			func(k ApiTokenPageKey) (ApiTokenPageKey, string) {
+				return ApiTokenPageKey{Owner: k.Owner, Page: k.Page}, k.OwnerID
+			},
+			func(ctx context.Context, g ApiTokenPageKey, ids []string) ([]*domain.ApiToken, error) {
+				return s.FindApiTokenPages(ctx, g.Owner, ids, g.Page)
+			},
+			func(g ApiTokenPageKey, t *domain.ApiToken) string {
+				if g.Owner == store.OfAccount {
+					return t.AccountID
+				}
+				return t.OrganizationID
+			},
+		), opts...),
+		ApiTokenCount: dataloadgen.NewLoader(counts(
+			func(k ApiTokenPageKey) (ApiTokenPageKey, string) { return ApiTokenPageKey{Owner: k.Owner}, k.OwnerID },
+			func(ctx context.Context, g ApiTokenPageKey, ids []string) (map[string]int, error) {
+				return s.CountApiTokens(ctx, g.Owner, ids)
+			},
+		), opts...),
+		AuditEventPage: dataloadgen.NewLoader(newestFirst(pages(
+			func(k AuditEventPageKey) (AuditEventPageKey, string) {
+				return AuditEventPageKey{Filter: k.Filter, Page: k.Page}, k.OrganizationID
+			},
+			func(ctx context.Context, g AuditEventPageKey, ids []string) ([]*domain.AuditEvent, error) {
+				return s.FindAuditEventPages(ctx, ids, g.Filter, g.Page)
+			},
+			func(_ AuditEventPageKey, e *domain.AuditEvent) string { return e.OrganizationID },
+		)), opts...),
+		AuditEventCount: dataloadgen.NewLoader(counts(
+			func(k AuditEventPageKey) (AuditEventPageKey, string) {
+				return AuditEventPageKey{Filter: k.Filter}, k.OrganizationID
+			},
+			func(ctx context.Context, g AuditEventPageKey, ids []string) (map[string]int, error) {
+				return s.CountAuditEvents(ctx, ids, g.Filter)
+			},
+		), opts...),
 	}
 }
 
@@ -173,11 +231,24 @@ func integrationParent(g IntegrationPageKey, i *domain.Integration) string {
 
 type ctxKey struct{}
 
-// Middleware gives each request its own loaders.
+// Middleware gives each request its own loaders, which read what the
+// request's principal may see (none: nothing).
 func Middleware(s *store.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s))))
+		ctx := r.Context()
+		next.ServeHTTP(w, r.WithContext(With(ctx, New(s.Read(policy.From(ctx).Scope())))))
 	})
+}
+
+// newestFirst reverses each page that pages sorted by ascending ID.
+func newestFirst[K comparable, T any](batch func(context.Context, []K) ([][]T, []error)) func(context.Context, []K) ([][]T, []error) {
+	return func(ctx context.Context, keys []K) ([][]T, []error) {
+		values, errs := batch(ctx, keys)
+		for _, v := range values {
+			slices.Reverse(v)
+		}
+		return values, errs
+	}
 }
 
 // With returns ctx carrying l.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -21,31 +22,48 @@ import (
 // OrganizationSlug is the demo organization's slug.
 const OrganizationSlug = "acme"
 
-// Load creates the demo organization, unless an organization with its slug
-// exists (then it does nothing and returns false).
-func Load(ctx context.Context, st *store.Store, svc *service.Service) (bool, error) {
-	if _, err := st.FindOrganizationBySlug(ctx, OrganizationSlug); err == nil {
-		return false, nil
+// Tokens are the demo's API tokens: an ORG_ADMIN of Acme Corp and an
+// ACCOUNT_ADMIN of acme-prod.
+type Tokens struct {
+	OrgAdmin     string
+	AccountAdmin string
+}
+
+// Load creates the demo organization and its tokens, unless an
+// organization with its slug exists (then it does nothing and returns nil).
+// It acts as policy.System, and the audit log says so.
+func Load(ctx context.Context, st *store.Store, svc *service.Service) (*Tokens, error) {
+	ctx = policy.With(ctx, policy.System)
+	if _, err := st.Read(policy.System.Scope()).FindOrganizationBySlug(ctx, OrganizationSlug); err == nil {
+		return nil, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
-		return false, err
+		return nil, err
 	}
+	loaded, err := load(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
+	return loaded, nil
+}
+
+func load(ctx context.Context, svc *service.Service) (*Tokens, error) {
 	org, err := svc.CreateOrganization(ctx, service.CreateOrganizationInput{Slug: OrganizationSlug, Name: "Acme Corp"})
 	if err != nil {
-		return false, fmt.Errorf("demo organization: %w", err)
+		return nil, fmt.Errorf("demo organization: %w", err)
 	}
 	test, err := svc.CreateAccount(ctx, service.CreateAccountInput{
 		OrganizationID: org.ID, Slug: "acme-test", Name: "Acme (test)", Environment: domain.EnvironmentTest,
 		Labels: []domain.Label{{Key: "region", Value: "eu"}},
 	})
 	if err != nil {
-		return false, fmt.Errorf("demo account: %w", err)
+		return nil, fmt.Errorf("demo account: %w", err)
 	}
 	prod, err := svc.CreateAccount(ctx, service.CreateAccountInput{
 		OrganizationID: org.ID, Slug: "acme-prod", Name: "Acme (production)", Environment: domain.EnvironmentProd,
 		Labels: []domain.Label{{Key: "region", Value: "eu"}, {Key: "tier", Value: "enterprise"}},
 	})
 	if err != nil {
-		return false, fmt.Errorf("demo account: %w", err)
+		return nil, fmt.Errorf("demo account: %w", err)
 	}
 	limit := 5
 	description := "Where security findings become tickets."
@@ -60,7 +78,7 @@ func Load(ctx context.Context, st *store.Store, svc *service.Service) (bool, err
 		MaxIntegrationsPerAccount: &limit,
 	})
 	if err != nil {
-		return false, fmt.Errorf("demo point: %w", err)
+		return nil, fmt.Errorf("demo point: %w", err)
 	}
 	description = "Where alerts are sent."
 	alerts, err := svc.CreateIntegrationPoint(ctx, service.CreateIntegrationPointInput{
@@ -73,7 +91,7 @@ func Load(ctx context.Context, st *store.Store, svc *service.Service) (bool, err
 		RequiredConfig: []string{"channel"},
 	})
 	if err != nil {
-		return false, fmt.Errorf("demo point: %w", err)
+		return nil, fmt.Errorf("demo point: %w", err)
 	}
 	for _, in := range []service.CreateIntegrationInput{
 		{AccountID: prod.ID, IntegrationPointID: ticketing.ID, Provider: "jira", Name: "Security findings (Jira)",
@@ -90,7 +108,7 @@ func Load(ctx context.Context, st *store.Store, svc *service.Service) (bool, err
 			err = errors.New(violations[0].Message)
 		}
 		if err != nil {
-			return false, fmt.Errorf("demo integration %q: %w", in.Name, err)
+			return nil, fmt.Errorf("demo integration %q: %w", in.Name, err)
 		}
 	}
 	// Version 2 drops zendesk from PROD: its integration stays, NON_COMPLIANT.
@@ -102,7 +120,18 @@ func Load(ctx context.Context, st *store.Store, svc *service.Service) (bool, err
 		},
 	})
 	if err != nil {
-		return false, fmt.Errorf("demo point update: %w", err)
+		return nil, fmt.Errorf("demo point update: %w", err)
 	}
-	return true, nil
+	var tokens Tokens
+	tokens.OrgAdmin, _, err = svc.CreateApiToken(ctx, service.CreateApiTokenInput{
+		OrganizationID: &org.ID, Role: domain.RoleOrgAdmin, Name: "demo organization admin"})
+	if err != nil {
+		return nil, fmt.Errorf("demo token: %w", err)
+	}
+	tokens.AccountAdmin, _, err = svc.CreateApiToken(ctx, service.CreateApiTokenInput{
+		AccountID: &prod.ID, Role: domain.RoleAccountAdmin, Name: "demo acme-prod admin"})
+	if err != nil {
+		return nil, fmt.Errorf("demo token: %w", err)
+	}
+	return &tokens, nil
 }

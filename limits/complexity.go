@@ -49,6 +49,16 @@ func Complexity(c *graph.ComplexityRoot) {
 		return page(first, child)
 	}
 
+	c.Organization.APITokens = func(child int, first *int, _ *string) int {
+		return page(first, child)
+	}
+	c.Organization.AuditEvents = func(child int, first *int, _ *string, _ *domain.AuditEventFilter) int {
+		return page(first, child)
+	}
+	c.Account.APITokens = func(child int, first *int, _ *string) int {
+		return page(first, child)
+	}
+
 	c.Account.Integrations = func(child int, first *int, _ *string, _ *domain.IntegrationFilter) int {
 		return page(first, child)
 	}

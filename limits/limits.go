@@ -159,10 +159,9 @@ func (c Config) Use(srv extensible) {
 	srv.Use(NewComplexityLimit(c.MaxComplexity))
 }
 
-// Middleware rate-limits next per client address, or returns next
-// unchanged when RatePerSecond is 0.
-func (c Config) Middleware(next http.Handler) http.Handler {
-	// By client address until tokens are verified: keying by an unverified
-	// bearer token would let a client escape its limit with made-up tokens.
-	return RateLimit(next, c.RatePerSecond, c.RateBurst, ClientIP)
+// Middleware rate-limits next per client, as key names it (a verified
+// token, else an address: see auth.ClientKey), or returns next unchanged
+// when RatePerSecond is 0.
+func (c Config) Middleware(next http.Handler, key func(*http.Request) string) http.Handler {
+	return RateLimit(next, c.RatePerSecond, c.RateBurst, key)
 }

@@ -1,15 +1,12 @@
 package limits
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -93,26 +90,6 @@ func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"extensions": map[string]any{"code": CodeRateLimited},
 		}},
 	})
-}
-
-// ClientKey names the client a request comes from, for RateLimit: its
-// bearer token when it has an Authorization header (the header's whole
-// value for another scheme), hashed so that tokens are not kept in memory,
-// else its IP address (ClientIP).
-//
-// It is for when tokens are verified (issue 4): until then a client could
-// get a fresh limiter with a made-up token, so Config.Middleware keys by
-// ClientIP.
-func ClientKey(r *http.Request) string {
-	if auth := strings.TrimSpace(r.Header.Get("Authorization")); auth != "" {
-		token := auth
-		if scheme, rest, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			token = strings.TrimSpace(rest)
-		}
-		sum := sha256.Sum256([]byte(token))
-		return "token:" + hex.EncodeToString(sum[:16])
-	}
-	return "ip:" + ClientIP(r)
 }
 
 // ClientIP is the host part of r.RemoteAddr: the address of the peer, not

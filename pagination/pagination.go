@@ -183,3 +183,17 @@ func NewIntegrationConnection(rows []*domain.Integration, page Page, count Count
 	c := build(rows, page, count)
 	return &c
 }
+
+// The token and audit-log connections; audit events come newest first.
+type (
+	ApiTokenConnection   = Connection[*domain.ApiToken]
+	ApiTokenEdge         = Edge[*domain.ApiToken]
+	AuditEventConnection = Connection[*domain.AuditEvent]
+	AuditEventEdge       = Edge[*domain.AuditEvent]
+)
+
+// NewConnection builds a page from up to page.Limit() rows, in the order given.
+func NewConnection[T domain.Node](rows []T, page Page, count CountFunc) *Connection[T] {
+	c := build(rows, page, count)
+	return &c
+}

@@ -33,33 +33,7 @@ func (r *accountResolver) IntegrationPoints(ctx context.Context, obj *domain.Acc
 	if err != nil {
 		return nil, err
 	}
-	// An organization has tens of points, not millions: read them all
-	// (through the loader, in pages of the maximum) and select in memory,
-	// since the selector is not SQL.
-	l := dataloaders.For(ctx)
-	var inScope []*domain.IntegrationPoint
-	for next := (pagination.Page{First: pagination.MaxFirst}); ; {
-		rows, err := l.IntegrationPointPage.Load(ctx, dataloaders.IntegrationPointPageKey{OrganizationID: obj.OrganizationID, Page: next})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range rows[:min(len(rows), next.First)] {
-			if p.AccountSelector.Matches(obj) {
-				inScope = append(inScope, p)
-			}
-		}
-		if len(rows) <= next.First {
-			break
-		}
-		next.After = rows[next.First-1].ID
-	}
-	start := 0
-	for start < len(inScope) && page.After != "" && inScope[start].ID <= page.After {
-		start++
-	}
-	rows := inScope[start:min(len(inScope), start+page.Limit())]
-	total := len(inScope)
-	return pagination.NewIntegrationPointConnection(rows, page, func(context.Context) (int, error) { return total, nil }), nil
+	return pointsSelecting(ctx, obj, page)
 }
 
 // CreateAccount is the resolver for the createAccount field.

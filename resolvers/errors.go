@@ -17,6 +17,7 @@ import (
 // GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED.
 const (
 	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeForbidden    = "FORBIDDEN"
 	CodeInternal     = "INTERNAL"
 )
 
@@ -31,10 +32,15 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				return gqlErr // gqlgen's own parse and validation errors
 			}
 		}
-		var inputErr *domain.InputError
+		var (
+			inputErr     *domain.InputError
+			forbiddenErr *domain.ForbiddenError
+		)
 		switch {
 		case errors.As(err, &inputErr):
 			return withCode(gqlErr, inputErr.Message, CodeBadUserInput)
+		case errors.As(err, &forbiddenErr):
+			return withCode(gqlErr, forbiddenErr.Message, CodeForbidden)
 		case gqlErr.Err == nil:
 			// Raised by gqlgen itself while reading arguments (a null
 			// where a value is required, say): about the request.

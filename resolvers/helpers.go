@@ -2,8 +2,10 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/pointguard/pointguard/catalog"
@@ -11,6 +13,7 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph/model"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -183,4 +186,153 @@ func summaries[P domain.Node](ctx context.Context, parent store.IntegrationParen
 		out[i] = &values[i]
 	}
 	return out, nil
+}
+
+// permitted resolves a batch field for the parents the policy lets the
+// caller read, with load; the others get null and a FORBIDDEN error each.
+func permitted[P any, C any](ctx context.Context, objs []P, decide func(P) policy.Decision, load func([]P) ([]*C, error)) ([]*C, error) {
+	var (
+		allowed []P
+		at      []int
+		errs    = make(graphql.BatchErrorList, len(objs))
+		denied  bool
+	)
+	for i, o := range objs {
+		if decide(o) == policy.Allowed {
+			allowed = append(allowed, o)
+			at = append(at, i)
+			continue
+		}
+		errs[i] = &domain.ForbiddenError{Message: "your token's role may not read this field"}
+		denied = true
+	}
+	out := make([]*C, len(objs))
+	if len(allowed) > 0 {
+		values, err := load(allowed)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range at {
+			out[i] = values[j]
+		}
+	}
+	if denied {
+		return out, errs
+	}
+	return out, nil
+}
+
+// tokenConnections is every apiTokens(first, after) field.
+func tokenConnections[P domain.Node](ctx context.Context, owner store.TokenOwner, objs []P, first *int, after *string,
+	decide func(*policy.Principal, P) policy.Decision) ([]*pagination.ApiTokenConnection, error) {
+	page, err := pagination.NewPage(first, after, domain.KindApiToken)
+	if err != nil {
+		return nil, err
+	}
+	pr := policy.From(ctx)
+	l := dataloaders.For(ctx)
+	return permitted(ctx, objs, func(o P) policy.Decision { return decide(pr, o) },
+		func(allowed []P) ([]*pagination.ApiTokenConnection, error) {
+			return connections(ctx, allowed, l.ApiTokenPage,
+				func(o P) dataloaders.ApiTokenPageKey {
+					return dataloaders.ApiTokenPageKey{Owner: owner, OwnerID: o.GetID(), Page: page}
+				},
+				func(rows []*domain.ApiToken, key dataloaders.ApiTokenPageKey) *pagination.ApiTokenConnection {
+					key.Page = pagination.Page{}
+					return pagination.NewConnection(rows, page, countFrom(l.ApiTokenCount, key))
+				})
+		})
+}
+
+// loadOptional reads the target of a nullable to-one edge for every parent
+// in one loader call: null where the parent has none, or where the caller
+// may not see it.
+func loadOptional[P any, T any](ctx context.Context, l *dataloadgen.Loader[string, *T], objs []P, idOf func(P) string) ([]*T, error) {
+	var ids []string
+	for _, o := range objs {
+		if id := idOf(o); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	found := map[string]*T{}
+	if len(ids) > 0 {
+		values, err := l.LoadAll(ctx, ids)
+		for i, v := range values {
+			found[ids[i]] = v
+		}
+		if err != nil && !allNotFound(err) {
+			return nil, err
+		}
+	}
+	out := make([]*T, len(objs))
+	for i, o := range objs {
+		out[i] = found[idOf(o)]
+	}
+	return out, nil
+}
+
+// allNotFound is true when every error a LoadAll returned is a missing key.
+func allNotFound(err error) bool {
+	var list dataloadgen.ErrorSlice
+	if !errors.As(err, &list) {
+		return dataloaders.IsNotFound(err)
+	}
+	for _, e := range list {
+		if e != nil && !dataloaders.IsNotFound(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// reader reads the store as the caller may: for the root fields that do
+// not go through a loader.
+func (r *Resolver) reader(ctx context.Context) *store.Reader {
+	return r.Store.Read(policy.From(ctx).Scope())
+}
+
+// pointsSelecting is the page of the points of an account's organization
+// whose selector selects the account.
+func pointsSelecting(ctx context.Context, account *domain.Account, page pagination.Page) (*pagination.IntegrationPointConnection, error) {
+	// An organization has tens of points, not millions: read them all
+	// (through the loader, in pages of the maximum) and select in memory,
+	// since the selector is not SQL.
+	l := dataloaders.For(ctx)
+	var inScope []*domain.IntegrationPoint
+	for next := (pagination.Page{First: pagination.MaxFirst}); ; {
+		rows, err := l.IntegrationPointPage.Load(ctx, dataloaders.IntegrationPointPageKey{OrganizationID: account.OrganizationID, Page: next})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range rows[:min(len(rows), next.First)] {
+			if p.AccountSelector.Matches(account) {
+				inScope = append(inScope, p)
+			}
+		}
+		if len(rows) <= next.First {
+			break
+		}
+		next.After = rows[next.First-1].ID
+	}
+	start := 0
+	for start < len(inScope) && page.After != "" && inScope[start].ID <= page.After {
+		start++
+	}
+	rows := inScope[start:min(len(inScope), start+page.Limit())]
+	total := len(inScope)
+	return pagination.NewIntegrationPointConnection(rows, page, func(context.Context) (int, error) { return total, nil }), nil
+}
+
+// seesPoint applies the one rule the store's scope cannot: account roles
+// see the points that select their account.
+func seesPoint(ctx context.Context, p *domain.IntegrationPoint) (bool, error) {
+	pr := policy.From(ctx)
+	if !pr.Role.AccountWide() {
+		return true, nil
+	}
+	account, err := load(ctx, dataloaders.For(ctx).Account, pr.AccountID)
+	if err != nil {
+		return false, err
+	}
+	return pr.SeesPoint(p, account), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 )
 
@@ -79,7 +80,7 @@ func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integration
 	}
 	// A root field has no siblings to batch with: read at once, through a
 	// prepared statement, rather than wait for a loader's batch.
-	uc, err := r.Store.FindUseContext(ctx, integrationID)
+	uc, err := r.Store.FindUseContext(ctx, policy.From(ctx).Scope(), integrationID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return &service.UseDecision{Violations: []domain.Violation{}}, nil
 	}

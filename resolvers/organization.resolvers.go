@@ -8,12 +8,14 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -52,6 +54,24 @@ func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*do
 	if err != nil {
 		return nil, err
 	}
+	if pr := policy.From(ctx); pr.Role.AccountWide() {
+		// An account token sees its organization's points that select its account.
+		account, err := load(ctx, dataloaders.For(ctx).Account, pr.AccountID)
+		if err != nil || account == nil {
+			return nil, fmt.Errorf("account of token %s: %v", pr.TokenID, err)
+		}
+		out := make([]*pagination.IntegrationPointConnection, len(objs))
+		for i, o := range objs {
+			if o.ID != account.OrganizationID {
+				out[i] = pagination.NewIntegrationPointConnection(nil, page, func(context.Context) (int, error) { return 0, nil })
+				continue
+			}
+			if out[i], err = pointsSelecting(ctx, account, page); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	l := dataloaders.For(ctx)
 	return connections(ctx, objs, l.IntegrationPointPage,
 		func(o *domain.Organization) dataloaders.IntegrationPointPageKey {
@@ -84,7 +104,7 @@ func (r *queryResolver) Organization(ctx context.Context, id *string, slug *stri
 		}
 		return load(ctx, dataloaders.For(ctx).Organization, *id)
 	default:
-		o, err := r.Store.FindOrganizationBySlug(ctx, *slug)
+		o, err := r.reader(ctx).FindOrganizationBySlug(ctx, *slug)
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
@@ -98,11 +118,13 @@ func (r *queryResolver) Organizations(ctx context.Context, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.Store.FindOrganizations(ctx, page)
+	// Platform admins list every organization; anyone else, their own.
+	read := r.reader(ctx)
+	rows, err := read.FindOrganizations(ctx, page)
 	if err != nil {
 		return nil, err
 	}
-	return pagination.NewOrganizationConnection(rows, page, r.Store.CountOrganizations), nil
+	return pagination.NewOrganizationConnection(rows, page, read.CountOrganizations), nil
 }
 
 // Mutation returns graph.MutationResolver implementation.

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"time"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/pointguard/pointguard/domain"
@@ -76,5 +78,17 @@ type UpdateIntegrationInput struct {
 }
 
 type DeleteInput struct {
+	ID string
+}
+
+type CreateApiTokenInput struct {
+	OrganizationID *string
+	AccountID      *string
+	Role           domain.Role
+	Name           string
+	ExpiresAt      *time.Time
+}
+
+type RevokeApiTokenInput struct {
 	ID string
 }

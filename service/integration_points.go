@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -40,13 +41,24 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		AccountSelector:           normalizeSelector(in.AccountSelector),
 		CreatedAt:                 now, UpdatedAt: now,
 	}
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := allow(pr, pr.ManageOrganization(in.OrganizationID), "create integration points",
+		domain.KindOrganization, in.OrganizationID, "input", "organizationId"); err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
 		err := tx.CreateIntegrationPoint(ctx, point)
 		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
 		if err = slugTaken(err, in.Slug, " by another integration point of the organization", "input", "slug"); err != nil {
 			return err
 		}
-		return tx.CreateIntegrationPointVersion(ctx, point)
+		if err := tx.CreateIntegrationPointVersion(ctx, point); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, pr, "createIntegrationPoint", point.OrganizationID, domain.KindIntegrationPoint, point.ID, nil, point)
 	})
 	if err != nil {
 		return nil, err
@@ -62,11 +74,18 @@ func (s *Service) UpdateIntegrationPoint(ctx context.Context, in UpdateIntegrati
 	if err := validatePointUpdate(in); err != nil {
 		return nil, err
 	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out *domain.IntegrationPoint
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		next, _, err := s.updatePoint(ctx, tx, in)
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		before, next, _, err := s.updatePoint(ctx, tx, pr, in)
+		if err != nil {
+			return err
+		}
 		out = next
-		return err
+		return s.audit(ctx, tx, pr, "updateIntegrationPoint", next.OrganizationID, domain.KindIntegrationPoint, next.ID, before, next)
 	})
 	if err != nil {
 		return nil, err
@@ -82,9 +101,13 @@ func (s *Service) PreviewIntegrationPointUpdate(ctx context.Context, in UpdateIn
 	if err := validatePointUpdate(in); err != nil {
 		return nil, err
 	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out *domain.ImpactPreview
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		next, impacts, err := s.updatePoint(ctx, tx, in)
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		_, next, impacts, err := s.updatePoint(ctx, tx, pr, in)
 		if err != nil {
 			return err
 		}
@@ -137,14 +160,20 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 }
 
 // updatePoint applies a validated update inside tx and returns the point
-// as it now is and, when its rules changed, the impact on every integration.
-func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, in UpdateIntegrationPointInput) (*domain.IntegrationPoint, []*domain.Impact, error) {
+// as it was and as it now is and, when its rules changed, the impact on
+// every integration.
+func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, in UpdateIntegrationPointInput) (
+	before, after *domain.IntegrationPoint, impacts []*domain.Impact, err error) {
 	point, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
 	if err != nil {
-		return nil, nil, notFound(err, domain.KindIntegrationPoint, in.ID, "input", "id")
+		return nil, nil, nil, notFound(err, domain.KindIntegrationPoint, in.ID, "input", "id")
+	}
+	if err := allow(pr, pr.ManageOrganization(point.OrganizationID), "change integration points",
+		domain.KindIntegrationPoint, in.ID, "input", "id"); err != nil {
+		return nil, nil, nil, err
 	}
 	if in.ExpectedVersion != nil && *in.ExpectedVersion != point.Version {
-		return nil, nil, domain.NewUserError(domain.CodeVersionConflict, fmt.Sprintf(
+		return nil, nil, nil, domain.NewUserError(domain.CodeVersionConflict, fmt.Sprintf(
 			"Integration point %s is at version %d, not %d: it changed since you read it; read it again and retry",
 			point.Slug, point.Version, *in.ExpectedVersion), "input", "expectedVersion")
 	}
@@ -180,10 +209,10 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, in UpdateIntegr
 		next.AccountSelector = normalizeSelector(sel)
 	}
 	// The approved providers must fit the category the point ends up with.
-	var after problems
-	after.allowedProviders(next.AllowedProviders, next.Category, "input", "allowedProviders")
-	if err := after.err(); err != nil {
-		return nil, nil, err
+	var problemsAfter problems
+	problemsAfter.allowedProviders(next.AllowedProviders, next.Category, "input", "allowedProviders")
+	if err := problemsAfter.err(); err != nil {
+		return nil, nil, nil, err
 	}
 	rulesChanged := !sameRules(point, &next)
 	if rulesChanged {
@@ -191,19 +220,19 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, in UpdateIntegr
 	}
 	next.UpdatedAt = s.now()
 	if err := tx.UpdateIntegrationPoint(ctx, &next); err != nil {
-		return nil, nil, slugTaken(err, next.Slug, " by another integration point of the organization", "input", "slug")
+		return nil, nil, nil, slugTaken(err, next.Slug, " by another integration point of the organization", "input", "slug")
 	}
 	if !rulesChanged {
-		return &next, nil, nil
+		return point, &next, nil, nil
 	}
 	if err := tx.CreateIntegrationPointVersion(ctx, &next); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	impacts, err := s.recheckPoint(ctx, tx, &next)
+	impacts, err = s.recheckPoint(ctx, tx, &next)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return &next, impacts, nil
+	return point, &next, impacts, nil
 }
 
 // sameRules is true when two versions of a point judge integrations alike.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
@@ -18,9 +19,13 @@ var errDryRun = errors.New("dry run")
 // locks, and writes nothing. It returns the violations; none means a create
 // with the same input would be accepted now.
 func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInput) ([]domain.Violation, error) {
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var violations []domain.Violation
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, v, err := s.checkNew(ctx, tx, in)
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		_, v, err := s.checkNew(ctx, tx, pr, in)
 		if err != nil {
 			return err
 		}
@@ -37,12 +42,16 @@ func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInpu
 // then it writes nothing. It returns every violation: the DENY ones when
 // refused, else the WARN and AUDIT ones it was allowed despite.
 func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	var (
 		out        *domain.Integration
 		violations []domain.Violation
 	)
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		i, v, err := s.checkNew(ctx, tx, in)
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		i, v, err := s.checkNew(ctx, tx, pr, in)
 		violations = v
 		if err != nil || domain.Denies(v) {
 			return err
@@ -51,7 +60,7 @@ func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInp
 			return notFound(err, domain.KindAccount, in.AccountID, "input", "accountId")
 		}
 		out = i
-		return nil
+		return s.audit(ctx, tx, pr, "createIntegration", i.OrganizationID, domain.KindIntegration, i.ID, nil, i)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -63,7 +72,7 @@ func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInp
 // creates count each other: LIMIT_REACHED holds under races) and the point
 // (so that its rules do not change under the check), and judges the
 // would-be integration.
-func (s *Service) checkNew(ctx context.Context, tx *store.Tx, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Principal, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
 	var p problems
 	p.id(in.AccountID, domain.KindAccount, "input", "accountId")
 	p.id(in.IntegrationPointID, domain.KindIntegrationPoint, "input", "integrationPointId")
@@ -74,6 +83,10 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, in CreateIntegrati
 	}
 	account, point, err := lockTargets(ctx, tx, in.AccountID, in.IntegrationPointID)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := allow(pr, pr.ManageIntegrations(account.OrganizationID, account.ID), "create integrations",
+		domain.KindAccount, account.ID, "input", "accountId"); err != nil {
 		return nil, nil, err
 	}
 	earlier, err := tx.CountEarlierIntegrations(ctx, account.ID, point.ID, "")
@@ -115,15 +128,23 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 	if err := p.err(); err != nil {
 		return nil, nil, err
 	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	var (
 		out        *domain.Integration
 		violations []domain.Violation
 	)
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
 		// Read, then lock in the order every writer uses (account, point),
 		// then read again: whatever changed it in between held those locks.
 		current, err := s.findIntegration(ctx, tx, in.ID)
 		if err != nil {
+			return err
+		}
+		if err := allow(pr, pr.ManageIntegrations(current.OrganizationID, current.AccountID), "change integrations",
+			domain.KindIntegration, in.ID, "input", "id"); err != nil {
 			return err
 		}
 		account, point, err := lockTargets(ctx, tx, current.AccountID, current.IntegrationPointID)
@@ -160,7 +181,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			return notFound(err, domain.KindIntegration, in.ID, "input", "id")
 		}
 		out = &next
-		return nil
+		return s.audit(ctx, tx, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
@@ -23,7 +24,7 @@ func BenchmarkRecheck(b *testing.B) {
 	for _, engine := range testdb.Engines {
 		b.Run(engine, func(b *testing.B) {
 			databaseURL := testdb.URL(b, engine)
-			ctx := context.Background()
+			ctx := policy.With(context.Background(), policy.System)
 			ring, _ := secrets.NewKeyring(secrets.NewKey())
 			st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring})
 			if err != nil {
@@ -54,7 +55,7 @@ func BenchmarkRecheck(b *testing.B) {
 // straight through the store in one transaction: the API would take minutes.
 func seedPoint(b *testing.B, svc *Service, st *store.Store, n, accounts int) *domain.IntegrationPoint {
 	b.Helper()
-	ctx := context.Background()
+	ctx := policy.With(context.Background(), policy.System)
 	org, err := svc.CreateOrganization(ctx, CreateOrganizationInput{Slug: "bench", Name: "Bench"})
 	if err != nil {
 		b.Fatal(err)
@@ -65,7 +66,7 @@ func seedPoint(b *testing.B, svc *Service, st *store.Store, n, accounts int) *do
 		b.Fatal(err)
 	}
 	now := svc.now()
-	err = st.InTx(ctx, func(tx *store.Tx) error {
+	err = st.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
 		accountIDs := make([]string, accounts)
 		for i := range accountIDs {
 			a := &domain.Account{ID: domain.NewID(domain.KindAccount), OrganizationID: org.ID, Slug: fmt.Sprintf("a%d", i), Name: "A",

@@ -16,6 +16,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
@@ -86,10 +87,20 @@ func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationI
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := allow(pr, pr.CreateOrganization(), "create organizations", domain.KindOrganization, ""); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	o := &domain.Organization{ID: domain.NewID(domain.KindOrganization), Slug: in.Slug, Name: in.Name, CreatedAt: now, UpdatedAt: now}
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return slugTaken(tx.CreateOrganization(ctx, o), in.Slug, " by another organization", "input", "slug")
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		if err := tx.CreateOrganization(ctx, o); err != nil {
+			return slugTaken(err, in.Slug, " by another organization", "input", "slug")
+		}
+		return s.audit(ctx, tx, pr, "createOrganization", o.ID, domain.KindOrganization, o.ID, nil, o)
 	})
 	if err != nil {
 		return nil, err
@@ -116,10 +127,21 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*do
 		ID: domain.NewID(domain.KindAccount), OrganizationID: in.OrganizationID, Slug: in.Slug, Name: in.Name,
 		Environment: in.Environment, Labels: labels, CreatedAt: now, UpdatedAt: now,
 	}
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := allow(pr, pr.ManageOrganization(in.OrganizationID), "create accounts",
+		domain.KindOrganization, in.OrganizationID, "input", "organizationId"); err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
 		err := tx.CreateAccount(ctx, a)
 		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
-		return slugTaken(err, in.Slug, " by another account of the organization", "input", "slug")
+		if err = slugTaken(err, in.Slug, " by another account of the organization", "input", "slug"); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, pr, "createAccount", a.OrganizationID, domain.KindAccount, a.ID, nil, a)
 	})
 	if err != nil {
 		return nil, err
@@ -145,11 +167,18 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out *domain.Account
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
 		a, err := tx.LockAccount(ctx, in.ID)
 		if err != nil {
 			return notFound(err, domain.KindAccount, in.ID, "input", "id")
+		}
+		if err := allow(pr, pr.ManageOrganization(a.OrganizationID), "change accounts", domain.KindAccount, in.ID, "input", "id"); err != nil {
+			return err
 		}
 		next := *a
 		if in.Slug != nil {
@@ -177,7 +206,7 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 			}
 		}
 		out = &next
-		return nil
+		return s.audit(ctx, tx, pr, "updateAccount", a.OrganizationID, domain.KindAccount, a.ID, a, &next)
 	})
 	if err != nil {
 		return nil, err
@@ -185,29 +214,65 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 	return out, nil
 }
 
-// DeleteAccount deletes an account without integrations.
+// DeleteAccount deletes an account without integrations, and its tokens.
 func (s *Service) DeleteAccount(ctx context.Context, in DeleteInput) (string, error) {
-	return s.delete(ctx, in.ID, domain.KindAccount, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, in.ID) })
+	return deleteTarget(s, ctx, in.ID, domain.KindAccount, "delete accounts",
+		func(tx *store.Tx) (*domain.Account, error) { return tx.LockAccount(ctx, in.ID) },
+		func(pr *policy.Principal, a *domain.Account) (policy.Decision, string) {
+			return pr.ManageOrganization(a.OrganizationID), a.OrganizationID
+		},
+		func(tx *store.Tx) error { return tx.DeleteAccount(ctx, in.ID) })
 }
 
 // DeleteIntegrationPoint deletes a point without integrations.
 func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (string, error) {
-	return s.delete(ctx, in.ID, domain.KindIntegrationPoint, func(tx *store.Tx) error { return tx.DeleteIntegrationPoint(ctx, in.ID) })
+	return deleteTarget(s, ctx, in.ID, domain.KindIntegrationPoint, "delete integration points",
+		func(tx *store.Tx) (*domain.IntegrationPoint, error) {
+			return tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
+		},
+		func(pr *policy.Principal, p *domain.IntegrationPoint) (policy.Decision, string) {
+			return pr.ManageOrganization(p.OrganizationID), p.OrganizationID
+		},
+		func(tx *store.Tx) error { return tx.DeleteIntegrationPoint(ctx, in.ID) })
 }
 
 // DeleteIntegration deletes an integration.
 func (s *Service) DeleteIntegration(ctx context.Context, in DeleteInput) (string, error) {
-	return s.delete(ctx, in.ID, domain.KindIntegration, func(tx *store.Tx) error { return tx.DeleteIntegration(ctx, in.ID) })
+	return deleteTarget(s, ctx, in.ID, domain.KindIntegration, "delete integrations",
+		func(tx *store.Tx) (*domain.Integration, error) { return tx.LockIntegration(ctx, in.ID) },
+		func(pr *policy.Principal, i *domain.Integration) (policy.Decision, string) {
+			return pr.ManageIntegrations(i.OrganizationID, i.AccountID), i.OrganizationID
+		},
+		func(tx *store.Tx) error { return tx.DeleteIntegration(ctx, in.ID) })
 }
 
-func (s *Service) delete(ctx context.Context, id string, kind domain.Kind, del func(*store.Tx) error) (string, error) {
+// deleteTarget reads the target as the caller sees it, asks the policy
+// (decide also names the target's organization, for the audit log),
+// deletes and records the deletion.
+func deleteTarget[T any](s *Service, ctx context.Context, id string, kind domain.Kind, what string,
+	find func(*store.Tx) (T, error), decide func(*policy.Principal, T) (policy.Decision, string), del func(*store.Tx) error) (string, error) {
 	var p problems
 	p.id(id, kind, "input", "id")
 	if err := p.err(); err != nil {
 		return "", err
 	}
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		err := del(tx)
+	pr, err := principal(ctx)
+	if err != nil {
+		return "", err
+	}
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		target, err := find(tx)
+		if err != nil {
+			return notFound(err, kind, id, "input", "id")
+		}
+		decision, organizationID := decide(pr, target)
+		if err := allow(pr, decision, what, kind, id, "input", "id"); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, pr, "delete"+typeNames[kind], organizationID, kind, id, target, nil); err != nil {
+			return err
+		}
+		err = del(tx)
 		if errors.Is(err, domain.ErrHasIntegrations) {
 			return domain.NewUserError(domain.CodeHasIntegrations,
 				fmt.Sprintf("The %s %s still has integrations; delete them first", kind.Name(), id), "input", "id")

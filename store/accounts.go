@@ -62,8 +62,9 @@ func accountWhere(f domain.AccountFilter) where {
 // FindAccountsByIDs returns the accounts with the given IDs, in no
 // particular order; unknown IDs are left out.
 func (q *queries) FindAccountsByIDs(ctx context.Context, ids []string) ([]*domain.Account, error) {
+	w := q.scoped(where{}, "organization_id", "id").with("id IN (?)", ids)
 	var rows []accountRow
-	err := q.selectAll(ctx, &rows, "SELECT "+accountColumns+" FROM accounts WHERE id IN (?)", ids)
+	err := q.selectAll(ctx, &rows, "SELECT "+accountColumns+" FROM accounts"+w.sql(), w.args...)
 	return accounts(rows, err)
 }
 
@@ -71,21 +72,22 @@ func (q *queries) FindAccountsByIDs(ctx context.Context, ids []string) ([]*domai
 // matching the filter, in one statement.
 func (q *queries) FindAccountPages(ctx context.Context, organizationIDs []string, f domain.AccountFilter, page pagination.Page) ([]*domain.Account, error) {
 	var rows []accountRow
-	err := q.pagesByParent(ctx, &rows, "accounts", accountColumns, "organization_id", organizationIDs, accountWhere(f), page)
+	err := q.pagesByParent(ctx, &rows, "accounts", accountColumns, "organization_id", organizationIDs, q.scoped(accountWhere(f), "organization_id", "id"), page)
 	return accounts(rows, err)
 }
 
 // CountAccounts counts, for each organization, its accounts matching the filter.
 func (q *queries) CountAccounts(ctx context.Context, organizationIDs []string, f domain.AccountFilter) (map[string]int, error) {
-	return q.countsByParent(ctx, "accounts", "organization_id", organizationIDs, accountWhere(f))
+	return q.countsByParent(ctx, "accounts", "organization_id", organizationIDs, q.scoped(accountWhere(f), "organization_id", "id"))
 }
 
 // LockAccount reads an account and locks it until the transaction ends, so
 // that concurrent writes to its integrations queue. It returns
 // domain.ErrNotFound when there is none.
 func (tx *Tx) LockAccount(ctx context.Context, id string) (*domain.Account, error) {
+	w := tx.scoped(where{}, "organization_id", "id").with("id = ?", id)
 	var row accountRow
-	if err := tx.get(ctx, &row, "SELECT "+accountColumns+" FROM accounts WHERE id = ?"+tx.lock(Exclusive), id); err != nil {
+	if err := tx.get(ctx, &row, "SELECT "+accountColumns+" FROM accounts"+w.sql()+tx.lock(Exclusive), w.args...); err != nil {
 		return nil, err
 	}
 	return row.domain()

@@ -95,8 +95,9 @@ func pointValues(p *domain.IntegrationPoint) ([]any, error) {
 // FindIntegrationPointsByIDs returns the points with the given IDs, in no
 // particular order; unknown IDs are left out.
 func (q *queries) FindIntegrationPointsByIDs(ctx context.Context, ids []string) ([]*domain.IntegrationPoint, error) {
+	w := q.scoped(where{}, "organization_id", "").with("id IN (?)", ids)
 	var rows []integrationPointRow
-	err := q.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points WHERE id IN (?)", ids)
+	err := q.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points"+w.sql(), w.args...)
 	return integrationPoints(rows, err)
 }
 
@@ -104,13 +105,13 @@ func (q *queries) FindIntegrationPointsByIDs(ctx context.Context, ids []string) 
 // points, in one statement.
 func (q *queries) FindIntegrationPointPages(ctx context.Context, organizationIDs []string, page pagination.Page) ([]*domain.IntegrationPoint, error) {
 	var rows []integrationPointRow
-	err := q.pagesByParent(ctx, &rows, "integration_points", integrationPointColumns, "organization_id", organizationIDs, where{}, page)
+	err := q.pagesByParent(ctx, &rows, "integration_points", integrationPointColumns, "organization_id", organizationIDs, q.scoped(where{}, "organization_id", ""), page)
 	return integrationPoints(rows, err)
 }
 
 // CountIntegrationPoints counts, for each organization, its points.
 func (q *queries) CountIntegrationPoints(ctx context.Context, organizationIDs []string) (map[string]int, error) {
-	return q.countsByParent(ctx, "integration_points", "organization_id", organizationIDs, where{})
+	return q.countsByParent(ctx, "integration_points", "organization_id", organizationIDs, q.scoped(where{}, "organization_id", ""))
 }
 
 // LockIntegrationPoints reads points and locks them until the transaction
@@ -118,8 +119,9 @@ func (q *queries) CountIntegrationPoints(ctx context.Context, organizationIDs []
 // the rules (Shared) queue behind each other, so no write is checked against
 // rules that are being replaced. Unknown IDs are left out.
 func (tx *Tx) LockIntegrationPoints(ctx context.Context, ids []string, mode LockMode) ([]*domain.IntegrationPoint, error) {
+	w := tx.scoped(where{}, "organization_id", "").with("id IN (?)", ids)
 	var rows []integrationPointRow
-	err := tx.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points WHERE id IN (?) ORDER BY id"+tx.lock(mode), ids)
+	err := tx.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points"+w.sql()+" ORDER BY id"+tx.lock(mode), w.args...)
 	return integrationPoints(rows, err)
 }
 

@@ -119,8 +119,9 @@ func integrationWhere(f domain.IntegrationFilter) where {
 // FindIntegrationsByIDs returns the integrations with the given IDs, in no
 // particular order; unknown IDs are left out.
 func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*domain.Integration, error) {
+	w := q.scoped(where{}, "organization_id", "account_id").with("id IN (?)", ids)
 	var rows []integrationRow
-	err := q.selectAll(ctx, &rows, "SELECT "+integrationSelect+" FROM integrations WHERE id IN (?)", ids)
+	err := q.selectAll(ctx, &rows, "SELECT "+integrationSelect+" FROM integrations"+w.sql(), w.args...)
 	return q.integrations(rows, err)
 }
 
@@ -128,30 +129,31 @@ func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*d
 // matching the filter, in one statement.
 func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter, page pagination.Page) ([]*domain.Integration, error) {
 	var rows []integrationRow
-	err := q.pagesByParent(ctx, &rows, "integrations", integrationSelect, string(parent), parentIDs, integrationWhere(f), page)
+	err := q.pagesByParent(ctx, &rows, "integrations", integrationSelect, string(parent), parentIDs, q.scoped(integrationWhere(f), "organization_id", "account_id"), page)
 	return q.integrations(rows, err)
 }
 
 // CountIntegrations counts, for each parent, its integrations matching the filter.
 func (q *queries) CountIntegrations(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter) (map[string]int, error) {
-	return q.countsByParent(ctx, "integrations", string(parent), parentIDs, integrationWhere(f))
+	return q.countsByParent(ctx, "integrations", string(parent), parentIDs, q.scoped(integrationWhere(f), "organization_id", "account_id"))
 }
 
 // FindIntegrationsToRecheck returns every integration on a point, or of an
 // account, ordered by account and then age: the order in which rules.Facts
 // counts Earlier.
 func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent IntegrationParent, parentID string) ([]*domain.Integration, error) {
+	w := q.scoped(where{}, "organization_id", "account_id").with(string(parent)+" = ?", parentID)
 	var rows []integrationRow
-	err := q.selectAll(ctx, &rows, fmt.Sprintf("SELECT %s FROM integrations WHERE %s = ? ORDER BY account_id, integration_point_id, id",
-		integrationSelect, parent), parentID)
+	err := q.selectAll(ctx, &rows, "SELECT "+integrationSelect+" FROM integrations"+w.sql()+" ORDER BY account_id, integration_point_id, id", w.args...)
 	return q.integrations(rows, err)
 }
 
 // LockIntegration reads an integration and locks it until the transaction
 // ends. It returns domain.ErrNotFound when there is none.
 func (tx *Tx) LockIntegration(ctx context.Context, id string) (*domain.Integration, error) {
+	w := tx.scoped(where{}, "organization_id", "account_id").with("id = ?", id)
 	var row integrationRow
-	if err := tx.get(ctx, &row, "SELECT "+integrationSelect+" FROM integrations WHERE id = ?"+tx.lock(Exclusive), id); err != nil {
+	if err := tx.get(ctx, &row, "SELECT "+integrationSelect+" FROM integrations"+w.sql()+tx.lock(Exclusive), w.args...); err != nil {
 		return nil, err
 	}
 	return row.domain(tx.secrets)
@@ -160,7 +162,7 @@ func (tx *Tx) LockIntegration(ctx context.Context, id string) (*domain.Integrati
 // CountEarlierIntegrations counts the account's integrations on the point
 // created before the one with ID before; with before "", all of them.
 func (tx *Tx) CountEarlierIntegrations(ctx context.Context, accountID, pointID, before string) (int, error) {
-	w := where{}
+	w := tx.scoped(where{}, "organization_id", "account_id")
 	w.add("account_id = ?", accountID)
 	w.add("integration_point_id = ?", pointID)
 	if before != "" {
@@ -326,9 +328,10 @@ func (q *queries) SummarizeCompliance(ctx context.Context, parent IntegrationPar
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	query := fmt.Sprintf("SELECT %s AS parent, compliance_status AS status, count(*) AS n FROM integrations WHERE %s IN (?) GROUP BY %s, compliance_status",
-		parent, parent, parent)
-	if err := q.selectAll(ctx, &rows, query, parentIDs); err != nil {
+	w := q.scoped(where{}, "organization_id", "account_id").with(string(parent)+" IN (?)", parentIDs)
+	query := fmt.Sprintf("SELECT %s AS parent, compliance_status AS status, count(*) AS n FROM integrations%s GROUP BY %s, compliance_status",
+		parent, w.sql(), parent)
+	if err := q.selectAll(ctx, &rows, query, w.args...); err != nil {
 		return nil, err
 	}
 	for _, id := range parentIDs {

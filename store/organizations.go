@@ -33,15 +33,17 @@ func organizations(rows []organizationRow) []*domain.Organization {
 // FindOrganizationsByIDs returns the organizations with the given IDs, in
 // no particular order; unknown IDs are left out.
 func (q *queries) FindOrganizationsByIDs(ctx context.Context, ids []string) ([]*domain.Organization, error) {
+	w := q.scoped(where{}, "id", "").with("id IN (?)", ids)
 	var rows []organizationRow
-	err := q.selectAll(ctx, &rows, "SELECT "+organizationColumns+" FROM organizations WHERE id IN (?)", ids)
+	err := q.selectAll(ctx, &rows, "SELECT "+organizationColumns+" FROM organizations"+w.sql(), w.args...)
 	return organizations(rows), err
 }
 
 // FindOrganizationBySlug returns domain.ErrNotFound when there is none.
 func (q *queries) FindOrganizationBySlug(ctx context.Context, slug string) (*domain.Organization, error) {
+	w := q.scoped(where{}, "id", "").with("slug = ?", slug)
 	var row organizationRow
-	if err := q.get(ctx, &row, "SELECT "+organizationColumns+" FROM organizations WHERE slug = ?", slug); err != nil {
+	if err := q.get(ctx, &row, "SELECT "+organizationColumns+" FROM organizations"+w.sql(), w.args...); err != nil {
 		return nil, err
 	}
 	return row.domain(), nil
@@ -49,7 +51,7 @@ func (q *queries) FindOrganizationBySlug(ctx context.Context, slug string) (*dom
 
 // FindOrganizations returns up to page.Limit() organizations after the cursor, by ID.
 func (q *queries) FindOrganizations(ctx context.Context, page pagination.Page) ([]*domain.Organization, error) {
-	var w where
+	w := q.scoped(where{}, "id", "")
 	if page.After != "" {
 		w.add("id > ?", page.After)
 	}
@@ -60,8 +62,9 @@ func (q *queries) FindOrganizations(ctx context.Context, page pagination.Page) (
 
 // CountOrganizations counts every organization.
 func (q *queries) CountOrganizations(ctx context.Context) (int, error) {
+	w := q.scoped(where{}, "id", "")
 	var n int
-	err := q.get(ctx, &n, "SELECT count(*) FROM organizations")
+	err := q.get(ctx, &n, "SELECT count(*) FROM organizations"+w.sql(), w.args...)
 	return n, err
 }
 

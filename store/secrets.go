@@ -7,6 +7,7 @@ import (
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
 )
 
@@ -64,10 +65,10 @@ func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 			Secrets string `db:"secrets"`
 		}
 		n := 0
-		err := s.InTx(ctx, func(tx *Tx) error {
+		err := s.InTx(ctx, policy.Scope{All: true}, func(tx *Tx) error {
 			rows = rows[:0]
 			if err := tx.selectAll(ctx, &rows, "SELECT id, secrets FROM integrations WHERE secrets IS NOT NULL AND secrets NOT LIKE ? ORDER BY id LIMIT ?"+tx.lock(Exclusive),
-				`%"keyId":"`+s.secrets.CurrentKeyID()+`"%`, batch); err != nil {
+				`%"keyId":"`+s.base.secrets.CurrentKeyID()+`"%`, batch); err != nil {
 				return err
 			}
 			for _, r := range rows {
@@ -75,11 +76,11 @@ func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 				if err := json.Unmarshal([]byte(r.Secrets), &sealed); err != nil {
 					return fmt.Errorf("integration %s: malformed secrets: %w", r.ID, err)
 				}
-				plain, err := s.secrets.Open(sealed, []byte(r.ID))
+				plain, err := s.base.secrets.Open(sealed, []byte(r.ID))
 				if err != nil {
 					return fmt.Errorf("integration %s: %w", r.ID, err)
 				}
-				resealed, err := s.secrets.Seal(plain, []byte(r.ID))
+				resealed, err := s.base.secrets.Seal(plain, []byte(r.ID))
 				if err != nil {
 					return err
 				}

@@ -28,6 +28,7 @@ import (
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/store/migrations"
 )
@@ -47,8 +48,10 @@ func init() {
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
-	queries
-	db *sqlx.DB
+	// base runs statements on the pool, with the zero scope: it sees
+	// nothing until Read or InTx gives it one.
+	base queries
+	db   *sqlx.DB
 
 	useMu   sync.Mutex
 	useStmt *sqlx.Stmt
@@ -102,7 +105,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if opts.OnQuery != nil {
 		ext = observed{ext, opts.OnQuery}
 	}
-	return &Store{queries: queries{ext: ext, engine: engine, secrets: opts.Secrets}, db: db}, nil
+	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets}, db: db}, nil
 }
 
 // EngineOf tells which engine a database URL names.
@@ -179,7 +182,7 @@ func migrateUp(ctx context.Context, db *sqlx.DB, engine Engine) error {
 }
 
 // Engine is the engine the store runs on.
-func (s *Store) Engine() Engine { return s.engine }
+func (s *Store) Engine() Engine { return s.base.engine }
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -195,11 +198,41 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // DB is the raw database, for tests that look beneath the API.
 func (s *Store) DB() *sql.DB { return s.db.DB }
 
-// queries runs statements on a database or a transaction.
+// Reader reads the graph as one principal sees it: every statement is
+// limited to its scope (see scoped).
+type Reader struct{ queries }
+
+// Read returns a reader limited to scope.
+func (s *Store) Read(scope policy.Scope) *Reader {
+	q := s.base
+	q.scope = scope
+	return &Reader{q}
+}
+
+// queries runs statements on a database or a transaction, within a scope.
 type queries struct {
 	ext     sqlx.ExtContext
 	engine  Engine
 	secrets *secrets.Keyring
+	scope   policy.Scope
+}
+
+// scoped adds to w the condition that keeps rows inside the scope.
+// organizationColumn names a row's organization; accountColumn its
+// account, or "" for rows that belong to the organization as a whole.
+// The zero scope keeps nothing, so a read nobody scoped fails closed.
+func (q *queries) scoped(w where, organizationColumn, accountColumn string) where {
+	s := q.scope
+	switch {
+	case s.All:
+		return w
+	case s.OrganizationID == "":
+		return w.with("1 = 0")
+	case s.AccountID != "" && accountColumn != "":
+		return w.with(organizationColumn+" = ? AND "+accountColumn+" = ?", s.OrganizationID, s.AccountID)
+	default:
+		return w.with(organizationColumn+" = ?", s.OrganizationID)
+	}
 }
 
 // observed calls a hook before each statement.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/pointguard/pointguard/policy"
 )
 
 // Tx is a transaction: reads see its writes, and nothing is visible to
@@ -16,15 +18,15 @@ type Tx struct {
 
 const maxAttempts = 3
 
-// InTx runs fn in a transaction and commits when fn returns nil; any error
+// InTx runs fn in a transaction whose reads are limited to scope and commits when fn returns nil; any error
 // rolls everything back and is returned as is. A transaction that lost a
 // race the engine detected (a PostgreSQL deadlock or serialization failure,
 // a busy SQLite file) is run again from the start, up to three times, so fn
 // must do nothing but database work.
-func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) InTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = s.runTx(ctx, fn)
+		err = s.runTx(ctx, scope, fn)
 		if err == nil || !isRetryable(err) {
 			return err
 		}
@@ -32,13 +34,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
-func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+func (s *Store) runTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) error) (err error) {
 	sqltx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{queries: queries{ext: sqltx, engine: s.engine, secrets: s.secrets}, tx: sqltx}
-	if o, ok := s.ext.(observed); ok {
+	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope}, tx: sqltx}
+	if o, ok := s.base.ext.(observed); ok {
 		tx.ext = observed{sqltx, o.hook}
 	}
 	defer func() {

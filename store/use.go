@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
 )
 
@@ -42,28 +43,36 @@ var useQuery = "SELECT " + aliased("i", integrationColumns) + `, p.version AS "i
 	aliased("p", integrationPointColumns) + ", " +
 	"(SELECT count(*) FROM integrations e WHERE e.account_id = i.account_id AND e.integration_point_id = i.integration_point_id AND e.id < i.id) AS earlier " +
 	"FROM integrations i JOIN accounts a ON a.id = i.account_id JOIN integration_points p ON p.id = i.integration_point_id " +
-	"WHERE i.id = ?"
+	"WHERE i.id = ? AND " + scopeParams
+
+// scopeParams is queries.scoped for a statement prepared once: the scope
+// comes as four parameters (see scopeArgs), and the zero scope matches nothing.
+const scopeParams = "(? OR (i.organization_id = ? AND (? = '' OR i.account_id = ?)))"
+
+func scopeArgs(s policy.Scope) []any {
+	return []any{s.All, s.OrganizationID, s.AccountID, s.AccountID}
+}
 
 // FindUseContext reads an integration with its account, point and
 // position in one indexed statement, prepared once: the use-time gate asks for one integration per request,
 // and preparing the join costs more than running it on SQLite. It returns
 // domain.ErrNotFound when there is none.
-func (s *Store) FindUseContext(ctx context.Context, id string) (*UseContext, error) {
+func (s *Store) FindUseContext(ctx context.Context, scope policy.Scope, id string) (*UseContext, error) {
 	stmt, err := s.useStatement(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if o, ok := s.ext.(observed); ok {
+	if o, ok := s.base.ext.(observed); ok {
 		o.hook(useQuery)
 	}
 	var r useRow
-	if err := stmt.GetContext(ctx, &r, id); err != nil {
+	if err := stmt.GetContext(ctx, &r, append([]any{id}, scopeArgs(scope)...)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, domain.ErrNotFound
 		}
 		return nil, err
 	}
-	return r.useContext(s.secrets)
+	return r.useContext(s.base.secrets)
 }
 
 func (r *useRow) useContext(ring *secrets.Keyring) (*UseContext, error) {

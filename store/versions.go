@@ -43,7 +43,8 @@ func (tx *Tx) CreateIntegrationPointVersion(ctx context.Context, p *domain.Integ
 // FindIntegrationPointVersionPages returns, for each point, its page of
 // versions, oldest first, in one statement.
 func (q *queries) FindIntegrationPointVersionPages(ctx context.Context, pointIDs []string, page pagination.Page) ([]*domain.IntegrationPointVersion, error) {
-	var w where
+	// A version belongs to its point's organization.
+	w := q.scoped(where{}, "(SELECT organization_id FROM integration_points p WHERE p.id = integration_point_versions.integration_point_id)", "")
 	if page.After != "" {
 		_, v, _ := domain.ParseVersionID(page.After)
 		w.add("version > ?", v)

@@ -11,6 +11,18 @@ type AccountPayload struct {
 	UserErrors []*domain.UserError `json:"userErrors"`
 }
 
+type APITokenPayload struct {
+	APIToken   *domain.ApiToken    `json:"apiToken,omitempty"`
+	UserErrors []*domain.UserError `json:"userErrors"`
+}
+
+type CreateAPITokenPayload struct {
+	// The secret: send it as `Authorization: Bearer <token>`. Shown only here.
+	Token      *string             `json:"token,omitempty"`
+	APIToken   *domain.ApiToken    `json:"apiToken,omitempty"`
+	UserErrors []*domain.UserError `json:"userErrors"`
+}
+
 type DeletePayload struct {
 	// The ID of the deleted object; null when nothing was deleted.
 	DeletedID  *string             `json:"deletedId,omitempty"`

@@ -1,0 +1,131 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/store"
+)
+
+// CodeUnauthenticated is extensions.code of the 401 answer.
+const CodeUnauthenticated = "UNAUTHENTICATED"
+
+// touchEvery is how stale lastUsedAt may get: recording every use would
+// write on every request.
+const touchEvery = time.Minute
+
+type tokenKey struct{}
+type failureKey struct{}
+
+// TokenFrom is the token that authenticated the request, or nil.
+func TokenFrom(ctx context.Context) *domain.ApiToken {
+	t, _ := ctx.Value(tokenKey{}).(*domain.ApiToken)
+	return t
+}
+
+// Authenticate checks the request's Bearer token and, when it is valid,
+// puts its token and policy.Principal in the context. It refuses nothing:
+// Require does, after the rate limiter has counted the attempt.
+func Authenticate(st *store.Store, log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		t, failure, err := verify(ctx, st, r.Header.Get("Authorization"), now())
+		switch {
+		case err != nil:
+			log.ErrorContext(ctx, "authenticate", "error", err)
+			writeError(w, http.StatusServiceUnavailable, "INTERNAL", "internal error")
+			return
+		case t != nil:
+			if t.LastUsedAt == nil || now().Sub(*t.LastUsedAt) >= touchEvery {
+				if err := st.TouchApiToken(ctx, t.ID, now()); err != nil {
+					log.WarnContext(ctx, "record token use", "token", t.ID, "error", err)
+				}
+			}
+			ctx = context.WithValue(policy.With(ctx, policy.PrincipalOf(t)), tokenKey{}, t)
+		default:
+			ctx = context.WithValue(ctx, failureKey{}, failure)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// verify finds the token a header carries. A token that does not
+// authenticate gives the reason, for the 401.
+func verify(ctx context.Context, st *store.Store, header string, now time.Time) (*domain.ApiToken, string, error) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	switch {
+	case header == "":
+		return nil, "missing Authorization header: send Authorization: Bearer <token>", nil
+	case !ok || !strings.EqualFold(scheme, "Bearer"):
+		return nil, "the Authorization header must be Bearer <token>", nil
+	}
+	token = strings.TrimSpace(token)
+	prefix := Prefix(token)
+	if prefix == "" {
+		return nil, "invalid token", nil
+	}
+	candidates, err := st.FindCredentials(ctx, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	var found *domain.ApiToken
+	for _, c := range candidates {
+		if Matches(token, c.Hash) {
+			found = c.Token
+		}
+	}
+	switch {
+	case found == nil:
+		return nil, "invalid token", nil
+	case found.RevokedAt != nil:
+		return nil, "the token was revoked", nil
+	case !found.Active(now):
+		return nil, "the token expired", nil
+	}
+	return found, "", nil
+}
+
+// Require answers 401 to a request Authenticate found no valid token in.
+func Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if TokenFrom(r.Context()) == nil {
+			failure, _ := r.Context().Value(failureKey{}).(string)
+			if failure == "" {
+				failure = "authentication required"
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pointguard"`)
+			writeError(w, http.StatusUnauthorized, CodeUnauthenticated, failure)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ClientKey names a request's client for the rate limiter: its token once
+// verified (so a client cannot escape its limit with made-up tokens), else
+// its address.
+func ClientKey(addr func(*http.Request) string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if t := TokenFrom(r.Context()); t != nil {
+			return "token:" + t.ID
+		}
+		return "ip:" + addr(r)
+	}
+}
+
+// writeError answers with a GraphQL-shaped error body.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}

@@ -1,0 +1,196 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pointguard/pointguard/auth"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/store"
+)
+
+// CreateApiToken mints a token and returns its secret, which is not kept
+// and cannot be read again, with its record.
+func (s *Service) CreateApiToken(ctx context.Context, in CreateApiTokenInput) (string, *domain.ApiToken, error) {
+	organizationID, accountID := deref(in.OrganizationID), deref(in.AccountID)
+	var p problems
+	p.name(in.Name, "input", "name")
+	if msg := policy.Owner(in.Role, organizationID, accountID); msg != "" {
+		p.invalid("input.role: "+msg, "input", "role")
+	}
+	if in.OrganizationID != nil {
+		p.id(organizationID, domain.KindOrganization, "input", "organizationId")
+	}
+	if in.AccountID != nil {
+		p.id(accountID, domain.KindAccount, "input", "accountId")
+	}
+	now := s.now()
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
+		p.invalid(fmt.Sprintf("input.expiresAt must be in the future, got %s", in.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")), "input", "expiresAt")
+	}
+	if err := p.err(); err != nil {
+		return "", nil, err
+	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	secret := auth.NewToken()
+	t := &domain.ApiToken{
+		ID: domain.NewID(domain.KindApiToken), Name: in.Name, Role: in.Role,
+		OrganizationID: organizationID, AccountID: accountID, Prefix: auth.Prefix(secret), CreatedAt: now,
+	}
+	if in.ExpiresAt != nil {
+		at := in.ExpiresAt.UTC().Truncate(time.Microsecond) // as stored
+		t.ExpiresAt = &at
+	}
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		if err := s.findOwner(ctx, tx, t); err != nil {
+			return err
+		}
+		if err := allow(pr, pr.ManageApiToken(t.Role, t.OrganizationID, t.AccountID), "mint "+string(t.Role)+" tokens here",
+			ownerKind(t), ownerID(t), "input", "role"); err != nil {
+			return err
+		}
+		if err := tx.CreateApiToken(ctx, t, auth.Hash(secret), false); err != nil {
+			return notFound(err, ownerKind(t), ownerID(t), "input", ownerField(t))
+		}
+		return s.audit(ctx, tx, pr, "createApiToken", t.OrganizationID, domain.KindApiToken, t.ID, nil, t)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// findOwner checks that the caller sees the token's organization or
+// account, and fills in an account token's organization.
+func (s *Service) findOwner(ctx context.Context, tx *store.Tx, t *domain.ApiToken) error {
+	switch {
+	case t.AccountID != "":
+		a, err := tx.LockAccount(ctx, t.AccountID)
+		if err != nil {
+			return notFound(err, domain.KindAccount, t.AccountID, "input", "accountId")
+		}
+		t.OrganizationID = a.OrganizationID
+	case t.OrganizationID != "":
+		found, err := tx.FindOrganizationsByIDs(ctx, []string{t.OrganizationID})
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return notFound(domain.ErrNotFound, domain.KindOrganization, t.OrganizationID, "input", "organizationId")
+		}
+	}
+	return nil
+}
+
+// RevokeApiToken revokes a token: its next request is refused. Revoking a
+// revoked token changes nothing and is not an error.
+func (s *Service) RevokeApiToken(ctx context.Context, in RevokeApiTokenInput) (*domain.ApiToken, error) {
+	var p problems
+	p.id(in.ID, domain.KindApiToken, "input", "id")
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *domain.ApiToken
+	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		t, err := tx.LockApiToken(ctx, in.ID)
+		if err != nil {
+			return notFound(err, domain.KindApiToken, in.ID, "input", "id")
+		}
+		if err := allow(pr, pr.ManageApiToken(t.Role, t.OrganizationID, t.AccountID), "revoke "+string(t.Role)+" tokens here",
+			domain.KindApiToken, in.ID, "input", "id"); err != nil {
+			return err
+		}
+		out = t
+		if t.RevokedAt != nil {
+			return nil
+		}
+		next := *t
+		now := s.now()
+		next.RevokedAt = &now
+		if err := tx.RevokeApiToken(ctx, t.ID, now); err != nil {
+			return err
+		}
+		out = &next
+		return s.audit(ctx, tx, pr, "revokeApiToken", t.OrganizationID, domain.KindApiToken, t.ID, t, &next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetBootstrapToken makes token the platform admin token the server's
+// configuration sets, revoking the one it replaces. It is true when the
+// token is new (the first start, or a changed configuration).
+func (s *Service) SetBootstrapToken(ctx context.Context, token string) (bool, error) {
+	ctx = policy.With(ctx, policy.System)
+	created := false
+	err := s.store.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
+		created = false
+		live, err := tx.FindBootstrapTokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range live {
+			if auth.Matches(token, c.Hash) {
+				return nil
+			}
+		}
+		now := s.now()
+		for _, c := range live {
+			if err := tx.RevokeApiToken(ctx, c.Token.ID, now); err != nil {
+				return err
+			}
+			revoked := *c.Token
+			revoked.RevokedAt = &now
+			if err := s.audit(ctx, tx, policy.System, "revokeApiToken", "", domain.KindApiToken, c.Token.ID, c.Token, &revoked); err != nil {
+				return err
+			}
+		}
+		t := &domain.ApiToken{ID: domain.NewID(domain.KindApiToken), Name: "bootstrap platform admin",
+			Role: domain.RolePlatformAdmin, Prefix: auth.Prefix(token), CreatedAt: now}
+		if err := tx.CreateApiToken(ctx, t, auth.Hash(token), true); err != nil {
+			return err
+		}
+		created = true
+		return s.audit(ctx, tx, policy.System, "createApiToken", "", domain.KindApiToken, t.ID, nil, t)
+	})
+	return created, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func ownerKind(t *domain.ApiToken) domain.Kind {
+	if t.AccountID != "" {
+		return domain.KindAccount
+	}
+	return domain.KindOrganization
+}
+
+func ownerID(t *domain.ApiToken) string {
+	if t.AccountID != "" {
+		return t.AccountID
+	}
+	return t.OrganizationID
+}
+
+func ownerField(t *domain.ApiToken) string {
+	if t.AccountID != "" {
+		return "accountId"
+	}
+	return "organizationId"
+}
