@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// roles in the order of the matrix's columns.
+var roles = []string{"PLATFORM_ADMIN", "ORG_ADMIN", "ORG_VIEWER", "ACCOUNT_ADMIN", "ACCOUNT_VIEWER"}
+
+// outcome is what an operation came to: "ok", a user error code, or the
+// code of a GraphQL error.
+func outcome(t *testing.T, r result, field string) string {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		code, _ := r.Errors[0].Extensions["code"].(string)
+		return code
+	}
+	if ue, ok := r.get(t, field).(map[string]any)["userErrors"].([]any); ok && len(ue) > 0 {
+		return ue[0].(map[string]any)["code"].(string)
+	}
+	return "ok"
+}
+
+// TestRoleMatrix: what each role may do in its organization. The account
+// tokens belong to a PROD account; the organization has a TEST account and
+// a point that selects TEST accounts only.
+func TestRoleMatrix(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		prod, test := a.createAccount(org, "acme-prod", "PROD"), a.createAccount(org, "acme-test", "TEST")
+		everyone := a.createPoint(org, nil)
+		testOnly := a.createPoint(org, map[string]any{"slug": "test-only", "accountSelector": map[string]any{"environments": []string{"TEST"}}})
+		integration := a.integrate(prod, everyone, "jira", map[string]any{"project": "SEC"})
+		a.integrate(test, testOnly, "jira", map[string]any{"project": "QA"})
+		tokens := map[string]string{
+			"PLATFORM_ADMIN": a.adminToken,
+			"ORG_ADMIN":      a.mintToken("ORG_ADMIN", org),
+			"ORG_VIEWER":     a.mintToken("ORG_VIEWER", org),
+			"ACCOUNT_ADMIN":  a.mintToken("ACCOUNT_ADMIN", prod),
+			"ACCOUNT_VIEWER": a.mintToken("ACCOUNT_VIEWER", prod),
+		}
+
+		const ok, forbidden = "ok", "FORBIDDEN"
+		for _, op := range []struct {
+			name string
+			// want is the outcome for each role, in the order of roles.
+			want [5]string
+			do   func(t *testing.T, a *app, role string) string
+		}{
+			{"createOrganization", [5]string{ok, forbidden, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createOrganization, map[string]any{"input": map[string]any{"slug": slug("org", role), "name": "New"}})
+				return outcome(t, r, "createOrganization")
+			}},
+			{"createAccount", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createAccount, map[string]any{"input": map[string]any{
+					"organizationId": org, "slug": slug("acc", role), "name": "New", "environment": "TEST"}})
+				return outcome(t, r, "createAccount")
+			}},
+			{"updateAccount", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(updateAccount, map[string]any{"input": map[string]any{"id": prod, "name": "Renamed by " + role}})
+				return outcome(t, r, "updateAccount")
+			}},
+			{"createIntegrationPoint", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createIntegrationPoint, map[string]any{"input": ticketingPoint(org, map[string]any{"slug": slug("pt", role)})})
+				return outcome(t, r, "createIntegrationPoint")
+			}},
+			{"previewIntegrationPointUpdate", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($input: UpdateIntegrationPointInput!) { previewIntegrationPointUpdate(input: $input) { newVersion userErrors { code } } }`,
+					map[string]any{"input": map[string]any{"id": everyone, "requiredConfig": []string{}}})
+				return outcome(t, r, "previewIntegrationPointUpdate")
+			}},
+			{"checkIntegration", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(checkIntegration, integrationInput(prod, everyone, "jira", map[string]any{"project": "X"}))
+				return outcome(t, r, "checkIntegration")
+			}},
+			{"createIntegration", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createIntegration, integrationInput(prod, everyone, "jira", map[string]any{"project": "X"}))
+				return outcome(t, r, "createIntegration")
+			}},
+			{"updateIntegration", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(updateIntegration, map[string]any{"input": map[string]any{"id": integration, "name": "Renamed by " + role}})
+				return outcome(t, r, "updateIntegration")
+			}},
+			{"mint PLATFORM_ADMIN", [5]string{ok, forbidden, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "PLATFORM_ADMIN", "name": "x"}})
+				return outcome(t, r, "createApiToken")
+			}},
+			{"mint ORG_ADMIN", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_ADMIN", "name": "x", "organizationId": org}})
+				return outcome(t, r, "createApiToken")
+			}},
+			{"mint ORG_VIEWER", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_VIEWER", "name": "x", "organizationId": org}})
+				return outcome(t, r, "createApiToken")
+			}},
+			{"mint ACCOUNT_ADMIN", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "ACCOUNT_ADMIN", "name": "x", "accountId": prod}})
+				return outcome(t, r, "createApiToken")
+			}},
+			{"read Organization.auditEvents", [5]string{ok, ok, ok, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { totalCount } } }`, map[string]any{"id": org})
+				return outcome(t, r, "organization")
+			}},
+			{"read Organization.apiTokens", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($id: ID!) { organization(id: $id) { apiTokens { totalCount } } }`, map[string]any{"id": org})
+				return outcome(t, r, "organization")
+			}},
+			{"read Account.apiTokens", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($id: ID!) { node(id: $id) { ... on Account { apiTokens { totalCount } } } }`, map[string]any{"id": prod})
+				return outcome(t, r, "node")
+			}},
+		} {
+			for i, role := range roles {
+				t.Run(op.name+"/"+role, func(t *testing.T) {
+					if got := op.do(t, a.as(tokens[role]).on(t), role); got != op.want[i] {
+						t.Errorf("%s by %s: %s, want %s", op.name, role, got, op.want[i])
+					}
+				})
+			}
+		}
+
+		// What each role reads of the organization: account tokens see
+		// their account, its integrations, and the points that select it.
+		for i, role := range roles {
+			wantAccounts, wantPoints := []int{4, 4, 4, 1, 1}[i], []int{4, 4, 4, 3, 3}[i]
+			t.Run("read/"+role, func(t *testing.T) {
+				as := a.as(tokens[role]).on(t)
+				r := as.do(`query($id: ID!) { organization(id: $id) { accounts { totalCount } integrationPoints { totalCount nodes { id } }
+					integrations { totalCount nodes { account { id } } } } }`, map[string]any{"id": org})
+				if n := r.num(t, "organization.accounts.totalCount"); n != wantAccounts {
+					t.Errorf("%s sees %d accounts, want %d", role, n, wantAccounts)
+				}
+				if n := r.num(t, "organization.integrationPoints.totalCount"); n != wantPoints {
+					t.Errorf("%s sees %d points, want %d", role, n, wantPoints)
+				}
+				for _, n := range r.list(t, "organization.integrations.nodes") {
+					if acc := n.(map[string]any)["account"].(map[string]any)["id"]; strings.HasPrefix(role, "ACCOUNT_") && acc != prod {
+						t.Errorf("%s sees an integration of account %v", role, acc)
+					}
+				}
+				if n := r.num(t, "organization.integrations.totalCount"); n == 0 {
+					t.Errorf("%s sees no integration", role)
+				}
+				point := as.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": testOnly})
+				if visible := point.get(t, "node") != nil; visible == strings.HasPrefix(role, "ACCOUNT_") {
+					t.Errorf("%s: the TEST-only point visible = %v", role, visible)
+				}
+				use := as.do(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed } }`, map[string]any{"id": integration})
+				if use.get(t, "authorizeIntegrationUse.allowed") != true {
+					t.Errorf("%s may not ask the gate about its own organization's integration: %s", role, use.Raw)
+				}
+			})
+		}
+	})
+}
+
+func slug(kind, role string) string {
+	return fmt.Sprintf("%s-%s", kind, strings.ReplaceAll(strings.ToLower(role), "_", "-"))
+}

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pointguard/pointguard/store"
+)
+
+// tenant is one organization as the tenancy tests build it: two PROD
+// accounts with an integration each on one point, and a token of every
+// organization and account role (the account ones of acc1).
+type tenant struct {
+	org, slug, acc1, acc2, point, int1, int2 string
+	// tokens by role; orgToken and acc2Token are token IDs, targets to revoke.
+	tokens              map[string]string
+	orgToken, acc2Token string
+}
+
+func (a *app) tenant(slug string) tenant {
+	a.t.Helper()
+	org := a.createOrg(slug)
+	tn := tenant{org: org, slug: slug,
+		acc1: a.createAccount(org, slug+"-one", "PROD"), acc2: a.createAccount(org, slug+"-two", "PROD"),
+		point: a.createPoint(org, nil)}
+	tn.int1 = a.integrate(tn.acc1, tn.point, "jira", map[string]any{"project": "ONE"})
+	tn.int2 = a.integrate(tn.acc2, tn.point, "jira", map[string]any{"project": "TWO"})
+	tn.tokens = map[string]string{
+		"ORG_ADMIN":      a.mintToken("ORG_ADMIN", org),
+		"ORG_VIEWER":     a.mintToken("ORG_VIEWER", org),
+		"ACCOUNT_ADMIN":  a.mintToken("ACCOUNT_ADMIN", tn.acc1),
+		"ACCOUNT_VIEWER": a.mintToken("ACCOUNT_VIEWER", tn.acc1),
+	}
+	tn.orgToken = a.tokenID("ORG_VIEWER", org)
+	tn.acc2Token = a.tokenID("ACCOUNT_VIEWER", tn.acc2)
+	return tn
+}
+
+// tokenID mints a token and returns its record's ID.
+func (a *app) tokenID(role, owner string) string {
+	a.t.Helper()
+	in := map[string]any{"role": role, "name": "target"}
+	if strings.HasPrefix(owner, "acc_") {
+		in["accountId"] = owner
+	} else {
+		in["organizationId"] = owner
+	}
+	r := a.do(createApiToken, map[string]any{"input": in})
+	return r.str(a.t, "createApiToken.apiToken.id")
+}
+
+// victim is what an attacker must not reach: another organization's
+// objects, or, for account tokens, another account's in their own organization.
+type victim struct {
+	name string
+	// hidden are the IDs the attacker must never see.
+	hidden []string
+	// org is "" when the attacker shares the victim's organization.
+	org, slug string
+	account   string
+	// point is a point the victim's account can use; pointHidden tells
+	// whether the attacker may see it (it may, in its own organization).
+	point       string
+	pointHidden bool
+	integration string
+	token       string
+}
+
+func otherOrganization(tn tenant) victim {
+	return victim{name: "other organization",
+		hidden: []string{tn.org, tn.acc1, tn.acc2, tn.point, tn.int1, tn.int2, tn.orgToken, tn.acc2Token},
+		org:    tn.org, slug: tn.slug, account: tn.acc2, point: tn.point, pointHidden: true,
+		integration: tn.int2, token: tn.orgToken}
+}
+
+func otherAccount(tn tenant) victim {
+	return victim{name: "other account", hidden: []string{tn.acc2, tn.int2, tn.acc2Token},
+		account: tn.acc2, point: tn.point, integration: tn.int2, token: tn.acc2Token}
+}
+
+// crossTenantCase tries one root field as attacker against v and fails
+// the test unless it is denied or answers null. It returns false when the
+// field does not apply to this victim (an organization-level field, for a
+// victim in the attacker's own organization).
+type crossTenantCase func(t *testing.T, attacker *app, v victim) bool
+
+// payloadCode is the code of the only user error of a mutation payload.
+func payloadCode(t *testing.T, r result, field string) string {
+	t.Helper()
+	ue := r.list(t, field+".userErrors")
+	if len(ue) != 1 {
+		t.Fatalf("%s: want one user error, got %s", field, r.Raw)
+	}
+	return ue[0].(map[string]any)["code"].(string)
+}
+
+func wantNotFound(t *testing.T, r result, field string) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("%s: %s", field, r.Raw)
+	}
+	if code := payloadCode(t, r, field); code != "NOT_FOUND" {
+		t.Errorf("%s: code %s, want NOT_FOUND (%s)", field, code, r.Raw)
+	}
+}
+
+// mutate runs a mutation whose payload has userErrors.
+func mutate(a *app, name, inputType string, input map[string]any, selection string) result {
+	q := fmt.Sprintf(`mutation($input: %s!) { %s(input: $input) { %s userErrors { code field message } } }`, inputType, name, selection)
+	return a.post(q, map[string]any{"input": input})
+}
+
+var crossTenantQueries = map[string]crossTenantCase{
+	"node": func(t *testing.T, a *app, v victim) bool {
+		for _, id := range v.hidden {
+			r := a.post(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+			if len(r.Errors) > 0 || r.get(t, "node") != nil {
+				t.Errorf("node(%s) = %s, want null", id, r.Raw)
+			}
+		}
+		return true
+	},
+	"nodes": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": v.hidden})
+		for i, n := range r.list(t, "nodes") {
+			if n != nil {
+				t.Errorf("nodes[%d] (%s) is not null: %s", i, v.hidden[i], r.Raw)
+			}
+		}
+		return true
+	},
+	"organization": func(t *testing.T, a *app, v victim) bool {
+		if v.org == "" {
+			// Its own organization: nothing of the other account in any list.
+			r := a.do(`{ viewer { organization { accounts { nodes { id } } integrations { nodes { id } }
+				integrationPoints { nodes { integrations { nodes { id account { id } } } } } complianceSummary { total } } } }`, nil)
+			mustNotShow(t, r, v.hidden)
+			if n := r.num(t, "viewer.organization.complianceSummary.total"); n != 1 {
+				t.Errorf("the organization's summary counts %d integrations for an account token, want its own 1", n)
+			}
+			return true
+		}
+		for _, vars := range []map[string]any{{"id": v.org}, {"slug": v.slug}} {
+			r := a.post(`query($id: ID, $slug: String) { organization(id: $id, slug: $slug) { id } }`, vars)
+			if len(r.Errors) > 0 || r.get(t, "organization") != nil {
+				t.Errorf("organization(%v) = %s, want null", vars, r.Raw)
+			}
+		}
+		return true
+	},
+	"organizations": func(t *testing.T, a *app, v victim) bool {
+		r := a.do(`{ organizations { totalCount nodes { id accounts { nodes { id } } integrationPoints { nodes { id } }
+			integrations { nodes { id } } } } }`, nil)
+		mustNotShow(t, r, v.hidden)
+		if n := r.num(t, "organizations.totalCount"); n != 1 {
+			t.Errorf("organizations.totalCount = %d for a tenant token, want 1 (its own)", n)
+		}
+		return true
+	},
+	"checkIntegration": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(checkIntegration, integrationInput(v.account, v.point, "jira", map[string]any{"project": "X"}))
+		wantNotFound(t, r, "checkIntegration")
+		if r.get(t, "checkIntegration.allowed") != false {
+			t.Errorf("checkIntegration allowed: %s", r.Raw)
+		}
+		return true
+	},
+	"authorizeIntegrationUse": func(t *testing.T, a *app, v victim) bool {
+		r := a.do(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed integration { id } violations { code } } }`,
+			map[string]any{"id": v.integration})
+		if r.get(t, "authorizeIntegrationUse.allowed") != false || r.get(t, "authorizeIntegrationUse.integration") != nil {
+			t.Errorf("authorizeIntegrationUse of another tenant's integration: %s", r.Raw)
+		}
+		return true
+	},
+	"previewIntegrationPointUpdate": func(t *testing.T, a *app, v victim) bool {
+		if !v.pointHidden {
+			return false
+		}
+		r := a.post(`query($input: UpdateIntegrationPointInput!) { previewIntegrationPointUpdate(input: $input) {
+			newVersion userErrors { code } changes { nodes { integration { id } } } } }`,
+			map[string]any{"input": map[string]any{"id": v.point, "requiredConfig": []string{}}})
+		wantNotFound(t, r, "previewIntegrationPointUpdate")
+		mustNotShow(t, r, v.hidden)
+		return true
+	},
+	"viewer": func(t *testing.T, a *app, v victim) bool {
+		r := a.do(`{ viewer { id organization { id } account { id } } }`, nil)
+		mustNotShow(t, r, v.hidden)
+		return true
+	},
+}
+
+// sharedFields hold no tenant's data: the provider catalog is the same for all.
+var sharedFields = []string{"Query.providers", "Query.provider"}
+
+var crossTenantMutations = map[string]crossTenantCase{
+	"createOrganization": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(createOrganization, map[string]any{"input": map[string]any{"slug": "intruder", "name": "Intruder"}})
+		if code := payloadCode(t, r, "createOrganization"); code != "FORBIDDEN" {
+			t.Errorf("createOrganization by a tenant token: %s, want FORBIDDEN", code)
+		}
+		return true
+	},
+	"createAccount": func(t *testing.T, a *app, v victim) bool {
+		if v.org == "" {
+			return false
+		}
+		wantNotFound(t, a.post(createAccount, map[string]any{"input": map[string]any{
+			"organizationId": v.org, "slug": "intruder", "name": "Intruder", "environment": "PROD"}}), "createAccount")
+		return true
+	},
+	"updateAccount": func(t *testing.T, a *app, v victim) bool {
+		wantNotFound(t, a.post(updateAccount, map[string]any{"input": map[string]any{"id": v.account, "name": "Owned"}}), "updateAccount")
+		return true
+	},
+	"deleteAccount": func(t *testing.T, a *app, v victim) bool {
+		wantNotFound(t, a.post(fmt.Sprintf(deleteMutation, "deleteAccount"), map[string]any{"input": map[string]any{"id": v.account}}), "deleteAccount")
+		return true
+	},
+	"createIntegrationPoint": func(t *testing.T, a *app, v victim) bool {
+		if v.org == "" {
+			return false
+		}
+		wantNotFound(t, a.post(createIntegrationPoint, map[string]any{"input": ticketingPoint(v.org, map[string]any{"slug": "intruder"})}),
+			"createIntegrationPoint")
+		return true
+	},
+	"updateIntegrationPoint": func(t *testing.T, a *app, v victim) bool {
+		if !v.pointHidden {
+			return false
+		}
+		wantNotFound(t, a.post(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": v.point, "requiredConfig": []string{}}}),
+			"updateIntegrationPoint")
+		return true
+	},
+	"deleteIntegrationPoint": func(t *testing.T, a *app, v victim) bool {
+		if !v.pointHidden {
+			return false
+		}
+		wantNotFound(t, a.post(fmt.Sprintf(deleteMutation, "deleteIntegrationPoint"), map[string]any{"input": map[string]any{"id": v.point}}),
+			"deleteIntegrationPoint")
+		return true
+	},
+	"createIntegration": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(createIntegration, integrationInput(v.account, v.point, "jira", map[string]any{"project": "X"}))
+		wantNotFound(t, r, "createIntegration")
+		if r.get(t, "createIntegration.integration") != nil || len(r.list(t, "createIntegration.violations")) > 0 {
+			t.Errorf("createIntegration judged another tenant's account: %s", r.Raw)
+		}
+		return true
+	},
+	"updateIntegration": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(updateIntegration, map[string]any{"input": map[string]any{"id": v.integration, "name": "Owned"}})
+		wantNotFound(t, r, "updateIntegration")
+		return true
+	},
+	"deleteIntegration": func(t *testing.T, a *app, v victim) bool {
+		wantNotFound(t, a.post(fmt.Sprintf(deleteMutation, "deleteIntegration"), map[string]any{"input": map[string]any{"id": v.integration}}),
+			"deleteIntegration")
+		return true
+	},
+	"createApiToken": func(t *testing.T, a *app, v victim) bool {
+		in := map[string]any{"role": "ACCOUNT_VIEWER", "name": "intruder", "accountId": v.account}
+		r := a.post(createApiToken, map[string]any{"input": in})
+		wantNotFound(t, r, "createApiToken")
+		if r.get(t, "createApiToken.token") != nil {
+			t.Errorf("a token was minted: %s", r.Raw)
+		}
+		if v.org != "" {
+			r = a.post(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_VIEWER", "name": "intruder", "organizationId": v.org}})
+			wantNotFound(t, r, "createApiToken")
+		}
+		return true
+	},
+	"revokeApiToken": func(t *testing.T, a *app, v victim) bool {
+		wantNotFound(t, mutate(a, "revokeApiToken", "RevokeApiTokenInput", map[string]any{"id": v.token}, "apiToken { id }"), "revokeApiToken")
+		return true
+	},
+}
+
+// mustNotShow fails when any hidden ID appears anywhere in the response.
+func mustNotShow(t *testing.T, r result, hidden []string) {
+	t.Helper()
+	for _, id := range hidden {
+		if strings.Contains(r.Raw, id) {
+			t.Errorf("the response shows %s: %s", id, r.Raw)
+		}
+	}
+}
+
+// TestCrossTenant: two organizations, two accounts each, a token of every
+// role. Every root field of the schema (walked, so that a new field
+// without a case fails here) is tried by every token that must not reach
+// the target: another organization's objects, and, for account tokens,
+// another account's. Each answer is a denial or null, and no mutation
+// changes the database (a digest of every table, before and after).
+func TestCrossTenant(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		acme, globex := a.tenant("acme"), a.tenant("globex")
+
+		r := a.do(`{ __schema { queryType { fields { name } } mutationType { fields { name } } } }`, nil)
+		type field struct{ op, name string }
+		var fields []field
+		for _, op := range []string{"queryType", "mutationType"} {
+			for _, f := range r.list(t, "__schema."+op+".fields") {
+				fields = append(fields, field{op, f.(map[string]any)["name"].(string)})
+			}
+		}
+		tried := map[string]bool{}
+		for _, f := range fields {
+			cases, label := crossTenantQueries, "Query."+f.name
+			if f.op == "mutationType" {
+				cases, label = crossTenantMutations, "Mutation."+f.name
+			}
+			try, ok := cases[f.name]
+			if !ok {
+				if !slices.Contains(sharedFields, label) {
+					t.Errorf("%s has no cross-tenant case: add one to tenancy_test.go", label)
+				}
+				continue
+			}
+			for _, pair := range []struct {
+				attackers tenant
+				victim    tenant
+			}{{acme, globex}, {globex, acme}} {
+				for role, token := range pair.attackers.tokens {
+					victims := []victim{otherOrganization(pair.victim)}
+					if strings.HasPrefix(role, "ACCOUNT_") {
+						victims = append(victims, otherAccount(pair.attackers))
+					}
+					for _, v := range victims {
+						t.Run(fmt.Sprintf("%s/%s/%s", label, role, v.name), func(t *testing.T) {
+							before := digest(t, a.store)
+							if try(t, a.as(token).on(t), v) {
+								tried[label] = true
+							}
+							if after := digest(t, a.store); after != before {
+								t.Errorf("%s by %s changed the database", label, role)
+							}
+						})
+					}
+				}
+			}
+		}
+		for _, f := range fields {
+			label := map[string]string{"queryType": "Query.", "mutationType": "Mutation."}[f.op] + f.name
+			if !tried[label] && !slices.Contains(sharedFields, label) {
+				t.Errorf("%s was never tried against a victim", label)
+			}
+		}
+	})
+}
+
+// digest hashes every row of every table, but for api_tokens.last_used_at,
+// which records reads.
+func digest(t *testing.T, st *store.Store) string {
+	t.Helper()
+	db := st.DB()
+	query := "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name"
+	if st.Engine() == store.SQLite {
+		query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+	}
+	tables := queryStrings(t, db, query)
+	h := sha256.New()
+	for _, table := range tables {
+		rows, err := db.Query("SELECT * FROM " + table + " ORDER BY 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			cells := make([]sql.RawBytes, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range cells {
+				ptrs[i] = &cells[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%s:", table)
+			for i, c := range cells {
+				if cols[i] != "last_used_at" {
+					fmt.Fprintf(h, "%q,", c)
+				}
+			}
+		}
+		rows.Close()
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func queryStrings(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
