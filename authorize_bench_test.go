@@ -28,6 +28,8 @@ func BenchmarkAuthorizeUse(b *testing.B) {
 			databaseURL := testdb.URL(b, engine)
 			a := newApp(b, databaseURL)
 			ids := seedGate(b, a, 1000)
+			// A runtime asks with a token of its organization.
+			token := a.mintToken("ORG_VIEWER", a.do(`{ organization(slug: "gate") { id } }`, nil).str(b, "organization.id"))
 			bodies := make([][]byte, len(ids))
 			for i, id := range ids {
 				bodies[i], _ = json.Marshal(map[string]any{"query": `query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed pointVersion violations { code } } }`,
@@ -47,7 +49,10 @@ func BenchmarkAuthorizeUse(b *testing.B) {
 					defer wg.Done()
 					for n := range next {
 						start := time.Now()
-						resp, err := client.Post(a.url+"/graphql", "application/json", bytes.NewReader(bodies[n%len(bodies)]))
+						req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(bodies[n%len(bodies)]))
+						req.Header.Set("Content-Type", "application/json")
+						req.Header.Set("Authorization", "Bearer "+token)
+						resp, err := client.Do(req)
 						if err != nil {
 							b.Error(err)
 							return

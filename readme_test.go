@@ -32,6 +32,7 @@ func TestReadmeExamples(t *testing.T) {
 
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		a := newApp(t, databaseURL).withDemo()
+		a = a.as(a.demo.OrgAdmin) // as the README says
 		r := a.do(graphql[0], nil)
 		if got := r.num(t, "organization.integrationPoints.nodes.0.integrations.totalCount"); got != 3 {
 			t.Errorf("Ticketing has %d integrations, want 3", got)
