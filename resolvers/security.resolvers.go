@@ -11,14 +11,13 @@ import (
 
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/dataloaders"
-	"github.com/pointguard/pointguard/policy"
-	"github.com/pointguard/pointguard/store"
-
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
 )
 
 // APITokens is the batch resolver for the apiTokens field.
