@@ -113,14 +113,8 @@ func (s *Service) RevokeApiToken(ctx context.Context, in RevokeApiTokenInput) (*
 		if t.RevokedAt != nil {
 			return nil
 		}
-		next := *t
-		now := s.now()
-		next.RevokedAt = &now
-		if err := tx.RevokeApiToken(ctx, t.ID, now); err != nil {
-			return err
-		}
-		out = &next
-		return s.audit(ctx, tx, pr, "revokeApiToken", t.OrganizationID, domain.KindApiToken, t.ID, t, &next)
+		out, err = s.revoke(ctx, tx, pr, t)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -145,17 +139,12 @@ func (s *Service) SetBootstrapToken(ctx context.Context, token string) (bool, er
 				return nil
 			}
 		}
-		now := s.now()
 		for _, c := range live {
-			if err := tx.RevokeApiToken(ctx, c.Token.ID, now); err != nil {
-				return err
-			}
-			revoked := *c.Token
-			revoked.RevokedAt = &now
-			if err := s.audit(ctx, tx, policy.System, "revokeApiToken", "", domain.KindApiToken, c.Token.ID, c.Token, &revoked); err != nil {
+			if _, err := s.revoke(ctx, tx, policy.System, c.Token); err != nil {
 				return err
 			}
 		}
+		now := s.now()
 		t := &domain.ApiToken{ID: domain.NewID(domain.KindApiToken), Name: "bootstrap platform admin",
 			Role: domain.RolePlatformAdmin, Prefix: auth.Prefix(token), CreatedAt: now}
 		if err := tx.CreateApiToken(ctx, t, auth.Hash(token), true); err != nil {
@@ -165,6 +154,17 @@ func (s *Service) SetBootstrapToken(ctx context.Context, token string) (bool, er
 		return s.audit(ctx, tx, policy.System, "createApiToken", "", domain.KindApiToken, t.ID, nil, t)
 	})
 	return created, err
+}
+
+// revoke revokes t now and records it; it returns t as revoked.
+func (s *Service) revoke(ctx context.Context, tx *store.Tx, pr *policy.Principal, t *domain.ApiToken) (*domain.ApiToken, error) {
+	next := *t
+	now := s.now()
+	next.RevokedAt = &now
+	if err := tx.RevokeApiToken(ctx, t.ID, now); err != nil {
+		return nil, err
+	}
+	return &next, s.audit(ctx, tx, pr, "revokeApiToken", t.OrganizationID, domain.KindApiToken, t.ID, t, &next)
 }
 
 func deref(s *string) string {
