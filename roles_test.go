@@ -159,3 +159,30 @@ func TestRoleMatrix(t *testing.T) {
 func slug(kind, role string) string {
 	return fmt.Sprintf("%s-%s", kind, strings.ReplaceAll(strings.ToLower(role), "_", "-"))
 }
+
+// TestDeletedAccountTokens: deleting an account takes its tokens with it:
+// their next request is refused, and the deletion is in the audit log.
+func TestDeletedAccountTokens(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		acc := a.createAccount(org, "gone", "TEST")
+		token := a.mintToken("ACCOUNT_ADMIN", acc)
+		a.as(token).do(`{ viewer { id } }`, nil)
+		r := a.do(fmt.Sprintf(deleteMutation, "deleteAccount"), map[string]any{"input": map[string]any{"id": acc}})
+		if r.get(t, "deleteAccount.deletedId") != acc {
+			t.Fatalf("deleteAccount: %s", r.Raw)
+		}
+		if r := a.as(token).post(`{ viewer { id } }`, nil); r.Status != 401 || r.errorCode(t) != "UNAUTHENTICATED" {
+			t.Errorf("a deleted account's token: %d %s", r.Status, r.Raw)
+		}
+		log := a.do(`query($org: ID!, $target: ID!) { organization(id: $org) { auditEvents(filter: { targetId: $target }) { nodes { action } } } }`,
+			map[string]any{"org": org, "target": acc})
+		var actions []string
+		for _, e := range log.list(t, "organization.auditEvents.nodes") {
+			actions = append(actions, e.(map[string]any)["action"].(string))
+		}
+		if strings.Join(actions, ",") != "deleteAccount,createAccount" {
+			t.Errorf("the account's audit trail, newest first: %v", actions)
+		}
+	})
+}
