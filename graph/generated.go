@@ -2749,6 +2749,8 @@ enum UserErrorCode {
   RULES_VIOLATED
   "A custom rule does not compile, is too costly, or its name is taken."
   INVALID_RULE
+  "The token's role may not do this (to an object it may see)."
+  FORBIDDEN
 }
 
 type Query {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -122,6 +123,10 @@ func (s *Service) RevokeApiToken(ctx context.Context, in RevokeApiTokenInput) (*
 	return out, nil
 }
 
+// ErrTokenUsed refuses a bootstrap token that was revoked before (a
+// revoked token never comes back) or that is another token's.
+var ErrTokenUsed = errors.New("this token was revoked before, or is another token's; use a new one")
+
 // SetBootstrapToken makes token the platform admin token the server's
 // configuration sets, revoking the one it replaces. It is true when the
 // token is new (the first start, or a changed configuration).
@@ -148,6 +153,9 @@ func (s *Service) SetBootstrapToken(ctx context.Context, token string) (bool, er
 		t := &domain.ApiToken{ID: domain.NewID(domain.KindApiToken), Name: "bootstrap platform admin",
 			Role: domain.RolePlatformAdmin, Prefix: auth.Prefix(token), CreatedAt: now}
 		if err := tx.CreateApiToken(ctx, t, auth.Hash(token), true); err != nil {
+			if errors.Is(err, store.ErrTokenUsed) {
+				return ErrTokenUsed
+			}
 			return err
 		}
 		created = true

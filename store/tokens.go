@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/pointguard/pointguard/domain"
@@ -132,13 +133,17 @@ func (tx *Tx) LockApiToken(ctx context.Context, id string) (*domain.ApiToken, er
 	return row.domain(), nil
 }
 
-// CreateApiToken stores a token with the hash of its secret. bootstrap
-// marks the platform token the server's configuration sets.
+// ErrTokenUsed is a token whose hash is stored already: revoked, or another's.
+var ErrTokenUsed = errors.New("store: token already used")
+
+// CreateApiToken stores a token with the hash of its secret; a secret seen
+// before is ErrTokenUsed. bootstrap marks the platform token the server's
+// configuration sets.
 func (tx *Tx) CreateApiToken(ctx context.Context, t *domain.ApiToken, hash string, bootstrap bool) error {
 	_, err := tx.exec(ctx, "INSERT INTO api_tokens ("+apiTokenColumns+", hash, bootstrap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		t.ID, string(t.Role), nullString(t.OrganizationID), nullString(t.AccountID), t.Name, t.Prefix, t.CreatedAt,
 		nullTime(t.ExpiresAt), nullTime(t.LastUsedAt), nullTime(t.RevokedAt), hash, bootstrap)
-	return mapConstraint(err, nil, domain.ErrNotFound)
+	return mapConstraint(err, ErrTokenUsed, domain.ErrNotFound)
 }
 
 // RevokeApiToken marks a token revoked at at.
