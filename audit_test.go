@@ -265,9 +265,21 @@ func TestAuditLog(t *testing.T) {
 
 		t.Run("NoChangeNoEvent", func(t *testing.T) {
 			n := admin.auditCount(w.org)
+			// An update to the same values writes nothing: not even updatedAt.
+			updatedAt := func() any {
+				return admin.do(`query($id: ID!) { node(id: $id) { ... on Account { updatedAt } } }`, map[string]any{"id": w.test}).get(t, "node.updatedAt")
+			}
+			was := updatedAt()
 			r := admin.do(updateAccount, map[string]any{"input": map[string]any{"id": w.test, "name": "Renamed long"}})
 			if len(r.list(t, "updateAccount.userErrors")) > 0 {
 				t.Fatalf("update: %s", r.Raw)
+			}
+			if now := updatedAt(); now != was {
+				t.Errorf("an update that changes nothing moved updatedAt from %v to %v", was, now)
+			}
+			r = admin.do(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": w.point, "name": "Ticketing"}})
+			if len(r.list(t, "updateIntegrationPoint.userErrors")) > 0 || r.num(t, "updateIntegrationPoint.integrationPoint.version") != 1 {
+				t.Fatalf("point update to the same name: %s", r.Raw)
 			}
 			// Revoking a revoked token changes nothing either.
 			r = admin.do(revoke, map[string]any{"id": mintedID})

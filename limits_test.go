@@ -158,7 +158,8 @@ func TestLimitsIntrospection(t *testing.T) {
 
 // TestLimitsRateLimit: past the burst, /graphql answers 429 with
 // Retry-After and a RATE_LIMITED error, per token; requests without a
-// valid token are limited per address, so made-up tokens escape nothing;
+// valid token are limited per address, so made-up tokens escape nothing,
+// and past that allowance are refused before any lookup;
 // the rest of the server is not limited; a token is let in again once its
 // allowance is back.
 func TestLimitsRateLimit(t *testing.T) {
@@ -210,8 +211,14 @@ func TestLimitsRateLimit(t *testing.T) {
 			t.Fatalf("made-up token %d: %d, want 401", i, resp.StatusCode)
 		}
 	}
+	// Once an address is out of failed attempts, its tokens are not even
+	// looked up: guessing costs the database nothing.
+	statements := a.statements.Load()
 	if resp := ask("pointguard_made-up-token-number-x-000000000000"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("made-up tokens escaped the limit: %d", resp.StatusCode)
+	}
+	if n := a.statements.Load() - statements; n != 0 {
+		t.Errorf("a refused guess ran %d SQL statements", n)
 	}
 	health, err := http.Get(a.url + "/healthz")
 	if err != nil {

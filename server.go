@@ -354,12 +354,13 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	gql.SetErrorPresenter(resolvers.PresentError(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 
-	// Outside in: name the request, find its token, rate-limit by token
-	// (or address, without one), refuse it without one, bound its body,
-	// give it loaders that read what its token may see.
+	// Outside in: name the request, find its token (unless its address is
+	// out of failed attempts), rate-limit by token (or address, without
+	// one), refuse it without one, bound its body, give it loaders that
+	// read what its token may see.
 	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
-	api = requestid.Middleware(auth.Authenticate(st, log, time.Now, api))
+	api = requestid.Middleware(auth.Authenticate(st, lim.FailureLimit(), log, time.Now, api))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

@@ -412,3 +412,69 @@ func queryStrings(t *testing.T, db *sql.DB, query string) []string {
 	}
 	return out
 }
+
+// TestPointsOutOfAccountScope: to an account token, a point whose selector
+// does not select its account does not exist, whatever it asks of it: the
+// answers are those for an ID that names nothing, so they tell nothing.
+// An integration already on such a point stays the account's to change.
+func TestPointsOutOfAccountScope(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		prod := a.createAccount(org, "acme-prod", "PROD")
+		visible := a.createPoint(org, nil)
+		hidden := a.createPoint(org, map[string]any{"slug": "test-only", "name": "SecretPointName", "requiredConfig": []string{"hiddenRequiredKey"},
+			"accountSelector": map[string]any{"environments": []string{"TEST"}}})
+		// An integration made while the point still selected PROD accounts.
+		drifting := a.createPoint(org, map[string]any{"slug": "drifting"})
+		kept := a.integrate(prod, drifting, "jira", map[string]any{"project": "SEC"})
+		a.do(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": drifting, "accountSelector": map[string]any{"environments": []string{"TEST"}}}})
+		missing := "ipt_0000000000007000800000000000dead"
+
+		for _, role := range []string{"ACCOUNT_ADMIN", "ACCOUNT_VIEWER"} {
+			as := a.as(a.mintToken(role, prod)).on(t)
+			ask := func(point string) map[string]string {
+				out := map[string]string{}
+				r := as.post(checkIntegration, integrationInput(prod, point, "jira", map[string]any{"project": "X"}))
+				out["checkIntegration"] = outcome(t, r, "checkIntegration")
+				mustNotShow(t, r, []string{"SecretPointName", "hiddenRequiredKey", "TEST"})
+				r = as.post(createIntegration, integrationInput(prod, point, "jira", map[string]any{"project": "X"}))
+				out["createIntegration"] = outcome(t, r, "createIntegration")
+				mustNotShow(t, r, []string{"SecretPointName", "hiddenRequiredKey"})
+				r = as.post(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": point, "name": "Owned"}})
+				out["updateIntegrationPoint"] = outcome(t, r, "updateIntegrationPoint")
+				r = as.post(`query($input: UpdateIntegrationPointInput!) { previewIntegrationPointUpdate(input: $input) { userErrors { code } } }`,
+					map[string]any{"input": map[string]any{"id": point, "name": "Owned"}})
+				out["previewIntegrationPointUpdate"] = outcome(t, r, "previewIntegrationPointUpdate")
+				r = as.post(fmt.Sprintf(deleteMutation, "deleteIntegrationPoint"), map[string]any{"input": map[string]any{"id": point}})
+				out["deleteIntegrationPoint"] = outcome(t, r, "deleteIntegrationPoint")
+				r = as.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": point})
+				out["node"] = fmt.Sprint(r.get(t, "node") != nil)
+				return out
+			}
+			hiddenAnswers, missingAnswers, visibleAnswers := ask(hidden), ask(missing), ask(visible)
+			for op, got := range hiddenAnswers {
+				if got != missingAnswers[op] {
+					t.Errorf("%s: %s on a point out of scope is %s, but %s on no point: an oracle", role, op, got, missingAnswers[op])
+				}
+			}
+			if hiddenAnswers["createIntegration"] != "NOT_FOUND" || hiddenAnswers["node"] != "false" {
+				t.Errorf("%s: a point out of scope: %v", role, hiddenAnswers)
+			}
+			if visibleAnswers["updateIntegrationPoint"] != "FORBIDDEN" || visibleAnswers["node"] != "true" {
+				t.Errorf("%s: a point in scope: %v", role, visibleAnswers)
+			}
+			if role == "ACCOUNT_ADMIN" {
+				// Its integration is still its own: judged (and refused, as the
+				// point no longer selects it), and deletable.
+				r := as.post(updateIntegration, map[string]any{"input": map[string]any{"id": kept, "name": "Still mine"}})
+				if outcome(t, r, "updateIntegration") != "RULES_VIOLATED" || !strings.Contains(r.Raw, "ACCOUNT_NOT_IN_SCOPE") {
+					t.Errorf("updating an integration whose point no longer selects the account: %s", r.Raw)
+				}
+				r = as.post(fmt.Sprintf(deleteMutation, "deleteIntegration"), map[string]any{"input": map[string]any{"id": kept}})
+				if r.get(t, "deleteIntegration.deletedId") != kept {
+					t.Errorf("deleting it: %s", r.Raw)
+				}
+			}
+		}
+	})
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,6 +13,9 @@ import (
 	"time"
 
 	"github.com/pointguard/pointguard/auth"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/service"
 )
 
 // rawResponse is an HTTP answer of /graphql with its headers.
@@ -377,4 +382,78 @@ func toStrings(l []any) []string {
 		out[i], _ = v.(string)
 	}
 	return out
+}
+
+// TestTokenRevokedWhileItsRequestRuns: a mutation re-checks its token
+// inside its transaction, under a lock revocation waits for, so a request
+// that was authenticated before its token was revoked writes nothing. The
+// principal below is what the middleware put in the context of a request
+// that started before the revocation.
+func TestTokenRevokedWhileItsRequestRuns(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		r := a.do(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_ADMIN", "name": "soon revoked", "organizationId": org}})
+		record := r.get(t, "createApiToken.apiToken").(map[string]any)
+		stale := policy.With(context.Background(), &policy.Principal{TokenID: record["id"].(string), Name: "soon revoked",
+			Role: domain.RoleOrgAdmin, OrganizationID: org})
+		if _, err := a.service.CreateAccount(stale, service.CreateAccountInput{OrganizationID: org, Slug: "before", Name: "Before",
+			Environment: domain.EnvironmentTest}); err != nil {
+			t.Fatalf("before the revocation: %v", err)
+		}
+		a.do(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`, map[string]any{"id": record["id"]})
+		before := digest(t, a.store)
+		_, err := a.service.CreateAccount(stale, service.CreateAccountInput{OrganizationID: org, Slug: "after", Name: "After",
+			Environment: domain.EnvironmentTest})
+		var unauthenticated *domain.UnauthenticatedError
+		if !errors.As(err, &unauthenticated) {
+			t.Errorf("a write by a revoked token: %v, want UnauthenticatedError", err)
+		}
+		if _, _, err := a.service.CreateApiToken(stale, service.CreateApiTokenInput{Role: domain.RoleOrgAdmin, Name: "escape",
+			OrganizationID: &org}); !errors.As(err, &unauthenticated) {
+			t.Errorf("minting by a revoked token: %v, want UnauthenticatedError", err)
+		}
+		if digest(t, a.store) != before {
+			t.Error("a revoked token's request wrote to the database")
+		}
+	})
+}
+
+// TestTokenShapes: a token that cannot be one is refused before the
+// database is asked (bytes PostgreSQL would reject as UTF-8 included);
+// a configured admin token keeps most of its characters secret.
+func TestTokenShapes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		for _, bad := range []string{strings.Repeat("\xff", 40), "pointguard_" + strings.Repeat("é", 30)} {
+			assertUnauthenticated(t, postWithHeaders(t, a.url, `{ viewer { id } }`, nil, bearer(bad)), "invalid token")
+		}
+	})
+	configured := "an-operator-chosen-admin-token-of-40-chr"
+	if p := auth.Prefix(configured); len(p) != 8 || !strings.HasPrefix(configured, p) {
+		t.Errorf("prefix of a configured token %q: it must leave all but 8 characters secret", p)
+	}
+	if p := auth.Prefix(auth.NewToken()); len(p) != 23 {
+		t.Errorf("prefix of a minted token %q, want 23 characters (11 of them the fixed prefix)", p)
+	}
+}
+
+// TestMintedTokensExpireWithTheirMinter: a token outlives none of the
+// tokens that minted it, so expiry cannot be escaped by minting.
+func TestMintedTokensExpireWithTheirMinter(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		limit := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		r := a.do(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_ADMIN", "name": "temporary",
+			"organizationId": org, "expiresAt": limit.Format(time.RFC3339)}})
+		temporary := a.as(r.str(t, "createApiToken.token"))
+
+		r = temporary.do(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_ADMIN", "name": "child", "organizationId": org}})
+		if got := r.str(t, "createApiToken.apiToken.expiresAt"); got != limit.Format(time.RFC3339) {
+			t.Errorf("a token minted without expiresAt by a token expiring at %s expires at %q", limit.Format(time.RFC3339), got)
+		}
+		r = temporary.do(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_VIEWER", "name": "later", "organizationId": org,
+			"expiresAt": limit.Add(time.Minute).Format(time.RFC3339)}})
+		if code := payloadCode(t, r, "createApiToken"); code != "INVALID_INPUT" || r.get(t, "createApiToken.token") != nil {
+			t.Errorf("a token outliving its minter: %s", r.Raw)
+		}
+	})
 }

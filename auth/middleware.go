@@ -20,6 +20,13 @@ const CodeUnauthenticated = "UNAUTHENTICATED"
 // write on every request.
 const touchEvery = time.Minute
 
+// Throttle limits failed attempts per client (limits.FailureLimit):
+// Refused answers a client out of attempts, Failed counts one.
+type Throttle interface {
+	Refused(http.ResponseWriter, *http.Request) bool
+	Failed(*http.Request)
+}
+
 type tokenKey struct{}
 type failureKey struct{}
 
@@ -30,11 +37,15 @@ func TokenFrom(ctx context.Context) *domain.ApiToken {
 }
 
 // Authenticate checks the request's Bearer token and, when it is valid,
-// puts its token and policy.Principal in the context. It refuses nothing:
-// Require does, after the rate limiter has counted the attempt.
-func Authenticate(st *store.Store, log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
+// puts its token and policy.Principal in the context. It refuses only a
+// client out of failed attempts (429, before any lookup); Require refuses
+// the rest, after the rate limiter has counted them.
+func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		if failures.Refused(w, r) {
+			return
+		}
 		t, failure, err := verify(ctx, st, r.Header.Get("Authorization"), now())
 		switch {
 		case err != nil:
@@ -42,13 +53,18 @@ func Authenticate(st *store.Store, log *slog.Logger, now func() time.Time, next 
 			writeError(w, http.StatusServiceUnavailable, "INTERNAL", "internal error")
 			return
 		case t != nil:
-			if t.LastUsedAt == nil || now().Sub(*t.LastUsedAt) >= touchEvery {
-				if err := st.TouchApiToken(ctx, t.ID, now()); err != nil {
+			// Microseconds: what both engines keep, so the value reads back as set.
+			at := now().UTC().Truncate(time.Microsecond)
+			if t.LastUsedAt == nil || at.Sub(*t.LastUsedAt) >= touchEvery {
+				if err := st.TouchApiToken(ctx, t.ID, at); err != nil {
 					log.WarnContext(ctx, "record token use", "token", t.ID, "error", err)
+				} else {
+					t.LastUsedAt = &at // viewer shows this use
 				}
 			}
 			ctx = context.WithValue(policy.With(ctx, policy.PrincipalOf(t)), tokenKey{}, t)
 		default:
+			failures.Failed(r)
 			ctx = context.WithValue(ctx, failureKey{}, failure)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -36,13 +36,33 @@ func NewToken() string {
 	return TokenPrefix + hex.EncodeToString(b)
 }
 
+// otherLookupLength is the lookup prefix of a token set in configuration
+// (POINTGUARD_ADMIN_TOKEN), which may be as short as MinTokenLength: short
+// enough to leave it at least 24 characters of secret.
+const otherLookupLength = 8
+
 // Prefix is the part of a token that is stored in clear, to find it by
-// and to show in lists. Empty when the token is too short to be one.
+// and to show in lists. Empty when the token cannot be one: too short, or
+// with a character outside printable ASCII.
 func Prefix(token string) string {
-	if len(token) < MinTokenLength {
+	if len(token) < MinTokenLength || !printable(token) {
 		return ""
 	}
-	return token[:lookupLength]
+	if strings.HasPrefix(token, TokenPrefix) && len(token) == len(TokenPrefix)+2*(6+secretBytes) {
+		return token[:lookupLength]
+	}
+	return token[:otherLookupLength]
+}
+
+// printable is true for visible ASCII without spaces: what a header may
+// carry and a database will take.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Hash is what is stored of a token: its SHA-256, hex-encoded. A fast hash
@@ -62,8 +82,8 @@ func CheckConfigured(token string) error {
 	switch {
 	case len(token) < MinTokenLength:
 		return fmt.Errorf("too short: %d characters, need at least %d (generate one with `openssl rand -hex 32`)", len(token), MinTokenLength)
-	case strings.ContainsAny(token, " \t\r\n"):
-		return errors.New("contains white space")
+	case !printable(token):
+		return errors.New("must be printable ASCII without spaces")
 	}
 	return nil
 }

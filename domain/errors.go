@@ -77,6 +77,12 @@ type InputError struct{ Message string }
 
 func (e *InputError) Error() string { return e.Message }
 
+// UnauthenticatedError is a token that stopped being valid while its
+// request ran (revoked, expired). Its message is safe to show.
+type UnauthenticatedError struct{ Message string }
+
+func (e *UnauthenticatedError) Error() string { return e.Message }
+
 // ForbiddenError is a read the caller's role does not allow, of an object
 // it may see (a viewer asking for a token list, say). Its message is safe
 // to show.

@@ -2793,8 +2793,8 @@ What a token may do:
 PLATFORM_ADMIN creates and lists organizations and manages any;
 ORG_ADMIN manages everything in one organization;
 ORG_VIEWER reads everything in one organization;
-ACCOUNT_ADMIN reads one account, manages its integrations and reads the points
-in its scope and the provider catalog;
+ACCOUNT_ADMIN reads one account, manages its integrations and its tokens, and
+reads the points that select it and the provider catalog;
 ACCOUNT_VIEWER reads what ACCOUNT_ADMIN reads.
 """
 enum Role {
@@ -2844,7 +2844,10 @@ input CreateApiTokenInput {
   role: Role!
   "What the token is for, to recognise it in lists and the audit log."
   name: String!
-  "When the token stops working; in the future. Null: never."
+  """
+  When the token stops working; in the future, and no later than the calling
+  token's own expiry. Null: never, or, for a calling token that expires, when it does.
+  """
   expiresAt: Time
 }
 

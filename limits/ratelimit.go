@@ -75,6 +75,11 @@ func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rl.next.ServeHTTP(w, r)
 		return
 	}
+	rl.refuse(w, l, now)
+}
+
+// refuse answers 429 to a client whose limiter l is empty.
+func (rl *rateLimiter) refuse(w http.ResponseWriter, l *rate.Limiter, now time.Time) {
 	// The wait until one whole token is back, rounded up to a whole second.
 	missing := 1 - l.TokensAt(now)
 	retry := max(1, int(math.Ceil(missing/rl.perSecond)))
@@ -90,6 +95,42 @@ func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"extensions": map[string]any{"code": CodeRateLimited},
 		}},
 	})
+}
+
+// FailureLimit limits, by client address, failed attempts to authenticate:
+// past the allowance, requests are answered 429 before their token is
+// looked up, so guessing tokens costs the database nothing. Successes do
+// not count. A nil *FailureLimit limits nothing.
+type FailureLimit struct{ rl *rateLimiter }
+
+// FailureLimit is the failure limit with the configuration's rate and
+// burst, or nil when RatePerSecond is 0.
+func (c Config) FailureLimit() *FailureLimit {
+	if c.RatePerSecond <= 0 {
+		return nil
+	}
+	return &FailureLimit{newRateLimiter(nil, c.RatePerSecond, c.RateBurst, ClientIP, limiterCacheSize, time.Now)}
+}
+
+// Refused answers 429 and is true when r's client has no failures left.
+func (f *FailureLimit) Refused(w http.ResponseWriter, r *http.Request) bool {
+	if f == nil {
+		return false
+	}
+	now := f.rl.now()
+	l := f.rl.limiter(f.rl.key(r))
+	if l.TokensAt(now) >= 1 {
+		return false
+	}
+	f.rl.refuse(w, l, now)
+	return true
+}
+
+// Failed counts a failed attempt of r's client.
+func (f *FailureLimit) Failed(r *http.Request) {
+	if f != nil {
+		f.rl.limiter(f.rl.key(r)).AllowN(f.rl.now(), 1)
+	}
 }
 
 // ClientIP is the host part of r.RemoteAddr: the address of the peer, not

@@ -92,8 +92,12 @@ func Register(mux *http.ServeMux, endpoint string) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		// The asset URLs change with their content, so the page must not be
 		// cached for long, or it would keep pointing at old versions.
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h := w.Header()
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		// The page holds the tokens pasted into it: no other site may frame it.
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		page(w, r)
 	})
 	mux.HandleFunc("GET "+AssetPrefix+"{name}", serveAsset)

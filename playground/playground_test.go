@@ -78,6 +78,10 @@ func fetchPage(t *testing.T, srv *httptest.Server) string {
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("GET / Content-Type = %q", ct)
 	}
+	// The page holds pasted tokens: no other site may frame it.
+	if res.Header.Get("X-Frame-Options") != "DENY" || res.Header.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
+		t.Errorf("GET / may be framed: X-Frame-Options %q, CSP %q", res.Header.Get("X-Frame-Options"), res.Header.Get("Content-Security-Policy"))
+	}
 	return string(body)
 }
 

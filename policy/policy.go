@@ -10,6 +10,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/pointguard/pointguard/domain"
 )
@@ -24,6 +25,8 @@ type Principal struct {
 	// for account roles.
 	OrganizationID string
 	AccountID      string
+	// ExpiresAt is when the token expires; the tokens it mints expire no later.
+	ExpiresAt *time.Time
 }
 
 // System is Pointguard itself, for work no client asked for: loading the
@@ -32,7 +35,8 @@ var System = &Principal{Name: "pointguard", Role: domain.RolePlatformAdmin}
 
 // PrincipalOf is the principal a token authenticates.
 func PrincipalOf(t *domain.ApiToken) *Principal {
-	return &Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, OrganizationID: t.OrganizationID, AccountID: t.AccountID}
+	return &Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, OrganizationID: t.OrganizationID, AccountID: t.AccountID,
+		ExpiresAt: t.ExpiresAt}
 }
 
 type ctxKey struct{}

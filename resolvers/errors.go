@@ -18,6 +18,9 @@ import (
 const (
 	CodeBadUserInput = "BAD_USER_INPUT"
 	CodeForbidden    = "FORBIDDEN"
+	// CodeUnauthenticated is auth.CodeUnauthenticated, for a token revoked
+	// while its request ran.
+	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeInternal     = "INTERNAL"
 )
 
@@ -35,12 +38,15 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var (
 			inputErr     *domain.InputError
 			forbiddenErr *domain.ForbiddenError
+			unauthErr    *domain.UnauthenticatedError
 		)
 		switch {
 		case errors.As(err, &inputErr):
 			return withCode(gqlErr, inputErr.Message, CodeBadUserInput)
 		case errors.As(err, &forbiddenErr):
 			return withCode(gqlErr, forbiddenErr.Message, CodeForbidden)
+		case errors.As(err, &unauthErr):
+			return withCode(gqlErr, unauthErr.Message, CodeUnauthenticated)
 		case gqlErr.Err == nil:
 			// Raised by gqlgen itself while reading arguments (a null
 			// where a value is required, say): about the request.

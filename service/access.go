@@ -26,6 +26,23 @@ func principal(ctx context.Context) (*policy.Principal, error) {
 	return p, nil
 }
 
+// inTx runs fn in a transaction limited to what pr may read, after
+// checking, under a lock that revocation waits for, that pr's token is
+// still live: a token revoked while its request runs writes nothing.
+func (s *Service) inTx(ctx context.Context, pr *policy.Principal, fn func(tx *store.Tx) error) error {
+	return s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+		if pr.TokenID != "" {
+			if err := tx.LockLiveApiToken(ctx, pr.TokenID, s.now()); err != nil {
+				if errors.Is(err, domain.ErrNotFound) {
+					return &domain.UnauthenticatedError{Message: "the token was revoked or expired"}
+				}
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
 // allow turns a policy decision into what the API answers: nothing when
 // allowed, NOT_FOUND when the caller may not know the target exists (so an
 // object of another tenant looks like no object), FORBIDDEN when it sees
@@ -39,6 +56,23 @@ func allow(p *policy.Principal, d policy.Decision, what string, kind domain.Kind
 	default:
 		return domain.NewUserError(domain.CodeForbidden, fmt.Sprintf("A %s token may not %s", p.Role, what), field...)
 	}
+}
+
+// hidePoint is domain.ErrNotFound for a point an account token may not
+// see, one whose selector does not select its account: to such a token
+// the point does not exist, whatever it then asks of it.
+func hidePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, p *domain.IntegrationPoint) error {
+	if !pr.Role.AccountWide() {
+		return nil
+	}
+	found, err := tx.FindAccountsByIDs(ctx, []string{pr.AccountID})
+	if err != nil {
+		return err
+	}
+	if len(found) != 1 || !pr.SeesPoint(p, found[0]) {
+		return domain.ErrNotFound
+	}
+	return nil
 }
 
 // typeNames are the GraphQL type names audit events give their targets.
@@ -56,10 +90,10 @@ var typeNames = map[domain.Kind]string{
 // exists); a change that changes nothing is not recorded.
 func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, action, organizationID string,
 	kind domain.Kind, id string, before, after any) error {
-	b, a := snapshot(before), snapshot(after)
-	if b != nil && a != nil && reflect.DeepEqual(withoutUpdatedAt(b), withoutUpdatedAt(a)) {
+	if before != nil && after != nil && unchanged(before, after) {
 		return nil
 	}
+	b, a := snapshot(before), snapshot(after)
 	e := &domain.AuditEvent{
 		ID: domain.NewID(domain.KindAuditEvent), OrganizationID: organizationID, At: s.now(),
 		Actor:  domain.AuditActor{Name: p.Name, Role: p.Role},
@@ -70,6 +104,12 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 		e.Actor.TokenID = &p.TokenID
 	}
 	return tx.AppendAuditEvent(ctx, e)
+}
+
+// unchanged is true when an update would change nothing the API shows but
+// updatedAt: then it writes nothing, and records nothing.
+func unchanged(before, after any) bool {
+	return reflect.DeepEqual(withoutUpdatedAt(snapshot(before)), withoutUpdatedAt(snapshot(after)))
 }
 
 func withoutUpdatedAt(m map[string]any) map[string]any {
@@ -122,10 +162,18 @@ func snapshot(x any) map[string]any {
 		if v == nil {
 			return nil
 		}
-		return map[string]any{"name": v.Name, "role": v.Role, "organizationId": v.OrganizationID,
-			"accountId": v.AccountID, "prefix": v.Prefix, "expiresAt": v.ExpiresAt, "revokedAt": v.RevokedAt}
+		return map[string]any{"name": v.Name, "role": v.Role, "organizationId": orNil(v.OrganizationID),
+			"accountId": orNil(v.AccountID), "prefix": v.Prefix, "expiresAt": v.ExpiresAt, "revokedAt": v.RevokedAt}
 	}
 	return nil
+}
+
+// orNil is s, or nil (JSON null) for "".
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // redactSecrets puts redacted in config wherever hidden has a secret, so

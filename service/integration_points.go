@@ -49,7 +49,7 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		domain.KindOrganization, in.OrganizationID, "input", "organizationId"); err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		err := tx.CreateIntegrationPoint(ctx, point)
 		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
 		if err = slugTaken(err, in.Slug, " by another integration point of the organization", "input", "slug"); err != nil {
@@ -79,7 +79,7 @@ func (s *Service) UpdateIntegrationPoint(ctx context.Context, in UpdateIntegrati
 		return nil, err
 	}
 	var out *domain.IntegrationPoint
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		before, next, _, err := s.updatePoint(ctx, tx, pr, in)
 		if err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *Service) PreviewIntegrationPointUpdate(ctx context.Context, in UpdateIn
 		return nil, err
 	}
 	var out *domain.ImpactPreview
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		_, next, impacts, err := s.updatePoint(ctx, tx, pr, in)
 		if err != nil {
 			return err
@@ -165,6 +165,9 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, in UpdateIntegrationPointInput) (
 	before, after *domain.IntegrationPoint, impacts []*domain.Impact, err error) {
 	point, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
+	if err == nil {
+		err = hidePoint(ctx, tx, pr, point)
+	}
 	if err != nil {
 		return nil, nil, nil, notFound(err, domain.KindIntegrationPoint, in.ID, "input", "id")
 	}
@@ -213,6 +216,9 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 	problemsAfter.allowedProviders(next.AllowedProviders, next.Category, "input", "allowedProviders")
 	if err := problemsAfter.err(); err != nil {
 		return nil, nil, nil, err
+	}
+	if unchanged(point, &next) {
+		return point, point, nil, nil
 	}
 	rulesChanged := !sameRules(point, &next)
 	if rulesChanged {

@@ -24,7 +24,7 @@ func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInpu
 		return nil, err
 	}
 	var violations []domain.Violation
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		_, v, err := s.checkNew(ctx, tx, pr, in)
 		if err != nil {
 			return err
@@ -50,7 +50,7 @@ func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInp
 		out        *domain.Integration
 		violations []domain.Violation
 	)
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		i, v, err := s.checkNew(ctx, tx, pr, in)
 		violations = v
 		if err != nil || domain.Denies(v) {
@@ -84,6 +84,11 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 	account, point, err := lockTargets(ctx, tx, in.AccountID, in.IntegrationPointID)
 	if err != nil {
 		return nil, nil, err
+	}
+	// A new integration needs a point the caller sees; an existing one
+	// keeps the point it is on (see UpdateIntegration).
+	if err := hidePoint(ctx, tx, pr, point); err != nil {
+		return nil, nil, notFound(err, domain.KindIntegrationPoint, in.IntegrationPointID, "input", "integrationPointId")
 	}
 	if err := allow(pr, pr.ManageIntegrations(account.OrganizationID, account.ID), "create integrations",
 		domain.KindAccount, account.ID, "input", "accountId"); err != nil {
@@ -136,7 +141,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		out        *domain.Integration
 		violations []domain.Violation
 	)
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		// Read, then lock in the order every writer uses (account, point),
 		// then read again: whatever changed it in between held those locks.
 		current, err := s.findIntegration(ctx, tx, in.ID)
@@ -175,6 +180,10 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			return err
 		}
 		if violations = judge(&next, account, point, prg, earlier, now); domain.Denies(violations) {
+			return nil
+		}
+		if unchanged(current, &next) {
+			out = current
 			return nil
 		}
 		if err := tx.UpdateIntegration(ctx, &next); err != nil {

@@ -96,7 +96,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationI
 	}
 	now := s.now()
 	o := &domain.Organization{ID: domain.NewID(domain.KindOrganization), Slug: in.Slug, Name: in.Name, CreatedAt: now, UpdatedAt: now}
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		if err := tx.CreateOrganization(ctx, o); err != nil {
 			return slugTaken(err, in.Slug, " by another organization", "input", "slug")
 		}
@@ -135,7 +135,7 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*do
 		domain.KindOrganization, in.OrganizationID, "input", "organizationId"); err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		err := tx.CreateAccount(ctx, a)
 		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
 		if err = slugTaken(err, in.Slug, " by another account of the organization", "input", "slug"); err != nil {
@@ -172,7 +172,7 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 		return nil, err
 	}
 	var out *domain.Account
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		a, err := tx.LockAccount(ctx, in.ID)
 		if err != nil {
 			return notFound(err, domain.KindAccount, in.ID, "input", "id")
@@ -195,6 +195,10 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 			if next.Labels == nil {
 				next.Labels = []domain.Label{}
 			}
+		}
+		if unchanged(a, &next) {
+			out = a
+			return nil
 		}
 		next.UpdatedAt = s.now()
 		if err := tx.UpdateAccount(ctx, &next); err != nil {
@@ -228,7 +232,11 @@ func (s *Service) DeleteAccount(ctx context.Context, in DeleteInput) (string, er
 func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (string, error) {
 	return deleteTarget(s, ctx, in.ID, domain.KindIntegrationPoint, "delete integration points",
 		func(tx *store.Tx) (*domain.IntegrationPoint, error) {
-			return tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
+			p, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
+			if err == nil {
+				err = hidePoint(ctx, tx, policy.From(ctx), p)
+			}
+			return p, err
 		},
 		func(pr *policy.Principal, p *domain.IntegrationPoint) (policy.Decision, string) {
 			return pr.ManageOrganization(p.OrganizationID), p.OrganizationID
@@ -260,7 +268,7 @@ func deleteTarget[T any](s *Service, ctx context.Context, id string, kind domain
 	if err != nil {
 		return "", err
 	}
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		target, err := find(tx)
 		if err != nil {
 			return notFound(err, kind, id, "input", "id")

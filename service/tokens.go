@@ -31,11 +31,22 @@ func (s *Service) CreateApiToken(ctx context.Context, in CreateApiTokenInput) (s
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		p.invalid(fmt.Sprintf("input.expiresAt must be in the future, got %s", in.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")), "input", "expiresAt")
 	}
-	if err := p.err(); err != nil {
-		return "", nil, err
-	}
 	pr, err := principal(ctx)
 	if err != nil {
+		return "", nil, err
+	}
+	// A token outlives none of the tokens that minted it: expiry cannot be
+	// escaped by minting.
+	expiresAt := in.ExpiresAt
+	if pr.ExpiresAt != nil {
+		if expiresAt == nil {
+			expiresAt = pr.ExpiresAt
+		} else if expiresAt.After(*pr.ExpiresAt) {
+			p.invalid(fmt.Sprintf("input.expiresAt must be at or before %s, when the token minting it expires",
+				pr.ExpiresAt.UTC().Format(time.RFC3339)), "input", "expiresAt")
+		}
+	}
+	if err := p.err(); err != nil {
 		return "", nil, err
 	}
 	secret := auth.NewToken()
@@ -43,11 +54,11 @@ func (s *Service) CreateApiToken(ctx context.Context, in CreateApiTokenInput) (s
 		ID: domain.NewID(domain.KindApiToken), Name: in.Name, Role: in.Role,
 		OrganizationID: organizationID, AccountID: accountID, Prefix: auth.Prefix(secret), CreatedAt: now,
 	}
-	if in.ExpiresAt != nil {
-		at := in.ExpiresAt.UTC().Truncate(time.Microsecond) // as stored
+	if expiresAt != nil {
+		at := expiresAt.UTC().Truncate(time.Microsecond) // as stored
 		t.ExpiresAt = &at
 	}
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		if err := s.findOwner(ctx, tx, t); err != nil {
 			return err
 		}
@@ -101,7 +112,7 @@ func (s *Service) RevokeApiToken(ctx context.Context, in RevokeApiTokenInput) (*
 		return nil, err
 	}
 	var out *domain.ApiToken
-	err = s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		t, err := tx.LockApiToken(ctx, in.ID)
 		if err != nil {
 			return notFound(err, domain.KindApiToken, in.ID, "input", "id")

@@ -125,9 +125,13 @@ func (q *queries) tokenWhere(owner TokenOwner) where {
 // platform token is in no organization's scope. It returns
 // domain.ErrNotFound when there is none.
 func (tx *Tx) LockApiToken(ctx context.Context, id string) (*domain.ApiToken, error) {
+	return tx.lockApiToken(ctx, id, Exclusive)
+}
+
+func (tx *Tx) lockApiToken(ctx context.Context, id string, mode LockMode) (*domain.ApiToken, error) {
 	w := tx.scoped(where{}, "organization_id", "account_id").with("id = ?", id)
 	var row apiTokenRow
-	if err := tx.get(ctx, &row, "SELECT "+apiTokenColumns+" FROM api_tokens"+w.sql()+tx.lock(Exclusive), w.args...); err != nil {
+	if err := tx.get(ctx, &row, "SELECT "+apiTokenColumns+" FROM api_tokens"+w.sql()+tx.lock(mode), w.args...); err != nil {
 		return nil, err
 	}
 	return row.domain(), nil
@@ -135,6 +139,20 @@ func (tx *Tx) LockApiToken(ctx context.Context, id string) (*domain.ApiToken, er
 
 // ErrTokenUsed is a token whose hash is stored already: revoked, or another's.
 var ErrTokenUsed = errors.New("store: token already used")
+
+// LockLiveApiToken locks a token against revocation until the transaction
+// ends and checks that it is neither revoked nor expired at now; a token
+// that is not live is domain.ErrNotFound.
+func (tx *Tx) LockLiveApiToken(ctx context.Context, id string, now time.Time) error {
+	t, err := tx.lockApiToken(ctx, id, Shared)
+	if err != nil {
+		return err
+	}
+	if !t.Active(now) {
+		return domain.ErrNotFound
+	}
+	return nil
+}
 
 // CreateApiToken stores a token with the hash of its secret; a secret seen
 // before is ErrTokenUsed. bootstrap marks the platform token the server's
