@@ -21,7 +21,7 @@ const (
 	// CodeUnauthenticated is auth.CodeUnauthenticated, for a token revoked
 	// while its request ran.
 	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeInternal     = "INTERNAL"
+	CodeInternal        = "INTERNAL"
 )
 
 // PresentError shows the client only what is safe: errors it caused, with
