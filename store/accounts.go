@@ -111,14 +111,16 @@ func (tx *Tx) UpdateAccount(ctx context.Context, a *domain.Account) error {
 	if err != nil {
 		return err
 	}
-	err = tx.execOne(ctx, "UPDATE accounts SET slug = ?, name = ?, environment = ?, labels = ?, updated_at = ? WHERE id = ?",
-		a.Slug, a.Name, string(a.Environment), labels, a.UpdatedAt, a.ID)
+	cond, args := tx.scopedID(a.ID, "organization_id", "id")
+	err = tx.execOne(ctx, "UPDATE accounts SET slug = ?, name = ?, environment = ?, labels = ?, updated_at = ?"+cond,
+		append([]any{a.Slug, a.Name, string(a.Environment), labels, a.UpdatedAt}, args...)...)
 	return mapConstraint(err, domain.ErrSlugTaken, nil)
 }
 
 // DeleteAccount returns domain.ErrHasIntegrations while the account has
 // integrations, domain.ErrNotFound when there is no such account.
 func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
-	err := tx.execOne(ctx, "DELETE FROM accounts WHERE id = ?", id)
+	cond, args := tx.scopedID(id, "organization_id", "id")
+	err := tx.execOne(ctx, "DELETE FROM accounts"+cond, args...)
 	return mapConstraint(err, nil, domain.ErrHasIntegrations)
 }

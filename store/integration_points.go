@@ -159,16 +159,18 @@ func (tx *Tx) UpdateIntegrationPoint(ctx context.Context, p *domain.IntegrationP
 	if err != nil {
 		return err
 	}
+	cond, args := tx.scopedID(p.ID, "organization_id", "")
 	err = tx.execOne(ctx, "UPDATE integration_points SET slug = ?, name = ?, description = ?, category = ?, version = ?, "+
 		"allowed_providers = ?, required_config = ?, max_integrations_per_account = ?, rules = ?, account_selector = ?, "+
-		"updated_at = ? WHERE id = ?",
-		append(values, p.ID)...)
+		"updated_at = ?"+cond,
+		append(values, args...)...)
 	return mapConstraint(err, domain.ErrSlugTaken, nil)
 }
 
 // DeleteIntegrationPoint returns domain.ErrHasIntegrations while the point
 // has integrations, domain.ErrNotFound when there is no such point.
 func (tx *Tx) DeleteIntegrationPoint(ctx context.Context, id string) error {
-	err := tx.execOne(ctx, "DELETE FROM integration_points WHERE id = ?", id)
+	cond, args := tx.scopedID(id, "organization_id", "")
+	err := tx.execOne(ctx, "DELETE FROM integration_points"+cond, args...)
 	return mapConstraint(err, nil, domain.ErrHasIntegrations)
 }

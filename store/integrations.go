@@ -199,10 +199,11 @@ func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) erro
 	if err != nil {
 		return err
 	}
+	cond, args := tx.scopedID(i.ID, "organization_id", "account_id")
 	return tx.execOne(ctx, "UPDATE integrations SET provider_key = ?, name = ?, config = ?, secrets = ?, compliance_status = ?, "+
-		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ?, updated_at = ? WHERE id = ?",
-		i.ProviderKey, i.Name, config, sealed, string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt,
-		violations, i.UpdatedAt, i.ID)
+		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ?, updated_at = ?"+cond,
+		append([]any{i.ProviderKey, i.Name, config, sealed, string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt,
+			violations, i.UpdatedAt}, args...)...)
 }
 
 // UpdateCompliance stores the compliance of many integrations. A rule
@@ -313,7 +314,8 @@ func (tx *Tx) updateCompliancePostgres(ctx context.Context, changed []*domain.In
 
 // DeleteIntegration returns domain.ErrNotFound when there is none.
 func (tx *Tx) DeleteIntegration(ctx context.Context, id string) error {
-	return tx.execOne(ctx, "DELETE FROM integrations WHERE id = ?", id)
+	cond, args := tx.scopedID(id, "organization_id", "account_id")
+	return tx.execOne(ctx, "DELETE FROM integrations"+cond, args...)
 }
 
 // SummarizeCompliance counts, for each parent, its integrations by status,

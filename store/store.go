@@ -2,8 +2,14 @@
 //
 // Both engines run the same queries through sqlx (written with ? and rebound
 // per engine); where their SQL differs, the dialect decides. Reads are
-// methods of queries, shared by Store and Tx; writes exist only on Tx, so
+// methods of queries, shared by Reader and Tx; writes exist only on Tx, so
 // every change happens inside a transaction.
+//
+// Tenancy: a Reader or Tx is opened with a policy.Scope, and every
+// statement on existing rows, reads and writes alike, is limited to it
+// (queries.scoped), so that a missing check fails closed. Inserts name
+// their parents, which the service reads through the scope first. The one
+// unscoped read is FindCredentials, which finds out who is asking.
 package store
 
 import (
@@ -215,6 +221,13 @@ type queries struct {
 	engine  Engine
 	secrets *secrets.Keyring
 	scope   policy.Scope
+}
+
+// scopedID is the WHERE clause, with its arguments, of a statement on one
+// row by ID, within the scope: writes are scoped like reads.
+func (q *queries) scopedID(id, organizationColumn, accountColumn string) (string, []any) {
+	w := q.scoped(where{}, organizationColumn, accountColumn).with("id = ?", id)
+	return w.sql(), w.args
 }
 
 // scoped adds to w the condition that keeps rows inside the scope.

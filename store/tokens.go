@@ -166,7 +166,8 @@ func (tx *Tx) CreateApiToken(ctx context.Context, t *domain.ApiToken, hash strin
 
 // RevokeApiToken marks a token revoked at at.
 func (tx *Tx) RevokeApiToken(ctx context.Context, id string, at time.Time) error {
-	return tx.execOne(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", at, id)
+	cond, args := tx.scopedID(id, "organization_id", "account_id")
+	return tx.execOne(ctx, "UPDATE api_tokens SET revoked_at = ?"+cond, append([]any{at}, args...)...)
 }
 
 // FindBootstrapTokens returns the live bootstrap tokens with their hashes.
