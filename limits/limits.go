@@ -49,8 +49,10 @@ type Config struct {
 	// MaxComplexity is the highest cost an operation may have (Calculate,
 	// with the costs Complexity sets).
 	MaxComplexity int
-	// RatePerSecond is how many requests per second one client address
-	// may make on average; 0 disables rate limiting.
+	// RatePerSecond is how many requests per second one client (a token,
+	// or an address without one) may make on average, and how many failed
+	// attempts to authenticate an address may make (FailureLimit); 0
+	// disables rate limiting.
 	RatePerSecond float64
 	// RateBurst is how many requests a client may make at once.
 	RateBurst int
