@@ -457,3 +457,30 @@ func TestMintedTokensExpireWithTheirMinter(t *testing.T) {
 		}
 	})
 }
+
+// TestBootstrapTokenConcurrentStarts: instances starting at once with the
+// same new POINTGUARD_ADMIN_TOKEN all start, and one token is live.
+func TestBootstrapTokenConcurrentStarts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		token := auth.NewToken()
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				_, err := a.service.SetBootstrapToken(context.Background(), token)
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Errorf("an instance failed to start: %v", err)
+			}
+		}
+		var live int
+		if err := a.store.DB().QueryRow("SELECT count(*) FROM api_tokens WHERE bootstrap AND revoked_at IS NULL").Scan(&live); err != nil || live != 1 {
+			t.Errorf("%d live bootstrap tokens (%v), want 1", live, err)
+		}
+		if r := a.as(token).post(`{ viewer { role } }`, nil); r.Status != 200 || r.str(t, "viewer.role") != "PLATFORM_ADMIN" {
+			t.Errorf("the configured token: %s", r.Raw)
+		}
+	})
+}

@@ -142,6 +142,16 @@ var ErrTokenUsed = errors.New("this token was revoked before, or is another toke
 // configuration sets, revoking the one it replaces. It is true when the
 // token is new (the first start, or a changed configuration).
 func (s *Service) SetBootstrapToken(ctx context.Context, token string) (bool, error) {
+	created, err := s.setBootstrapToken(ctx, token)
+	if errors.Is(err, ErrTokenUsed) {
+		// Another instance starting with the same configuration may have
+		// stored it first: then it is live now, and the second look says so.
+		created, err = s.setBootstrapToken(ctx, token)
+	}
+	return created, err
+}
+
+func (s *Service) setBootstrapToken(ctx context.Context, token string) (bool, error) {
 	ctx = policy.With(ctx, policy.System)
 	created := false
 	err := s.store.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
