@@ -249,3 +249,22 @@ func TestNestedSecrets(t *testing.T) {
 		}
 	})
 }
+
+// TestSecretsInsideListsRefused: a secret key inside a list could not be
+// kept out of responses, so it is refused, naming where, and nothing is
+// written or echoed.
+func TestSecretsInsideListsRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		r := a.do(createIntegration, integrationInput(w.prod, w.point, "jira", map[string]any{
+			"project": "SEC", "extra": []any{map[string]any{"api_token": "list-secret-7f3a"}}}))
+		ue := r.list(t, "createIntegration.userErrors")
+		if len(ue) != 1 || ue[0].(map[string]any)["code"] != "INVALID_INPUT" ||
+			!strings.Contains(ue[0].(map[string]any)["message"].(string), "input.config.extra.0.api_token") {
+			t.Errorf("want INVALID_INPUT naming input.config.extra.0.api_token: %s", r.Raw)
+		}
+		if strings.Contains(r.Raw, "list-secret-7f3a") || a.countIntegrations(w.org) != 0 {
+			t.Errorf("the refused secret was echoed or written: %s", r.Raw)
+		}
+	})
+}

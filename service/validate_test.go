@@ -350,6 +350,19 @@ func TestProblemsConfig(t *testing.T) {
 		}
 	})
 
+	t.Run("SecretInsideList", func(t *testing.T) {
+		// A secret key is fine at any depth of objects, refused inside a list.
+		in := map[string]any{"api_token": "a", "app": map[string]any{"private_key": "b"},
+			"extra": []any{"x", map[string]any{"name": "n", "nested": []any{map[string]any{"password": "c"}}}}}
+		var p problems
+		p.config(in, "input", "config")
+		want := []domain.UserError{vInvalid("input.config.extra.1.nested.0.password holds a secret inside a list; "+
+			"secrets may only be object keys, where they are kept out of responses", "input", "config", "extra", "1", "nested", "0", "password")}
+		if !reflect.DeepEqual([]domain.UserError(p.list), want) {
+			t.Errorf("problems:\n got: %s\nwant: %s", vShow(p.list), vShow(want))
+		}
+	})
+
 	t.Run("ExactlyMaxBytes", func(t *testing.T) {
 		var p problems
 		if got := p.config(ofSize(MaxConfigBytes), "input", "config"); got == nil || p.err() != nil {
