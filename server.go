@@ -225,12 +225,31 @@ func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Se
 	if b, err := os.ReadFile(demoTokensFile); tokens == nil && embedded && err == nil {
 		tokens = &demo.Tokens{}
 		fmt.Sscanf(string(b), "ORG_ADMIN %s\nACCOUNT_ADMIN %s", &tokens.OrgAdmin, &tokens.AccountAdmin)
+		// Show only what still works: someone may have revoked them since.
+		if !live(ctx, st, tokens.OrgAdmin) || !live(ctx, st, tokens.AccountAdmin) {
+			log.Info("the demo tokens in " + demoTokensFile + " were revoked or have expired")
+			tokens = nil
+		}
 	}
 	if tokens != nil {
 		log.Info("demo tokens: in GraphiQL, open Headers and paste {\"Authorization\": \"Bearer <token>\"}",
 			"org_admin", tokens.OrgAdmin, "account_admin", tokens.AccountAdmin)
 	}
 	return nil
+}
+
+// live is true when token authenticates now.
+func live(ctx context.Context, st *store.Store, token string) bool {
+	candidates, err := st.FindCredentials(ctx, auth.Prefix(token))
+	if err != nil {
+		return false
+	}
+	for _, c := range candidates {
+		if auth.Matches(token, c.Hash) && c.Token.Active(time.Now()) {
+			return true
+		}
+	}
+	return false
 }
 
 // setAdminToken makes POINTGUARD_ADMIN_TOKEN, or else the token in

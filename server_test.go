@@ -371,3 +371,23 @@ func TestParseConfigAdminToken(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedDemoTokensNotShown: a later start shows the demo tokens only
+// while they work.
+func TestRevokedDemoTokensNotShown(t *testing.T) {
+	t.Chdir(t.TempDir())
+	first := boot(t, config{})
+	var orgAdmin, accountAdmin string
+	fmt.Sscanf(readDataFile(t, demoTokensFile), "ORG_ADMIN %s\nACCOUNT_ADMIN %s\n", &orgAdmin, &accountAdmin)
+	id := postWithHeaders(t, first.url, `{ viewer { id } }`, nil, bearer(accountAdmin)).str(t, "viewer.id")
+	postWithHeaders(t, first.url, `mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`,
+		map[string]any{"id": id}, bearer(orgAdmin))
+	first.stop()
+	second := boot(t, config{})
+	if strings.Contains(second.log, accountAdmin) || strings.Contains(second.log, orgAdmin) {
+		t.Error("a start shows demo tokens after one of them was revoked")
+	}
+	if !strings.Contains(second.log, "were revoked or have expired") {
+		t.Errorf("the start does not say why it shows no demo tokens:\n%s", second.log)
+	}
+}

@@ -2737,7 +2737,7 @@ type UserError {
 enum UserErrorCode {
   "The input is malformed: empty, too long, wrong format or out of range."
   INVALID_INPUT
-  "No object with that ID (or an ID of another type)."
+  "No object with that ID (or an ID of another type), or one the caller's token may not see."
   NOT_FOUND
   "The slug is already used under the same parent."
   SLUG_TAKEN
@@ -2754,9 +2754,9 @@ enum UserErrorCode {
 }
 
 type Query {
-  "Fetches any object by its ID; null when there is none."
+  "Fetches any object by its ID; null when there is none, or when the caller's token may not see it (the two look alike)."
   node(id: ID!): Node
-  "Fetches objects by ID, in the order asked; null where there is none. At most 100 IDs."
+  "Fetches objects by ID, in the order asked; null where there is none or the token may not see it. At most 100 IDs."
   nodes(ids: [ID!]!): [Node]!
 }
 
