@@ -164,3 +164,34 @@ func TestHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestNULRefused: the NUL character, which PostgreSQL stores nowhere, is
+// refused in any argument or variable with one clear error, never an
+// internal one, and nothing is written.
+func TestNULRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		before := digest(t, a.store)
+		for _, c := range []struct {
+			name  string
+			query string
+			vars  map[string]any
+		}{
+			{"variable", createApiToken, map[string]any{"input": map[string]any{"role": "ORG_VIEWER", "name": "a\x00b", "organizationId": w.org}}},
+			{"deep in config", createIntegration, integrationInput(w.prod, w.point, "jira", map[string]any{"project": "X", "x": []any{map[string]any{"k": "\x00"}}})},
+			{"config key", createIntegration, integrationInput(w.prod, w.point, "jira", map[string]any{"project": "X", "a\x00": 1})},
+			{"literal", `{ organization(slug: "ac\u0000me") { id } }`, nil},
+			{"literal in a fragment", `{ ...f } fragment f on Query { organization(slug: "\u0000") { id } }`, nil},
+			{"filter", `query($org: ID!) { node(id: $org) { ... on Organization { auditEvents(filter: { action: "x\u0000" }) { totalCount } } } }`,
+				map[string]any{"org": w.org}},
+		} {
+			r := a.post(c.query, c.vars)
+			if r.errorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "NUL") {
+				t.Errorf("%s: %s", c.name, r.Raw)
+			}
+		}
+		if digest(t, a.store) != before {
+			t.Error("a request with NUL wrote to the database")
+		}
+	})
+}

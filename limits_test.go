@@ -220,6 +220,11 @@ func TestLimitsRateLimit(t *testing.T) {
 	if n := a.statements.Load() - statements; n != 0 {
 		t.Errorf("a refused guess ran %d SQL statements", n)
 	}
+	// A token that was valid a moment ago is not locked out with the
+	// guesser behind its address.
+	if resp := ask(other); resp.StatusCode != http.StatusOK {
+		t.Errorf("a good token from the guessing address: %d", resp.StatusCode)
+	}
 	health, err := http.Get(a.url + "/healthz")
 	if err != nil {
 		t.Fatal(err)

@@ -186,3 +186,37 @@ func TestDeletedAccountTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestDeleteAccountRacingItsToken: deleting an account while its own token
+// writes to it takes locks in the order every mutation does (token, then
+// account), so neither side fails with a deadlock: one wins, the other is
+// told why.
+func TestDeleteAccountRacingItsToken(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		point := a.createPoint(org, nil)
+		admin := a.as(a.mintToken("ORG_ADMIN", org))
+		for round := range 15 {
+			acc := a.createAccount(org, fmt.Sprintf("racer-%d", round), "PROD")
+			own := a.as(a.mintToken("ACCOUNT_ADMIN", acc))
+			results := make(chan result, 2)
+			go func() {
+				results <- own.post(createIntegration, integrationInput(acc, point, "jira", map[string]any{"project": "X"}))
+			}()
+			go func() {
+				results <- admin.post(fmt.Sprintf(deleteMutation, "deleteAccount"), map[string]any{"input": map[string]any{"id": acc}})
+			}()
+			for range 2 {
+				r := <-results
+				if r.Status == 200 && len(r.Errors) == 0 {
+					continue
+				}
+				// The account, and so the token, may be gone first: before the
+				// request (401) or while it runs (UNAUTHENTICATED).
+				if r.Status != 401 && (len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UNAUTHENTICATED") {
+					t.Errorf("round %d: %d %s", round, r.Status, r.Raw)
+				}
+			}
+		}
+	})
+}

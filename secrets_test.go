@@ -268,3 +268,35 @@ func TestSecretsInsideListsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestSecretOnlyUpdate: an update that changes nothing but a secret is
+// written, and the audit log says which secret changed, not to what.
+func TestSecretOnlyUpdate(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		config := map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net", "auth_method": "api_token",
+			"email": "bot@acme.example", "api_token": "old-secret-91c2"}
+		id := a.integrate(w.prod, w.point, "jira", config)
+		config["api_token"] = "new-secret-4be7"
+		r := a.do(updateIntegration, map[string]any{"input": map[string]any{"id": id, "config": config}})
+		if len(r.list(t, "updateIntegration.userErrors")) > 0 {
+			t.Fatalf("update: %s", r.Raw)
+		}
+		found, err := a.store.Read(policy.System.Scope()).FindIntegrationsByIDs(context.Background(), []string{id})
+		if err != nil || len(found) != 1 || found[0].Config["api_token"] != "new-secret-4be7" {
+			t.Fatalf("the new secret was not stored (%v)", err)
+		}
+		log := a.do(`query($org: ID!, $id: ID!) { organization(id: $org) {
+			auditEvents(filter: { targetId: $id, action: "updateIntegration" }) { nodes { changes } } } }`, map[string]any{"org": w.org, "id": id})
+		events := log.list(t, "organization.auditEvents.nodes")
+		if len(events) != 1 {
+			t.Fatalf("want one updateIntegration event, got %s", log.Raw)
+		}
+		if changed := log.list(t, "organization.auditEvents.nodes.0.changes.secretsChanged"); len(changed) != 1 || changed[0] != "api_token" {
+			t.Errorf("secretsChanged = %v, want [api_token]", changed)
+		}
+		if strings.Contains(log.Raw, "old-secret-91c2") || strings.Contains(log.Raw, "new-secret-4be7") || strings.Contains(r.Raw, "new-secret-4be7") {
+			t.Errorf("a secret value left the API")
+		}
+	})
+}

@@ -370,6 +370,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	gql.Use(resolvers.RejectNUL{})
 	gql.SetErrorPresenter(resolvers.PresentError(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 

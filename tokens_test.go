@@ -484,3 +484,26 @@ func TestBootstrapTokenConcurrentStarts(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenRevokesItself: any token may revoke itself, a viewer's too, so
+// a leaked token can be put out of use with nothing but itself.
+func TestTokenRevokesItself(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		viewer := a.as(a.mintToken("ORG_VIEWER", org))
+		id := viewer.do(`{ viewer { id } }`, nil).str(t, "viewer.id")
+		r := viewer.do(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { apiToken { revokedAt } userErrors { code } } }`, map[string]any{"id": id})
+		if r.get(t, "revokeApiToken.apiToken.revokedAt") == nil {
+			t.Fatalf("a viewer could not revoke itself: %s", r.Raw)
+		}
+		if r := viewer.post(`{ viewer { id } }`, nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("after revoking itself: %d %s", r.Status, r.Raw)
+		}
+		other := a.tokenID("ORG_ADMIN", org)
+		another := a.as(a.mintToken("ORG_VIEWER", org))
+		r = another.do(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`, map[string]any{"id": other})
+		if payloadCode(t, r, "revokeApiToken") != "FORBIDDEN" {
+			t.Errorf("a viewer revoked another token: %s", r.Raw)
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
@@ -19,6 +21,12 @@ const CodeUnauthenticated = "UNAUTHENTICATED"
 // touchEvery is how stale lastUsedAt may get: recording every use would
 // write on every request.
 const touchEvery = time.Minute
+
+// recentTokens and recentFor bound the memory of tokens verified lately.
+const (
+	recentTokens = 10_000
+	recentFor    = 10 * time.Minute
+)
 
 // Throttle limits failed attempts per client (limits.FailureLimit):
 // Refused answers a client out of attempts, Failed counts one.
@@ -38,15 +46,22 @@ func TokenFrom(ctx context.Context) *domain.ApiToken {
 
 // Authenticate checks the request's Bearer token and, when it is valid,
 // puts its token and policy.Principal in the context. It refuses only a
-// client out of failed attempts (429, before any lookup); Require refuses
-// the rest, after the rate limiter has counted them.
+// client out of failed attempts (429, before any lookup), unless its token
+// was valid a moment ago: one bad client behind a shared address must not
+// lock out the good ones. Require refuses the rest, after the rate limiter
+// has counted them.
 func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
+	// Hashes of tokens verified lately. Being here spares a token the
+	// failure limit, nothing else: it is verified again all the same.
+	recent := expirable.NewLRU[string, struct{}](recentTokens, nil, recentFor)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if failures.Refused(w, r) {
+		header := r.Header.Get("Authorization")
+		seen := Hash(header)
+		if !recent.Contains(seen) && failures.Refused(w, r) {
 			return
 		}
-		t, failure, err := verify(ctx, st, r.Header.Get("Authorization"), now())
+		t, failure, err := verify(ctx, st, header, now())
 		switch {
 		case err != nil:
 			log.ErrorContext(ctx, "authenticate", "error", err)
@@ -62,6 +77,7 @@ func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func
 					t.LastUsedAt = &at // viewer shows this use
 				}
 			}
+			recent.Add(seen, struct{}{})
 			ctx = context.WithValue(policy.With(ctx, policy.PrincipalOf(t)), tokenKey{}, t)
 		default:
 			failures.Failed(r)

@@ -2784,7 +2784,11 @@ extend type Mutation {
   ACCOUNT_ADMIN account tokens of its account, viewers none.
   """
   createApiToken(input: CreateApiTokenInput!): CreateApiTokenPayload!
-  "Revokes a token: its next request gets HTTP 401. Revoking a revoked token changes nothing."
+  """
+  Revokes a token: its next request gets HTTP 401, and its requests already running
+  write nothing more. Whoever may mint such a token may revoke it, and any token
+  itself. Revoking a revoked token changes nothing. The tokens it minted stay.
+  """
   revokeApiToken(input: RevokeApiTokenInput!): ApiTokenPayload!
 }
 

@@ -192,6 +192,16 @@ func (p *Principal) ManageApiToken(role domain.Role, organizationID, accountID s
 	return Forbidden
 }
 
+// RevokeApiToken covers revoking t: whoever may mint its like, and any
+// token itself, viewers too (a leaked token can be put out of use with
+// nothing but itself).
+func (p *Principal) RevokeApiToken(t *domain.ApiToken) Decision {
+	if p != nil && p.TokenID != "" && t.ID == p.TokenID {
+		return Allowed
+	}
+	return p.ManageApiToken(t.Role, t.OrganizationID, t.AccountID)
+}
+
 // Owner checks that a token's role and owners fit together: platform
 // tokens have no owner, organization tokens an organization, account
 // tokens an account. It returns a message naming the problem, or "".

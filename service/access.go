@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
@@ -94,11 +95,20 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 		return nil
 	}
 	b, a := snapshot(before), snapshot(after)
+	changes := map[string]any{"before": b, "after": a}
+	// Redacted, a new secret looks like the old one: say which changed.
+	if bi, ok := before.(*domain.Integration); ok && bi != nil {
+		if ai, ok := after.(*domain.Integration); ok && ai != nil {
+			if changed := changedSecrets(bi, ai); len(changed) > 0 {
+				changes["secretsChanged"] = changed
+			}
+		}
+	}
 	e := &domain.AuditEvent{
 		ID: domain.NewID(domain.KindAuditEvent), OrganizationID: organizationID, At: s.now(),
 		Actor:  domain.AuditActor{Name: p.Name, Role: p.Role},
 		Action: action, Target: domain.AuditTarget{ID: id, Type: typeNames[kind]},
-		Changes: map[string]any{"before": b, "after": a}, RequestID: requestid.From(ctx),
+		Changes: changes, RequestID: requestid.From(ctx),
 	}
 	if p.TokenID != "" {
 		e.Actor.TokenID = &p.TokenID
@@ -106,10 +116,53 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 	return tx.AppendAuditEvent(ctx, e)
 }
 
-// unchanged is true when an update would change nothing the API shows but
-// updatedAt: then it writes nothing, and records nothing.
+// unchanged is true when an update would change nothing but updatedAt:
+// then it writes nothing, and records nothing. Secrets count, though the
+// snapshots redact them.
 func unchanged(before, after any) bool {
-	return reflect.DeepEqual(withoutUpdatedAt(snapshot(before)), withoutUpdatedAt(snapshot(after)))
+	if !reflect.DeepEqual(withoutUpdatedAt(snapshot(before)), withoutUpdatedAt(snapshot(after))) {
+		return false
+	}
+	bi, isIntegration := before.(*domain.Integration)
+	ai, _ := after.(*domain.Integration)
+	return !isIntegration || bi == nil || ai == nil || len(changedSecrets(bi, ai)) == 0
+}
+
+// changedSecrets lists the paths of the secrets that differ between two
+// versions of an integration: set, cleared or replaced.
+func changedSecrets(before, after *domain.Integration) []string {
+	b, a := secretValues(before.Config), secretValues(after.Config)
+	var out []string
+	for path, v := range a {
+		if w, ok := b[path]; !ok || !reflect.DeepEqual(v, w) {
+			out = append(out, path)
+		}
+	}
+	for path := range b {
+		if _, ok := a[path]; !ok {
+			out = append(out, path)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// secretValues flattens an integration config's secrets to path → value.
+func secretValues(config map[string]any) map[string]any {
+	out := map[string]any{}
+	var walk func(prefix string, tree map[string]any)
+	walk = func(prefix string, tree map[string]any) {
+		for k, v := range tree {
+			if sub, ok := v.(map[string]any); ok && !catalog.IsSecret(k) {
+				walk(prefix+k+".", sub)
+				continue
+			}
+			out[prefix+k] = v
+		}
+	}
+	_, hidden := catalog.SplitSecrets(config)
+	walk("", hidden)
+	return out
 }
 
 func withoutUpdatedAt(m map[string]any) map[string]any {

@@ -221,7 +221,13 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 // DeleteAccount deletes an account without integrations, and its tokens.
 func (s *Service) DeleteAccount(ctx context.Context, in DeleteInput) (string, error) {
 	return deleteTarget(s, ctx, in.ID, domain.KindAccount, "delete accounts",
-		func(tx *store.Tx) (*domain.Account, error) { return tx.LockAccount(ctx, in.ID) },
+		func(tx *store.Tx) (*domain.Account, error) {
+			// Tokens before the account, as in every mutation (see inTx).
+			if err := tx.LockAccountTokens(ctx, in.ID); err != nil {
+				return nil, err
+			}
+			return tx.LockAccount(ctx, in.ID)
+		},
 		func(pr *policy.Principal, a *domain.Account) (policy.Decision, string) {
 			return pr.ManageOrganization(a.OrganizationID), a.OrganizationID
 		},

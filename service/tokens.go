@@ -117,7 +117,7 @@ func (s *Service) RevokeApiToken(ctx context.Context, in RevokeApiTokenInput) (*
 		if err != nil {
 			return notFound(err, domain.KindApiToken, in.ID, "input", "id")
 		}
-		if err := allow(pr, pr.ManageApiToken(t.Role, t.OrganizationID, t.AccountID), "revoke "+string(t.Role)+" tokens here",
+		if err := allow(pr, pr.RevokeApiToken(t), "revoke "+string(t.Role)+" tokens here",
 			domain.KindApiToken, in.ID, "input", "id"); err != nil {
 			return err
 		}

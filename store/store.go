@@ -8,8 +8,10 @@
 // Tenancy: a Reader or Tx is opened with a policy.Scope, and every
 // statement on existing rows, reads and writes alike, is limited to it
 // (queries.scoped), so that a missing check fails closed. Inserts name
-// their parents, which the service reads through the scope first. The one
-// unscoped read is FindCredentials, which finds out who is asking.
+// their parents, which the service reads through the scope first. Outside
+// any scope: FindCredentials and TouchApiToken, which find out who is
+// asking and record it, and the bulk writes by ID of rows read through the
+// scope (UpdateCompliance) or by the system (RotateSecrets).
 package store
 
 import (

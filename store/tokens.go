@@ -154,6 +154,15 @@ func (tx *Tx) LockLiveApiToken(ctx context.Context, id string, now time.Time) er
 	return nil
 }
 
+// LockAccountTokens locks an account's tokens until the transaction ends.
+// Deleting the account deletes them (ON DELETE CASCADE); locking them
+// first keeps the order every mutation uses, its token before its account.
+func (tx *Tx) LockAccountTokens(ctx context.Context, accountID string) error {
+	w := tx.scoped(where{}, "organization_id", "account_id").with("account_id = ?", accountID)
+	var ids []string
+	return tx.selectAll(ctx, &ids, "SELECT id FROM api_tokens"+w.sql()+" ORDER BY id"+tx.lock(Exclusive), w.args...)
+}
+
 // CreateApiToken stores a token with the hash of its secret; a secret seen
 // before is ErrTokenUsed. bootstrap marks the platform token the server's
 // configuration sets.
@@ -176,7 +185,8 @@ func (tx *Tx) FindBootstrapTokens(ctx context.Context) ([]Credential, error) {
 		apiTokenRow
 		Hash string `db:"hash"`
 	}
-	if err := tx.selectAll(ctx, &rows, "SELECT "+apiTokenColumns+", hash FROM api_tokens WHERE bootstrap AND revoked_at IS NULL"); err != nil {
+	w := tx.scoped(where{}, "organization_id", "account_id").with("bootstrap AND revoked_at IS NULL")
+	if err := tx.selectAll(ctx, &rows, "SELECT "+apiTokenColumns+", hash FROM api_tokens"+w.sql(), w.args...); err != nil {
 		return nil, err
 	}
 	out := make([]Credential, len(rows))
