@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -240,16 +239,8 @@ func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Se
 
 // live is true when token authenticates now.
 func live(ctx context.Context, st *store.Store, token string) bool {
-	candidates, err := st.FindCredentials(ctx, auth.Prefix(token))
-	if err != nil {
-		return false
-	}
-	for _, c := range candidates {
-		if auth.Matches(token, c.Hash) && c.Token.Active(time.Now()) {
-			return true
-		}
-	}
-	return false
+	t, _, err := auth.Lookup(ctx, st, token, time.Now())
+	return err == nil && t != nil
 }
 
 // setAdminToken makes POINTGUARD_ADMIN_TOKEN, or else the token in
@@ -267,7 +258,7 @@ func setAdminToken(ctx context.Context, cfg config, svc *service.Service, log *s
 		log.Warn("POINTGUARD_ADMIN_TOKEN is unset: the platform admin token is the one in " + defaultAdminTokenFile)
 	}
 	for attempt := 0; ; attempt++ {
-		token, created, err := loadOrCreateFile(defaultAdminTokenFile, auth.NewToken)
+		token, created, err := secrets.LoadOrCreateFile(defaultAdminTokenFile, auth.NewToken)
 		if err != nil {
 			return fmt.Errorf("admin token file: %w", err)
 		}
@@ -289,31 +280,6 @@ func setAdminToken(ctx context.Context, cfg config, svc *service.Service, log *s
 		}
 		return nil
 	}
-}
-
-// loadOrCreateFile reads a one-line secret from path, or creates the file
-// (mode 0600, its folder 0700) with a fresh one from generate.
-func loadOrCreateFile(path string, generate func() string) (string, bool, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return strings.TrimSpace(string(b)), false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", false, err
-	}
-	value := generate()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", false, err
-	}
-	defer f.Close()
-	if _, err := f.WriteString(value + "\n"); err != nil {
-		return "", false, err
-	}
-	return value, true, f.Close()
 }
 
 // defaultSecretKeyFile keeps the secrets key when POINTGUARD_SECRET_KEY is unset.

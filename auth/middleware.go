@@ -61,15 +61,14 @@ func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func
 		if !recent.Contains(seen) && failures.Refused(w, r) {
 			return
 		}
-		t, failure, err := verify(ctx, st, header, now())
+		at := now().UTC().Truncate(time.Microsecond) // what both engines keep
+		t, failure, err := verify(ctx, st, header, at)
 		switch {
 		case err != nil:
 			log.ErrorContext(ctx, "authenticate", "error", err)
 			writeError(w, http.StatusServiceUnavailable, "INTERNAL", "internal error")
 			return
 		case t != nil:
-			// Microseconds: what both engines keep, so the value reads back as set.
-			at := now().UTC().Truncate(time.Microsecond)
 			if t.LastUsedAt == nil || at.Sub(*t.LastUsedAt) >= touchEvery {
 				if err := st.TouchApiToken(ctx, t.ID, at); err != nil {
 					log.WarnContext(ctx, "record token use", "token", t.ID, "error", err)
@@ -97,7 +96,12 @@ func verify(ctx context.Context, st *store.Store, header string, now time.Time) 
 	case !ok || !strings.EqualFold(scheme, "Bearer"):
 		return nil, "the Authorization header must be Bearer <token>", nil
 	}
-	token = strings.TrimSpace(token)
+	return Lookup(ctx, st, strings.TrimSpace(token), now)
+}
+
+// Lookup finds the token that authenticates at now, or gives the reason
+// it does not: unknown, revoked or expired.
+func Lookup(ctx context.Context, st *store.Store, token string, now time.Time) (*domain.ApiToken, string, error) {
 	prefix := Prefix(token)
 	if prefix == "" {
 		return nil, "invalid token", nil

@@ -129,25 +129,36 @@ func EncodeKey(key []byte) string { return base64.StdEncoding.EncodeToString(key
 // LoadOrCreateKeyFile reads the key in path, or creates the file (mode
 // 0600) with a new key. It reports whether it created it.
 func LoadOrCreateKeyFile(path string) ([]byte, bool, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		key, err := ParseKey(string(b))
-		return key, false, err
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, err
-	}
-	key := NewKey()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	encoded, created, err := LoadOrCreateFile(path, func() string { return EncodeKey(NewKey()) })
 	if err != nil {
 		return nil, false, err
 	}
-	defer f.Close()
-	if _, err := f.WriteString(EncodeKey(key) + "\n"); err != nil {
-		return nil, false, err
+	key, err := ParseKey(encoded)
+	return key, created, err
+}
+
+// LoadOrCreateFile reads the one-line secret in path, or creates the file
+// (mode 0600, its folder 0700) with one from generate. It reports whether
+// it created it.
+func LoadOrCreateFile(path string, generate func() string) (string, bool, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), false, nil
 	}
-	return key, true, f.Close()
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", false, err
+	}
+	value := generate()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		return "", false, err
+	}
+	return value, true, f.Close()
 }

@@ -29,7 +29,7 @@ func (s *Service) CreateApiToken(ctx context.Context, in CreateApiTokenInput) (s
 	}
 	now := s.now()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
-		p.invalid(fmt.Sprintf("input.expiresAt must be in the future, got %s", in.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")), "input", "expiresAt")
+		p.invalid(fmt.Sprintf("input.expiresAt must be in the future, got %s", in.ExpiresAt.UTC().Format(time.RFC3339)), "input", "expiresAt")
 	}
 	pr, err := principal(ctx)
 	if err != nil {
@@ -62,12 +62,13 @@ func (s *Service) CreateApiToken(ctx context.Context, in CreateApiTokenInput) (s
 		if err := s.findOwner(ctx, tx, t); err != nil {
 			return err
 		}
+		kind, id, field := owner(t)
 		if err := allow(pr, pr.ManageApiToken(t.Role, t.OrganizationID, t.AccountID), "mint "+string(t.Role)+" tokens here",
-			ownerKind(t), ownerID(t), "input", "role"); err != nil {
+			kind, id, "input", "role"); err != nil {
 			return err
 		}
 		if err := tx.CreateApiToken(ctx, t, auth.Hash(secret), false); err != nil {
-			return notFound(err, ownerKind(t), ownerID(t), "input", ownerField(t))
+			return notFound(err, kind, id, "input", field)
 		}
 		return s.audit(ctx, tx, pr, "createApiToken", t.OrganizationID, domain.KindApiToken, t.ID, nil, t)
 	})
@@ -203,23 +204,11 @@ func deref(s *string) string {
 	return *s
 }
 
-func ownerKind(t *domain.ApiToken) domain.Kind {
+// owner is what a token belongs to, for NOT_FOUND: an account, else an
+// organization, and the input field that names it.
+func owner(t *domain.ApiToken) (kind domain.Kind, id, field string) {
 	if t.AccountID != "" {
-		return domain.KindAccount
+		return domain.KindAccount, t.AccountID, "accountId"
 	}
-	return domain.KindOrganization
-}
-
-func ownerID(t *domain.ApiToken) string {
-	if t.AccountID != "" {
-		return t.AccountID
-	}
-	return t.OrganizationID
-}
-
-func ownerField(t *domain.ApiToken) string {
-	if t.AccountID != "" {
-		return "accountId"
-	}
-	return "organizationId"
+	return domain.KindOrganization, t.OrganizationID, "organizationId"
 }

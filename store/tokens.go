@@ -71,11 +71,16 @@ type Credential struct {
 // hashes, revoked and expired ones included. It is the one read that is
 // not scoped: it runs before anyone is known, to find out who.
 func (s *Store) FindCredentials(ctx context.Context, prefix string) ([]Credential, error) {
+	return s.base.credentials(ctx, where{}.with("prefix = ?", prefix))
+}
+
+// credentials reads the tokens w selects with their hashes.
+func (q *queries) credentials(ctx context.Context, w where) ([]Credential, error) {
 	var rows []struct {
 		apiTokenRow
 		Hash string `db:"hash"`
 	}
-	if err := s.base.selectAll(ctx, &rows, "SELECT "+apiTokenColumns+", hash FROM api_tokens WHERE prefix = ?", prefix); err != nil {
+	if err := q.selectAll(ctx, &rows, "SELECT "+apiTokenColumns+", hash FROM api_tokens"+w.sql(), w.args...); err != nil {
 		return nil, err
 	}
 	out := make([]Credential, len(rows))
@@ -181,17 +186,5 @@ func (tx *Tx) RevokeApiToken(ctx context.Context, id string, at time.Time) error
 
 // FindBootstrapTokens returns the live bootstrap tokens with their hashes.
 func (tx *Tx) FindBootstrapTokens(ctx context.Context) ([]Credential, error) {
-	var rows []struct {
-		apiTokenRow
-		Hash string `db:"hash"`
-	}
-	w := tx.scoped(where{}, "organization_id", "account_id").with("bootstrap AND revoked_at IS NULL")
-	if err := tx.selectAll(ctx, &rows, "SELECT "+apiTokenColumns+", hash FROM api_tokens"+w.sql(), w.args...); err != nil {
-		return nil, err
-	}
-	out := make([]Credential, len(rows))
-	for i := range rows {
-		out[i] = Credential{Token: rows[i].domain(), Hash: rows[i].Hash}
-	}
-	return out, nil
+	return tx.credentials(ctx, tx.scoped(where{}, "organization_id", "account_id").with("bootstrap AND revoked_at IS NULL"))
 }
