@@ -24,11 +24,19 @@ import (
 
 // app is Pointguard running on a fresh database behind a real HTTP server.
 type app struct {
-	t          testing.TB
-	url        string
+	t   testing.TB
+	url string
+	// referenceURL serves the same database with gqlgen's executor alone:
+	// send asks it every query operation too and fails on any difference
+	// (see differential), so every read of every test compares the two
+	// executors. "" turns that off.
+	referenceURL string
 	store      *store.Store
 	service    *service.Service
 	statements *atomic.Int64
+	// gqlgenRuns counts the query operations package executor handed to
+	// gqlgen, from its debug log.
+	gqlgenRuns *atomic.Int64
 	// token is sent as the Bearer token of every request; newApp sets the
 	// platform admin's, as sees the one it returns with as.
 	token string
@@ -53,7 +61,7 @@ func (a *app) on(t testing.TB) *app {
 
 func newApp(t testing.TB, databaseURL string) *app {
 	t.Helper()
-	a := &app{t: t, statements: new(atomic.Int64)}
+	a := &app{t: t, statements: new(atomic.Int64), gqlgenRuns: new(atomic.Int64)}
 	ring, _ := secrets.NewKeyring(secrets.NewKey())
 	st, err := store.Open(context.Background(), databaseURL, store.Options{
 		OnQuery: func(string) { a.statements.Add(1) },
@@ -64,10 +72,11 @@ func newApp(t testing.TB, databaseURL string) *app {
 	}
 	a.store = st
 	a.service = service.New(st)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+		logTo = testWriter{t}
 	}
+	log := slog.New(countingHandler{slog.NewTextHandler(logTo, nil), a.gqlgenRuns})
 	a.adminToken = auth.NewToken()
 	a.token = a.adminToken
 	if _, err := a.service.SetBootstrapToken(context.Background(), a.adminToken); err != nil {
@@ -75,12 +84,22 @@ func newApp(t testing.TB, databaseURL string) *app {
 	}
 	lim := limits.Default()
 	lim.RatePerSecond = 0 // tests and benchmarks hammer the server from one address
-	srv := httptest.NewServer(newHandler(st, a.service, log, lim))
+	srv := httptest.NewServer(newHandler(st, a.service, log, lim, ownExecutor))
+	// The reference opens the database again, without the statement hook,
+	// so that comparing does not change what tests count.
+	ref, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: ring})
+	if err != nil {
+		t.Fatalf("open reference store: %v", err)
+	}
+	refSrv := httptest.NewServer(newHandler(ref, service.New(ref), log, lim, gqlgenExecutor))
 	t.Cleanup(func() {
 		srv.Close()
+		refSrv.Close()
+		ref.Close()
 		st.Close()
 	})
 	a.url = srv.URL
+	a.referenceURL = refSrv.URL
 	return a
 }
 
@@ -107,6 +126,35 @@ func (a *app) withDemo() *app {
 func startTestServer(t testing.TB) (string, string) {
 	a := newApp(t, testdb.SQLite(t)).withDemo()
 	return a.url, a.demo.OrgAdmin
+}
+
+// countingHandler counts the executor's hand-overs to gqlgen, which it
+// logs at debug level, and passes the rest on.
+type countingHandler struct {
+	slog.Handler
+	gqlgenRuns *atomic.Int64
+}
+
+func (h countingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l == slog.LevelDebug || h.Handler.Enabled(ctx, l)
+}
+
+func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "query run") && strings.Contains(r.Message, "by gqlgen") {
+		h.gqlgenRuns.Add(1)
+	}
+	if !h.Handler.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h countingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return countingHandler{h.Handler.WithAttrs(attrs), h.gqlgenRuns}
+}
+
+func (h countingHandler) WithGroup(name string) slog.Handler {
+	return countingHandler{h.Handler.WithGroup(name), h.gqlgenRuns}
 }
 
 type testWriter struct{ t testing.TB }
@@ -137,7 +185,16 @@ func (a *app) post(query string, vars map[string]any) result {
 
 func (a *app) send(body []byte) result {
 	a.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
+	r := a.sendTo(a.url, body)
+	if a.referenceURL != "" && isQuery(body) {
+		differential(a.t, body, r, a.sendTo(a.referenceURL, body))
+	}
+	return r
+}
+
+func (a *app) sendTo(url string, body []byte) result {
+	a.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)

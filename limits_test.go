@@ -23,20 +23,22 @@ import (
 func limitedApp(t *testing.T, cfg limits.Config) *app {
 	t.Helper()
 	a := newApp(t, testdb.SQLite(t))
-	srv := httptest.NewServer(handlerWithLimits(t, a, cfg))
+	srv := httptest.NewServer(handlerWithLimits(t, a, cfg, ownExecutor))
+	ref := httptest.NewServer(handlerWithLimits(t, a, cfg, gqlgenExecutor))
 	t.Cleanup(srv.Close)
-	a.url = srv.URL
+	t.Cleanup(ref.Close)
+	a.url, a.referenceURL = srv.URL, ref.URL
 	return a
 }
 
 // handlerWithLimits is the real handler with the given limits.
-func handlerWithLimits(t *testing.T, a *app, cfg limits.Config) http.Handler {
+func handlerWithLimits(t *testing.T, a *app, cfg limits.Config, reads readExecutor) http.Handler {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	return newHandler(a.store, a.service, log, cfg)
+	return newHandler(a.store, a.service, log, cfg, reads)
 }
 
 // deepQuery is a valid query of exactly depth n ≥ 2, nesting

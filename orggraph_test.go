@@ -82,8 +82,12 @@ func TestOrgGraphStatementCount(t *testing.T) {
 		}{{"small", 2, 10}, {"large", 20, 1000}} {
 			// Each request has fresh loaders: the first one is no cache warm-up.
 			a.statements.Store(0)
+			a.gqlgenRuns.Store(0)
 			r := a.do(orgGraphQuery, map[string]any{"slug": tc.slug})
 			got := a.statements.Load()
+			if n := a.gqlgenRuns.Load(); n != 0 {
+				t.Errorf("%s: package executor handed the query to gqlgen", tc.slug)
+			}
 			points := r.list(t, "organization.integrationPoints.nodes")
 			n := 0
 			for i := range points {

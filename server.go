@@ -37,6 +37,7 @@ import (
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/executor"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/playground"
@@ -75,6 +76,9 @@ type config struct {
 	adminToken string
 	// command is "serve" or "rotate-secrets".
 	command string
+	// readExecutor runs query operations: "pointguard" (default) or
+	// "gqlgen" (POINTGUARD_EXECUTOR), the switch back if ours misbehaves.
+	readExecutor readExecutor
 	// limits bound queries: POINTGUARD_MAX_DEPTH, POINTGUARD_MAX_COMPLEXITY,
 	// POINTGUARD_RATE_LIMIT, POINTGUARD_RATE_BURST, POINTGUARD_INTROSPECTION.
 	limits limits.Config
@@ -101,6 +105,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if k = strings.TrimSpace(k); k != "" {
 			c.oldSecretKeys = append(c.oldSecretKeys, k)
 		}
+	}
+	switch e := readExecutor(getenv("POINTGUARD_EXECUTOR")); e {
+	case "", ownExecutor:
+		c.readExecutor = ownExecutor
+	case gqlgenExecutor:
+		c.readExecutor = e
+	default:
+		return config{}, fmt.Errorf("POINTGUARD_EXECUTOR: %q is neither %q nor %q", e, ownExecutor, gqlgenExecutor)
 	}
 	lim, err := limits.FromEnv(getenv)
 	if err != nil {
@@ -140,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           newHandler(st, svc, log, cfg.limits),
+		Handler:           newHandler(st, svc, log, cfg.limits, cfg.readExecutor),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -325,18 +337,33 @@ func portOf(ln net.Listener) string {
 	return ":" + port
 }
 
+// readExecutor names what executes query operations.
+type readExecutor string
+
+const (
+	// ownExecutor is package executor, with gqlgen for what it does not plan.
+	ownExecutor readExecutor = "pointguard"
+	// gqlgenExecutor is gqlgen's generated executor for every operation.
+	gqlgenExecutor readExecutor = "gqlgen"
+)
+
 // newHandler is the whole HTTP API: GraphQL at /graphql (POST and GET),
 // GraphiQL at /, and the health checks.
-func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config) http.Handler {
+func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads readExecutor) http.Handler {
 	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc}}
 	limits.Complexity(&schema.Complexity)
-	gql := handler.New(graph.NewExecutableSchema(schema))
+	es := graph.NewExecutableSchema(schema)
+	gql := handler.New(es)
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(resolvers.RejectNUL{})
+	if reads == ownExecutor {
+		// Last, so that it sees operations every other extension let through.
+		gql.Use(executor.New(es.Schema(), st, log))
+	}
 	gql.SetErrorPresenter(resolvers.PresentError(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 

@@ -115,7 +115,7 @@ func boot(t *testing.T, cfg config) booted {
 	}
 	lim := limits.Default()
 	lim.RatePerSecond = 0
-	srv := httptest.NewServer(newHandler(st, svc, slog.New(slog.NewTextHandler(io.Discard, nil)), lim))
+	srv := httptest.NewServer(newHandler(st, svc, slog.New(slog.NewTextHandler(io.Discard, nil)), lim, ownExecutor))
 	var once sync.Once
 	stop := func() { once.Do(func() { srv.Close(); st.Close() }) }
 	t.Cleanup(stop)

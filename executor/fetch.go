@@ -1,0 +1,515 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/store"
+)
+
+// run is one operation's execution: the fetches of one level of the
+// answer are made together, each for every parent at once, before the
+// next level's.
+type run struct {
+	ctx  context.Context
+	read *store.Reader
+	who  *policy.Principal
+	// account is an account token's own account, read when first needed.
+	account *domain.Account
+	// next is the fetches of the next level, each with its parents.
+	next    []*field
+	parents map[*field][]any
+}
+
+// fetchAll resolves every fetch of the plan, level by level: a level's
+// fields are known once the level above has been read.
+func (r *run) fetchAll(root []*field) error {
+	r.parents = map[*field][]any{}
+	if err := r.visit("Query", root, &query{}); err != nil {
+		return err
+	}
+	for len(r.next) > 0 {
+		level, parents := r.next, r.parents
+		r.next, r.parents = nil, make(map[*field][]any, len(level))
+		for _, f := range level {
+			ps := parents[f]
+			values, err := f.resolve.fetch(r, f, ps)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
+			}
+			f.results = make(map[any]any, len(ps))
+			for i, p := range ps {
+				f.results[p] = values[i]
+			}
+			for _, v := range values {
+				if err := r.walk(f, v); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// visit queues the fetches among fields selected on obj, and walks into
+// the values computed in memory to find the fetches below them.
+func (r *run) visit(typeName string, fields []*field, obj any) error {
+	for _, f := range fields {
+		switch {
+		case f.resolve.fetch != nil:
+			if _, queued := r.parents[f]; !queued {
+				r.next = append(r.next, f)
+			}
+			r.parents[f] = append(r.parents[f], obj)
+		case f.resolve.value != nil && f.children != nil:
+			v, err := f.resolve.value(f, obj)
+			if err != nil {
+				return err
+			}
+			if err := r.walk(f, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// walk visits the object or objects of f's value v.
+func (r *run) walk(f *field, v any) error {
+	if v == nil || f.children == nil {
+		return nil
+	}
+	if f.typ.Elem != nil {
+		// Lists of lists are not in the schema.
+		return forEach(v, func(x any) error { return r.walkObject(f, x) })
+	}
+	return r.walkObject(f, v)
+}
+
+func (r *run) walkObject(f *field, v any) error {
+	if v == nil {
+		return nil
+	}
+	name := f.typ.Name()
+	if f.abstract {
+		name = typeOf(v)
+	}
+	return r.visit(name, f.children[name], v)
+}
+
+// ownAccount is an account token's account.
+func (r *run) ownAccount() (*domain.Account, error) {
+	if r.account == nil {
+		rows, err := r.read.FindAccountsByIDs(r.ctx, []string{r.who.AccountID})
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) != 1 {
+			return nil, fmt.Errorf("account of token %s is gone", r.who.TokenID)
+		}
+		r.account = rows[0]
+	}
+	return r.account, nil
+}
+
+// seesPoint applies the rule the store's scope cannot: account roles see
+// the points that select their account.
+func (r *run) seesPoint(p *domain.IntegrationPoint) (bool, error) {
+	if !r.who.Role.AccountWide() {
+		return true, nil
+	}
+	account, err := r.ownAccount()
+	if err != nil {
+		return false, err
+	}
+	return r.who.SeesPoint(p, account), nil
+}
+
+// ids are the parents' IDs, each once.
+func ids[T any](parents []any, idOf func(*T) string) []string {
+	seen := make(map[string]bool, len(parents))
+	out := make([]string, 0, len(parents))
+	for _, p := range parents {
+		id := idOf(p.(*T))
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func nodeID[T domain.Node](p T) string { return p.GetID() }
+
+// byID indexes rows by their ID.
+func byID[T domain.Node](rows []T) map[string]T {
+	m := make(map[string]T, len(rows))
+	for _, r := range rows {
+		m[r.GetID()] = r
+	}
+	return m
+}
+
+func fetchOrganization(r *run, f *field, parents []any) ([]any, error) {
+	a := f.arg.(organizationArg)
+	if a.id != nil {
+		if kind, ok := domain.KindOf(*a.id); !ok || kind != domain.KindOrganization {
+			return []any{nil}, nil
+		}
+		rows, err := r.read.FindOrganizationsByIDs(r.ctx, []string{*a.id})
+		if err != nil || len(rows) == 0 {
+			return []any{nil}, err
+		}
+		return []any{rows[0]}, nil
+	}
+	o, err := r.read.FindOrganizationBySlug(r.ctx, *a.slug)
+	if errors.Is(err, domain.ErrNotFound) {
+		return []any{nil}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []any{o}, nil
+}
+
+func fetchOrganizations(r *run, f *field, parents []any) ([]any, error) {
+	page := f.arg.(pagination.Page)
+	rows, err := r.read.FindOrganizations(r.ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	count := &counter{count: func(ctx context.Context, _ []string) (map[string]int, error) {
+		n, err := r.read.CountOrganizations(ctx)
+		return map[string]int{"": n}, err
+	}}
+	return []any{newConnection(rows, page, "", count)}, nil
+}
+
+func fetchNode(r *run, f *field, parents []any) ([]any, error) {
+	found, err := r.nodes([]string{f.arg.(string)})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+func fetchNodes(r *run, f *field, parents []any) ([]any, error) {
+	found, err := r.nodes(f.arg.([]string))
+	if err != nil {
+		return nil, err
+	}
+	return []any{found}, nil
+}
+
+// nodes reads the objects IDs name, one statement per kind, in the order
+// of ids: nil where an ID names nothing the caller may see.
+func (r *run) nodes(list []string) ([]any, error) {
+	byKind := map[domain.Kind][]string{}
+	for _, id := range list {
+		if kind, ok := domain.KindOf(id); ok {
+			byKind[kind] = append(byKind[kind], id)
+		}
+	}
+	found := map[string]any{}
+	for kind, ids := range byKind {
+		var err error
+		switch kind {
+		case domain.KindOrganization:
+			err = collect(r.ctx, found, ids, r.read.FindOrganizationsByIDs, nil)
+		case domain.KindAccount:
+			err = collect(r.ctx, found, ids, r.read.FindAccountsByIDs, nil)
+		case domain.KindIntegrationPoint:
+			err = collect(r.ctx, found, ids, r.read.FindIntegrationPointsByIDs, r.seesPoint)
+		case domain.KindIntegration:
+			err = collect(r.ctx, found, ids, r.read.FindIntegrationsByIDs, nil)
+		case domain.KindProvider:
+			for _, id := range ids {
+				if p := catalog.ByID(id); p != nil {
+					found[id] = p
+				}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]any, len(list))
+	for i, id := range list {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+func collect[T domain.Node](ctx context.Context, found map[string]any, ids []string, find func(context.Context, []string) ([]T, error), keep func(T) (bool, error)) error {
+	rows, err := find(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if keep != nil {
+			if ok, err := keep(row); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		found[row.GetID()] = row
+	}
+	return nil
+}
+
+// fetchOrganizationsOf is a non-null to-one edge to an organization.
+func fetchOrganizationsOf[T any](idOf func(*T) string) func(*run, *field, []any) ([]any, error) {
+	return func(r *run, f *field, parents []any) ([]any, error) {
+		rows, err := r.read.FindOrganizationsByIDs(r.ctx, ids(parents, idOf))
+		if err != nil {
+			return nil, err
+		}
+		return edges(parents, idOf, byID(rows))
+	}
+}
+
+func fetchAccountsOf(r *run, f *field, parents []any) ([]any, error) {
+	idOf := func(i *domain.Integration) string { return i.AccountID }
+	rows, err := r.read.FindAccountsByIDs(r.ctx, ids(parents, idOf))
+	if err != nil {
+		return nil, err
+	}
+	return edges(parents, idOf, byID(rows))
+}
+
+// fetchPointsOf is Integration.integrationPoint: the one edge to a point
+// that an account token follows whether or not the point selects it.
+func fetchPointsOf(r *run, f *field, parents []any) ([]any, error) {
+	idOf := func(i *domain.Integration) string { return i.IntegrationPointID }
+	rows, err := r.read.FindIntegrationPointsByIDs(r.ctx, ids(parents, idOf))
+	if err != nil {
+		return nil, err
+	}
+	return edges(parents, idOf, byID(rows))
+}
+
+// edges lines targets up with parents. A missing target breaks an
+// invariant that foreign keys keep, so it is an error.
+func edges[P any, T any](parents []any, idOf func(*P) string, targets map[string]T) ([]any, error) {
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		t, ok := targets[idOf(p.(*P))]
+		if !ok {
+			return nil, fmt.Errorf("no target %s", idOf(p.(*P)))
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// pages builds every parent's connection from one statement's rows.
+func pages[P domain.Node, T any](parents []any, rows []T, parentOf func(T) string, page pagination.Page, count *counter) []any {
+	grouped := make(map[string][]T, len(parents))
+	for _, row := range rows {
+		grouped[parentOf(row)] = append(grouped[parentOf(row)], row)
+	}
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		id := p.(P).GetID()
+		out[i] = newConnection(grouped[id], page, id, count)
+	}
+	return out
+}
+
+func fetchAccountPages(r *run, f *field, parents []any) ([]any, error) {
+	a := f.arg.(listArg[domain.AccountFilter])
+	parentIDs := ids(parents, nodeID[*domain.Organization])
+	rows, err := r.read.FindAccountPages(r.ctx, parentIDs, a.filter, a.page)
+	if err != nil {
+		return nil, err
+	}
+	count := &counter{count: func(ctx context.Context, ids []string) (map[string]int, error) {
+		return r.read.CountAccounts(ctx, ids, a.filter)
+	}}
+	return pages[*domain.Organization](parents, rows, func(a *domain.Account) string { return a.OrganizationID }, a.page, count), nil
+}
+
+func fetchIntegrationPages(parent store.IntegrationParent) func(*run, *field, []any) ([]any, error) {
+	parentOf := map[store.IntegrationParent]func(*domain.Integration) string{
+		store.ByOrganization:     func(i *domain.Integration) string { return i.OrganizationID },
+		store.ByAccount:          func(i *domain.Integration) string { return i.AccountID },
+		store.ByIntegrationPoint: func(i *domain.Integration) string { return i.IntegrationPointID },
+	}[parent]
+	return func(r *run, f *field, parents []any) ([]any, error) {
+		a := f.arg.(listArg[domain.IntegrationFilter])
+		parentIDs := make([]string, len(parents))
+		for i, p := range parents {
+			parentIDs[i] = p.(domain.Node).GetID()
+		}
+		rows, err := r.read.FindIntegrationPages(r.ctx, parent, parentIDs, a.filter, a.page)
+		if err != nil {
+			return nil, err
+		}
+		count := &counter{count: func(ctx context.Context, ids []string) (map[string]int, error) {
+			return r.read.CountIntegrations(ctx, parent, ids, a.filter)
+		}}
+		return pages[domain.Node](parents, rows, parentOf, a.page, count), nil
+	}
+}
+
+func fetchSummaries(parent store.IntegrationParent) func(*run, *field, []any) ([]any, error) {
+	return func(r *run, f *field, parents []any) ([]any, error) {
+		parentIDs := make([]string, len(parents))
+		for i, p := range parents {
+			parentIDs[i] = p.(domain.Node).GetID()
+		}
+		sums, err := r.read.SummarizeCompliance(r.ctx, parent, parentIDs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(parents))
+		for i, id := range parentIDs {
+			s := sums[id]
+			out[i] = &s
+		}
+		return out, nil
+	}
+}
+
+// fetchOrganizationPoints is Organization.integrationPoints. An account
+// token sees the points of its organization that select its account.
+func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
+	page := f.arg.(pagination.Page)
+	if r.who.Role.AccountWide() {
+		account, err := r.ownAccount()
+		if err != nil {
+			return nil, err
+		}
+		all, err := r.allPoints([]string{account.OrganizationID})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(parents))
+		for i, p := range parents {
+			var rows []*domain.IntegrationPoint
+			if p.(*domain.Organization).ID == account.OrganizationID {
+				rows = all[account.OrganizationID]
+			}
+			out[i] = selecting(rows, account, page)
+		}
+		return out, nil
+	}
+	parentIDs := ids(parents, nodeID[*domain.Organization])
+	rows, err := r.read.FindIntegrationPointPages(r.ctx, parentIDs, page)
+	if err != nil {
+		return nil, err
+	}
+	count := &counter{count: r.read.CountIntegrationPoints}
+	return pages[*domain.Organization](parents, rows, func(p *domain.IntegrationPoint) string { return p.OrganizationID }, page, count), nil
+}
+
+// fetchAccountPoints is Account.integrationPoints: the points of the
+// account's organization whose selector selects it.
+func fetchAccountPoints(r *run, f *field, parents []any) ([]any, error) {
+	page := f.arg.(pagination.Page)
+	all, err := r.allPoints(ids(parents, func(a *domain.Account) string { return a.OrganizationID }))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		a := p.(*domain.Account)
+		out[i] = selecting(all[a.OrganizationID], a, page)
+	}
+	return out, nil
+}
+
+// allPoints reads every point of the organizations, by organization,
+// ordered by ID: one statement for all of them, and more only for an
+// organization with over a page of points (an organization has tens).
+func (r *run) allPoints(organizationIDs []string) (map[string][]*domain.IntegrationPoint, error) {
+	first := pagination.Page{First: pagination.MaxFirst}
+	rows, err := r.read.FindIntegrationPointPages(r.ctx, organizationIDs, first)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*domain.IntegrationPoint, len(organizationIDs))
+	for _, p := range rows {
+		out[p.OrganizationID] = append(out[p.OrganizationID], p)
+	}
+	for id, points := range out {
+		if len(points) > first.First {
+			rest, err := r.allPointsAfter(id, points[first.First-1].ID)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = append(points[:first.First], rest...)
+		}
+	}
+	return out, nil
+}
+
+func (r *run) allPointsAfter(organizationID, after string) ([]*domain.IntegrationPoint, error) {
+	var out []*domain.IntegrationPoint
+	for next := (pagination.Page{First: pagination.MaxFirst, After: after}); ; {
+		rows, err := r.read.FindIntegrationPointPages(r.ctx, []string{organizationID}, next)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows[:min(len(rows), next.First)]...)
+		if len(rows) <= next.First {
+			return out, nil
+		}
+		next.After = rows[next.First-1].ID
+	}
+}
+
+// selecting is the page of points whose selector selects the account;
+// its total is counted in memory.
+func selecting(points []*domain.IntegrationPoint, account *domain.Account, page pagination.Page) *connection {
+	var inScope []*domain.IntegrationPoint
+	for _, p := range points {
+		if p.AccountSelector.Matches(account) {
+			inScope = append(inScope, p)
+		}
+	}
+	start := 0
+	for start < len(inScope) && page.After != "" && inScope[start].ID <= page.After {
+		start++
+	}
+	c := newConnection(inScope[start:min(len(inScope), start+page.Limit())], page, account.ID, nil)
+	c.total = len(inScope)
+	return c
+}
+
+// fetchTotalCounts counts the lists of every connection of one field with
+// one statement.
+func fetchTotalCounts(r *run, f *field, parents []any) ([]any, error) {
+	var parentIDs []string
+	var count *counter
+	for _, p := range parents {
+		if c := p.(*connection); c.count != nil {
+			parentIDs = append(parentIDs, c.parentID)
+			count = c.count
+		}
+	}
+	var counts map[string]int
+	if count != nil {
+		var err error
+		if counts, err = count.count(r.ctx, parentIDs); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		c := p.(*connection)
+		n := c.total
+		if c.count != nil {
+			n = counts[c.parentID]
+		}
+		out[i] = n
+	}
+	return out, nil
+}

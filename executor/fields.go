@@ -1,0 +1,469 @@
+package executor
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/store"
+)
+
+// resolver is how the executor gets one field's value. Exactly one of
+// leaf, value and fetch is set.
+type resolver struct {
+	// prepare reads the field's arguments once, when the operation is
+	// planned; an error sends the operation to gqlgen, which words it.
+	prepare func(args map[string]any) (any, error)
+	// leaf writes a scalar or enum value, or a list of them.
+	leaf func(b []byte, obj any) ([]byte, error)
+	// value computes an object, or a list of objects, in memory.
+	value func(f *field, obj any) (any, error)
+	// fetch reads the value for every parent at once, in line with parents.
+	fetch func(r *run, f *field, parents []any) ([]any, error)
+}
+
+// typename marks __typename, which any type has.
+var typename = &resolver{}
+
+// resolvers are the fields this executor runs, by type and name. An
+// operation selecting any other field is run by gqlgen. Each resolves as
+// the resolver of the same field in package resolvers does, which the
+// differential tests check.
+var resolvers = map[string]map[string]*resolver{
+	"Query": {
+		"organization":  {prepare: organizationArgs, fetch: fetchOrganization},
+		"organizations": {prepare: pageArgs(domain.KindOrganization), fetch: fetchOrganizations},
+		"node":          {prepare: nodeArgs, fetch: fetchNode},
+		"nodes":         {prepare: nodesArgs, fetch: fetchNodes},
+		"provider": {prepare: stringArg("key"), value: func(f *field, _ any) (any, error) {
+			return nilIfNone(catalog.Lookup(f.arg.(string))), nil
+		}},
+		"providers": {prepare: categoryArg, value: func(f *field, _ any) (any, error) {
+			if c, ok := f.arg.(domain.Category); ok {
+				return catalog.ByCategory(c), nil
+			}
+			return catalog.All(), nil
+		}},
+	},
+	"Organization": {
+		"id":                str(func(o *domain.Organization) string { return o.ID }),
+		"slug":              str(func(o *domain.Organization) string { return o.Slug }),
+		"name":              str(func(o *domain.Organization) string { return o.Name }),
+		"createdAt":         timestamp(func(o *domain.Organization) time.Time { return o.CreatedAt }),
+		"updatedAt":         timestamp(func(o *domain.Organization) time.Time { return o.UpdatedAt }),
+		"accounts":          {prepare: accountListArgs, fetch: fetchAccountPages},
+		"integrationPoints": {prepare: pageArgs(domain.KindIntegrationPoint), fetch: fetchOrganizationPoints},
+		"integrations":      {prepare: integrationListArgs, fetch: fetchIntegrationPages(store.ByOrganization)},
+		"complianceSummary": {fetch: fetchSummaries(store.ByOrganization)},
+	},
+	"Account": {
+		"id":                str(func(a *domain.Account) string { return a.ID }),
+		"organization":      {fetch: fetchOrganizationsOf(func(a *domain.Account) string { return a.OrganizationID })},
+		"slug":              str(func(a *domain.Account) string { return a.Slug }),
+		"name":              str(func(a *domain.Account) string { return a.Name }),
+		"environment":       str(func(a *domain.Account) domain.Environment { return a.Environment }),
+		"labels":            object(func(_ *field, a *domain.Account) (any, error) { return a.Labels, nil }),
+		"createdAt":         timestamp(func(a *domain.Account) time.Time { return a.CreatedAt }),
+		"updatedAt":         timestamp(func(a *domain.Account) time.Time { return a.UpdatedAt }),
+		"integrations":      {prepare: integrationListArgs, fetch: fetchIntegrationPages(store.ByAccount)},
+		"integrationPoints": {prepare: pageArgs(domain.KindIntegrationPoint), fetch: fetchAccountPoints},
+	},
+	"IntegrationPoint": {
+		"id":           str(func(p *domain.IntegrationPoint) string { return p.ID }),
+		"organization": {fetch: fetchOrganizationsOf(func(p *domain.IntegrationPoint) string { return p.OrganizationID })},
+		"slug":         str(func(p *domain.IntegrationPoint) string { return p.Slug }),
+		"name":         str(func(p *domain.IntegrationPoint) string { return p.Name }),
+		"description":  str(func(p *domain.IntegrationPoint) string { return p.Description }),
+		"category":     str(func(p *domain.IntegrationPoint) domain.Category { return p.Category }),
+		"version":      integer(func(p *domain.IntegrationPoint) int { return p.Version }),
+		"allowedProviders": object(func(_ *field, p *domain.IntegrationPoint) (any, error) {
+			return &p.AllowedProviders, nil
+		}),
+		"requiredConfig":            strs(func(p *domain.IntegrationPoint) []string { return p.RequiredConfig }),
+		"maxIntegrationsPerAccount": optionalInt(func(p *domain.IntegrationPoint) *int { return p.MaxIntegrationsPerAccount }),
+		"rules":                     object(func(_ *field, p *domain.IntegrationPoint) (any, error) { return p.Rules, nil }),
+		"accountSelector": object(func(_ *field, p *domain.IntegrationPoint) (any, error) {
+			return &p.AccountSelector, nil
+		}),
+		"complianceSummary": {fetch: fetchSummaries(store.ByIntegrationPoint)},
+		"integrations":      {prepare: integrationListArgs, fetch: fetchIntegrationPages(store.ByIntegrationPoint)},
+		"createdAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.CreatedAt }),
+		"updatedAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.UpdatedAt }),
+	},
+	"Integration": {
+		"id":               str(func(i *domain.Integration) string { return i.ID }),
+		"account":          {fetch: fetchAccountsOf},
+		"integrationPoint": {fetch: fetchPointsOf},
+		"provider": object(func(_ *field, i *domain.Integration) (any, error) {
+			if p := catalog.Lookup(i.ProviderKey); p != nil {
+				return p, nil
+			}
+			return nil, fmt.Errorf("integration %s names provider %q, which is not in the catalog", i.ID, i.ProviderKey)
+		}),
+		"name":         str(func(i *domain.Integration) string { return i.Name }),
+		"config":       jsonValue(func(i *domain.Integration) any { return catalog.WithoutSecrets(i.Config) }),
+		"secretFields": strs(func(i *domain.Integration) []string { return catalog.SecretPaths(i.Config) }),
+		"compliance":   object(func(_ *field, i *domain.Integration) (any, error) { return &i.Compliance, nil }),
+		"createdAt":    timestamp(func(i *domain.Integration) time.Time { return i.CreatedAt }),
+		"updatedAt":    timestamp(func(i *domain.Integration) time.Time { return i.UpdatedAt }),
+	},
+	"Provider": {
+		"id":           str(func(p *domain.Provider) string { return p.ID }),
+		"key":          str(func(p *domain.Provider) string { return p.Key }),
+		"name":         str(func(p *domain.Provider) string { return p.Name }),
+		"category":     str(func(p *domain.Provider) domain.Category { return p.Category }),
+		"mock":         boolean(func(p *domain.Provider) bool { return p.Mock }),
+		"configSchema": jsonValue(func(p *domain.Provider) any { return p.ConfigSchema }),
+		"authMethods":  strs(func(p *domain.Provider) []string { return p.AuthMethods }),
+		"secretFields": strs(func(p *domain.Provider) []string { return p.SecretFields }),
+	},
+	"Compliance": {
+		"status":       str(func(c *domain.Compliance) domain.ComplianceStatus { return c.Status }),
+		"pointVersion": integer(func(c *domain.Compliance) int { return c.PointVersion }),
+		"checkedAt":    timestamp(func(c *domain.Compliance) time.Time { return c.CheckedAt }),
+		"violations":   object(func(_ *field, c *domain.Compliance) (any, error) { return c.Violations, nil }),
+	},
+	"Violation": {
+		"code":        str(func(v *domain.Violation) string { return v.Code }),
+		"rule":        str(func(v *domain.Violation) string { return v.Rule }),
+		"message":     str(func(v *domain.Violation) string { return v.Message }),
+		"field":       optionalString(func(v *domain.Violation) *string { return v.Field }),
+		"enforcement": str(func(v *domain.Violation) domain.Enforcement { return v.Enforcement }),
+	},
+	"Label": {
+		"key":   str(func(l *domain.Label) string { return l.Key }),
+		"value": str(func(l *domain.Label) string { return l.Value }),
+	},
+	"Rule": {
+		"name":              str(func(r *domain.Rule) string { return r.Name }),
+		"expression":        str(func(r *domain.Rule) string { return r.Expression }),
+		"message":           str(func(r *domain.Rule) string { return r.Message }),
+		"messageExpression": boolean(func(r *domain.Rule) bool { return r.MessageExpression }),
+		"enforcement":       str(func(r *domain.Rule) domain.Enforcement { return r.Enforcement }),
+	},
+	"AccountSelector": {
+		"environments": strs(func(s *domain.AccountSelector) []domain.Environment { return s.Environments }),
+		"matchLabels":  object(func(_ *field, s *domain.AccountSelector) (any, error) { return s.MatchLabels, nil }),
+	},
+	"AllowedProviders": {
+		"test": object(func(_ *field, a *domain.AllowedProviders) (any, error) { return providers(a.Test), nil }),
+		"prod": object(func(_ *field, a *domain.AllowedProviders) (any, error) { return providers(a.Prod), nil }),
+	},
+	"ComplianceSummary": {
+		"total":        integer(func(s *domain.ComplianceSummary) int { return s.Total }),
+		"compliant":    integer(func(s *domain.ComplianceSummary) int { return s.Compliant }),
+		"warning":      integer(func(s *domain.ComplianceSummary) int { return s.Warning }),
+		"nonCompliant": integer(func(s *domain.ComplianceSummary) int { return s.NonCompliant }),
+	},
+	"PageInfo": {
+		"hasNextPage":     boolean(func(c *connection) bool { return c.hasNext }),
+		"hasPreviousPage": boolean(func(c *connection) bool { return c.page.After != "" }),
+		"startCursor":     cursorAt(func(c *connection) int { return 0 }),
+		"endCursor":       cursorAt(func(c *connection) int { return len(c.rows) - 1 }),
+	},
+	"OrganizationConnection":     connectionFields,
+	"OrganizationEdge":           edgeFields,
+	"AccountConnection":          connectionFields,
+	"AccountEdge":                edgeFields,
+	"IntegrationPointConnection": connectionFields,
+	"IntegrationPointEdge":       edgeFields,
+	"IntegrationConnection":      connectionFields,
+	"IntegrationEdge":            edgeFields,
+}
+
+// connectionFields are every XConnection's: edges and nodes are the page's
+// rows (an edge is represented by its node), pageInfo the connection.
+var connectionFields = map[string]*resolver{
+	"edges":      object(func(_ *field, c *connection) (any, error) { return c.rows, nil }),
+	"nodes":      object(func(_ *field, c *connection) (any, error) { return c.rows, nil }),
+	"pageInfo":   object(func(_ *field, c *connection) (any, error) { return c, nil }),
+	"totalCount": {fetch: fetchTotalCounts},
+}
+
+var edgeFields = map[string]*resolver{
+	"cursor": {leaf: func(b []byte, obj any) ([]byte, error) {
+		return appendString(b, pagination.Cursor(obj.(domain.Node).GetID())), nil
+	}},
+	"node": {value: func(_ *field, obj any) (any, error) { return obj, nil }},
+}
+
+// providers maps approved keys to catalog entries, as resolvers.providers does.
+func providers(keys []string) []*domain.Provider {
+	out := make([]*domain.Provider, 0, len(keys))
+	for _, k := range keys {
+		if p := catalog.Lookup(k); p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// nilIfNone keeps a nil pointer from becoming a non-nil interface.
+func nilIfNone[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+// The leaf resolvers, by GraphQL scalar; T is the parent's domain type.
+
+func str[T any, S ~string](get func(*T) S) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		return appendString(b, string(get(obj.(*T)))), nil
+	}}
+}
+
+func strs[T any, S ~string](get func(*T) []S) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		b = append(b, '[')
+		for i, s := range get(obj.(*T)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, string(s))
+		}
+		return append(b, ']'), nil
+	}}
+}
+
+func optionalString[T any](get func(*T) *string) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		if s := get(obj.(*T)); s != nil {
+			return appendString(b, *s), nil
+		}
+		return append(b, "null"...), nil
+	}}
+}
+
+func integer[T any](get func(*T) int) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		return appendInt(b, get(obj.(*T))), nil
+	}}
+}
+
+func optionalInt[T any](get func(*T) *int) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		if n := get(obj.(*T)); n != nil {
+			return appendInt(b, *n), nil
+		}
+		return append(b, "null"...), nil
+	}}
+}
+
+func boolean[T any](get func(*T) bool) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		if get(obj.(*T)) {
+			return append(b, "true"...), nil
+		}
+		return append(b, "false"...), nil
+	}}
+}
+
+// timestamp is a non-null Time; gqlgen answers a zero one with an error.
+func timestamp[T any](get func(*T) time.Time) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		t := get(obj.(*T))
+		if t.IsZero() {
+			return nil, fmt.Errorf("executor: zero time in %T", obj)
+		}
+		return appendTime(b, t), nil
+	}}
+}
+
+// jsonValue is the JSON scalar, encoded as graphql.MarshalAny encodes it.
+func jsonValue[T any](get func(*T) any) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		j, err := json.Marshal(get(obj.(*T)))
+		if err != nil {
+			return nil, err
+		}
+		return append(b, j...), nil
+	}}
+}
+
+// cursorAt is the cursor of the row at an index of the page, or null.
+func cursorAt(index func(*connection) int) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		c := obj.(*connection)
+		if len(c.rows) == 0 {
+			return append(b, "null"...), nil
+		}
+		return appendString(b, pagination.Cursor(c.rows[index(c)].(domain.Node).GetID())), nil
+	}}
+}
+
+// object computes an object or list value from its parent.
+func object[T any](get func(f *field, obj *T) (any, error)) *resolver {
+	return &resolver{value: func(f *field, obj any) (any, error) { return get(f, obj.(*T)) }}
+}
+
+// The arguments, read as gqlgen's generated code reads them.
+
+func intArg(args map[string]any, name string) (*int, error) {
+	v, ok := args[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	n, err := graphql.UnmarshalInt(v)
+	return &n, err
+}
+
+func optionalStringArg(args map[string]any, name string) (*string, error) {
+	v, ok := args[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	s, err := graphql.UnmarshalString(v)
+	return &s, err
+}
+
+func optionalIDArg(args map[string]any, name string) (*string, error) {
+	v, ok := args[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	s, err := graphql.UnmarshalID(v)
+	return &s, err
+}
+
+func stringArg(name string) func(map[string]any) (any, error) {
+	return func(args map[string]any) (any, error) { return graphql.UnmarshalString(args[name]) }
+}
+
+func pageArgs(kind domain.Kind) func(map[string]any) (any, error) {
+	return func(args map[string]any) (any, error) { return page(args, kind) }
+}
+
+func page(args map[string]any, kind domain.Kind) (pagination.Page, error) {
+	first, err := intArg(args, "first")
+	if err != nil {
+		return pagination.Page{}, err
+	}
+	after, err := optionalStringArg(args, "after")
+	if err != nil {
+		return pagination.Page{}, err
+	}
+	return pagination.NewPage(first, after, kind)
+}
+
+// organizationArg is Query.organization's: an ID or a slug.
+type organizationArg struct{ id, slug *string }
+
+func organizationArgs(args map[string]any) (any, error) {
+	id, err := optionalIDArg(args, "id")
+	if err != nil {
+		return nil, err
+	}
+	slug, err := optionalStringArg(args, "slug")
+	if err != nil {
+		return nil, err
+	}
+	if (id == nil) == (slug == nil) {
+		return nil, fmt.Errorf("organization needs exactly one of id and slug")
+	}
+	return organizationArg{id: id, slug: slug}, nil
+}
+
+func nodeArgs(args map[string]any) (any, error) {
+	return graphql.UnmarshalID(args["id"])
+}
+
+// maxNodes is resolvers' bound on nodes(ids:); past it gqlgen refuses.
+const maxNodes = 100
+
+func nodesArgs(args map[string]any) (any, error) {
+	list, ok := args["ids"].([]any)
+	if !ok || len(list) > maxNodes {
+		return nil, fmt.Errorf("nodes takes at most %d IDs", maxNodes)
+	}
+	ids := make([]string, len(list))
+	for i, v := range list {
+		id, err := graphql.UnmarshalID(v)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+func categoryArg(args map[string]any) (any, error) {
+	v, ok := args["category"]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	var c domain.Category
+	err := c.UnmarshalGQL(v)
+	return c, err
+}
+
+// listArg is the arguments of a filtered connection.
+type listArg[F any] struct {
+	page   pagination.Page
+	filter F
+}
+
+func accountListArgs(args map[string]any) (any, error) {
+	p, err := page(args, domain.KindAccount)
+	if err != nil {
+		return nil, err
+	}
+	var f domain.AccountFilter
+	filter, err := inputObject(args, "filter")
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := filter["environment"]; ok {
+		if err := f.Environment.UnmarshalGQL(v); err != nil {
+			return nil, err
+		}
+	}
+	return listArg[domain.AccountFilter]{p, f}, nil
+}
+
+func integrationListArgs(args map[string]any) (any, error) {
+	p, err := page(args, domain.KindIntegration)
+	if err != nil {
+		return nil, err
+	}
+	var f domain.IntegrationFilter
+	filter, err := inputObject(args, "filter")
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range filter {
+		switch k {
+		case "accountId":
+			f.AccountID, err = graphql.UnmarshalID(v)
+		case "integrationPointId":
+			f.IntegrationPointID, err = graphql.UnmarshalID(v)
+		case "providerKey":
+			f.ProviderKey, err = graphql.UnmarshalString(v)
+		case "complianceStatus":
+			err = f.ComplianceStatus.UnmarshalGQL(v)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return listArg[domain.IntegrationFilter]{p, f}, nil
+}
+
+// inputObject is an input object argument; absent or null is empty.
+func inputObject(args map[string]any, name string) (map[string]any, error) {
+	v, ok := args[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s is %T, not an input object", name, v)
+	}
+	return m, nil
+}
