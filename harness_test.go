@@ -31,9 +31,9 @@ type app struct {
 	// (see differential), so every read of every test compares the two
 	// executors. "" turns that off.
 	referenceURL string
-	store      *store.Store
-	service    *service.Service
-	statements *atomic.Int64
+	store        *store.Store
+	service      *service.Service
+	statements   *atomic.Int64
 	// gqlgenRuns counts the query operations package executor handed to
 	// gqlgen, from its debug log.
 	gqlgenRuns *atomic.Int64
