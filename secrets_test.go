@@ -146,7 +146,7 @@ func TestSecretRotation(t *testing.T) {
 			return st
 		}
 		secretOf := func(st *store.Store, id string) (string, error) {
-			found, err := st.Read(policy.System.Scope()).FindIntegrationsByIDs(ctx, []string{id})
+			found, err := st.Read(policy.System.Scope()).FindIntegrationsByIDs(ctx, []string{id}, store.AllColumns)
 			if err != nil {
 				return "", err
 			}
@@ -282,7 +282,7 @@ func TestSecretOnlyUpdate(t *testing.T) {
 		if len(r.list(t, "updateIntegration.userErrors")) > 0 {
 			t.Fatalf("update: %s", r.Raw)
 		}
-		found, err := a.store.Read(policy.System.Scope()).FindIntegrationsByIDs(context.Background(), []string{id})
+		found, err := a.store.Read(policy.System.Scope()).FindIntegrationsByIDs(context.Background(), []string{id}, store.AllColumns)
 		if err != nil || len(found) != 1 || found[0].Config["api_token"] != "new-secret-4be7" {
 			t.Fatalf("the new secret was not stored (%v)", err)
 		}

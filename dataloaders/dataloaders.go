@@ -106,16 +106,16 @@ func New(s *store.Reader) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait), dataloadgen.WithBatchCapacity(maxBatch)}
 	return &Loaders{
 		Organization:     dataloadgen.NewMappedLoader(byID(s.FindOrganizationsByIDs), opts...),
-		Account:          dataloadgen.NewMappedLoader(byID(s.FindAccountsByIDs), opts...),
+		Account:          dataloadgen.NewMappedLoader(byID(allColumns(s.FindAccountsByIDs)), opts...),
 		IntegrationPoint: dataloadgen.NewMappedLoader(byID(s.FindIntegrationPointsByIDs), opts...),
-		Integration:      dataloadgen.NewMappedLoader(byID(s.FindIntegrationsByIDs), opts...),
+		Integration:      dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationsByIDs)), opts...),
 
 		AccountPage: dataloadgen.NewLoader(pages(
 			func(k AccountPageKey) (AccountPageKey, string) {
 				return AccountPageKey{Filter: k.Filter, Page: k.Page}, k.OrganizationID
 			},
 			func(ctx context.Context, g AccountPageKey, ids []string) ([]*domain.Account, error) {
-				return s.FindAccountPages(ctx, ids, g.Filter, g.Page)
+				return s.FindAccountPages(ctx, ids, g.Filter, g.Page, store.AllColumns)
 			},
 			func(_ AccountPageKey, a *domain.Account) string { return a.OrganizationID },
 		), opts...),
@@ -151,7 +151,7 @@ func New(s *store.Reader) *Loaders {
 				return IntegrationPageKey{Parent: k.Parent, Filter: k.Filter, Page: k.Page}, k.ParentID
 			},
 			func(ctx context.Context, g IntegrationPageKey, ids []string) ([]*domain.Integration, error) {
-				return s.FindIntegrationPages(ctx, g.Parent, ids, g.Filter, g.Page)
+				return s.FindIntegrationPages(ctx, g.Parent, ids, g.Filter, g.Page, store.AllColumns)
 			},
 			integrationParent,
 		), opts...),
@@ -355,4 +355,9 @@ func batchByGroup[K, G comparable, V any](
 		}
 		return values, errs
 	}
+}
+
+// allColumns reads every column: what gqlgen's resolvers may show.
+func allColumns[T any](find func(context.Context, []string, store.Columns) ([]T, error)) func(context.Context, []string) ([]T, error) {
+	return func(ctx context.Context, ids []string) ([]T, error) { return find(ctx, ids, store.AllColumns) }
 }

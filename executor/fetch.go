@@ -105,7 +105,7 @@ func (r *run) walkObject(f *field, v any) error {
 // ownAccount is an account token's account.
 func (r *run) ownAccount() (*domain.Account, error) {
 	if r.account == nil {
-		rows, err := r.read.FindAccountsByIDs(r.ctx, []string{r.who.AccountID})
+		rows, err := r.read.FindAccountsByIDs(r.ctx, []string{r.who.AccountID}, store.AllColumns)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +191,7 @@ func fetchOrganizations(r *run, f *field, parents []any) ([]any, error) {
 }
 
 func fetchNode(r *run, f *field, parents []any) ([]any, error) {
-	found, err := r.nodes([]string{f.arg.(string)})
+	found, err := r.nodes([]string{f.arg.(string)}, f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func fetchNode(r *run, f *field, parents []any) ([]any, error) {
 }
 
 func fetchNodes(r *run, f *field, parents []any) ([]any, error) {
-	found, err := r.nodes(f.arg.([]string))
+	found, err := r.nodes(f.arg.([]string), f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func fetchNodes(r *run, f *field, parents []any) ([]any, error) {
 
 // nodes reads the objects IDs name, one statement per kind, in the order
 // of ids: nil where an ID names nothing the caller may see.
-func (r *run) nodes(list []string) ([]any, error) {
+func (r *run) nodes(list []string, cols store.Columns) ([]any, error) {
 	byKind := map[domain.Kind][]string{}
 	for _, id := range list {
 		if kind, ok := domain.KindOf(id); ok {
@@ -222,11 +222,11 @@ func (r *run) nodes(list []string) ([]any, error) {
 		case domain.KindOrganization:
 			err = collect(r.ctx, found, ids, r.read.FindOrganizationsByIDs, nil)
 		case domain.KindAccount:
-			err = collect(r.ctx, found, ids, r.read.FindAccountsByIDs, nil)
+			err = collect(r.ctx, found, ids, withColumns(r.read.FindAccountsByIDs, cols), nil)
 		case domain.KindIntegrationPoint:
 			err = collect(r.ctx, found, ids, r.read.FindIntegrationPointsByIDs, r.seesPoint)
 		case domain.KindIntegration:
-			err = collect(r.ctx, found, ids, r.read.FindIntegrationsByIDs, nil)
+			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationsByIDs, cols), nil)
 		case domain.KindProvider:
 			for _, id := range ids {
 				if p := catalog.ByID(id); p != nil {
@@ -243,6 +243,11 @@ func (r *run) nodes(list []string) ([]any, error) {
 		out[i] = found[id]
 	}
 	return out, nil
+}
+
+// withColumns is a read of the columns cols.
+func withColumns[T any](find func(context.Context, []string, store.Columns) ([]T, error), cols store.Columns) func(context.Context, []string) ([]T, error) {
+	return func(ctx context.Context, ids []string) ([]T, error) { return find(ctx, ids, cols) }
 }
 
 func collect[T domain.Node](ctx context.Context, found map[string]any, ids []string, find func(context.Context, []string) ([]T, error), keep func(T) (bool, error)) error {
@@ -277,7 +282,7 @@ func fetchOrganizationsOf[T any](idOf func(*T) string) func(*run, *field, []any)
 
 func fetchAccountsOf(r *run, f *field, parents []any) ([]any, error) {
 	idOf := func(i *domain.Integration) string { return i.AccountID }
-	rows, err := r.read.FindAccountsByIDs(r.ctx, ids(parents, idOf))
+	rows, err := r.read.FindAccountsByIDs(r.ctx, ids(parents, idOf), f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +331,7 @@ func pages[P domain.Node, T any](parents []any, rows []T, parentOf func(T) strin
 func fetchAccountPages(r *run, f *field, parents []any) ([]any, error) {
 	a := f.arg.(listArg[domain.AccountFilter])
 	parentIDs := ids(parents, nodeID[*domain.Organization])
-	rows, err := r.read.FindAccountPages(r.ctx, parentIDs, a.filter, a.page)
+	rows, err := r.read.FindAccountPages(r.ctx, parentIDs, a.filter, a.page, f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +353,7 @@ func fetchIntegrationPages(parent store.IntegrationParent) func(*run, *field, []
 		for i, p := range parents {
 			parentIDs[i] = p.(domain.Node).GetID()
 		}
-		rows, err := r.read.FindIntegrationPages(r.ctx, parent, parentIDs, a.filter, a.page)
+		rows, err := r.read.FindIntegrationPages(r.ctx, parent, parentIDs, a.filter, a.page, f.columns)
 		if err != nil {
 			return nil, err
 		}

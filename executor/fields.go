@@ -25,6 +25,14 @@ type resolver struct {
 	value func(f *field, obj any) (any, error)
 	// fetch reads the value for every parent at once, in line with parents.
 	fetch func(r *run, f *field, parents []any) ([]any, error)
+	// needs is the columns of its parent the field shows (or follows).
+	needs store.Columns
+}
+
+// reads sets what a field needs of its parent's row.
+func (r *resolver) reads(c store.Columns) *resolver {
+	r.needs = c
+	return r
 }
 
 // typename marks __typename, which any type has.
@@ -63,15 +71,16 @@ var resolvers = map[string]map[string]*resolver{
 	},
 	"Account": {
 		"id":                str(func(a *domain.Account) string { return a.ID }),
-		"organization":      {fetch: fetchOrganizationsOf(func(a *domain.Account) string { return a.OrganizationID })},
-		"slug":              str(func(a *domain.Account) string { return a.Slug }),
-		"name":              str(func(a *domain.Account) string { return a.Name }),
-		"environment":       str(func(a *domain.Account) domain.Environment { return a.Environment }),
-		"labels":            object(func(_ *field, a *domain.Account) (any, error) { return a.Labels, nil }),
-		"createdAt":         timestamp(func(a *domain.Account) time.Time { return a.CreatedAt }),
-		"updatedAt":         timestamp(func(a *domain.Account) time.Time { return a.UpdatedAt }),
+		"organization":      {fetch: fetchOrganizationsOf(func(a *domain.Account) string { return a.OrganizationID }), needs: store.AccountOrganization},
+		"slug":              str(func(a *domain.Account) string { return a.Slug }).reads(store.AccountSlug),
+		"name":              str(func(a *domain.Account) string { return a.Name }).reads(store.AccountName),
+		"environment":       str(func(a *domain.Account) domain.Environment { return a.Environment }).reads(store.AccountEnvironment),
+		"labels":            object(func(_ *field, a *domain.Account) (any, error) { return a.Labels, nil }).reads(store.AccountLabels),
+		"createdAt":         timestamp(func(a *domain.Account) time.Time { return a.CreatedAt }).reads(store.AccountCreatedAt),
+		"updatedAt":         timestamp(func(a *domain.Account) time.Time { return a.UpdatedAt }).reads(store.AccountUpdatedAt),
 		"integrations":      {prepare: integrationListArgs, fetch: fetchIntegrationPages(store.ByAccount)},
-		"integrationPoints": {prepare: pageArgs(domain.KindIntegrationPoint), fetch: fetchAccountPoints},
+		"integrationPoints": {prepare: pageArgs(domain.KindIntegrationPoint), fetch: fetchAccountPoints,
+			needs: store.AccountOrganization | store.AccountEnvironment | store.AccountLabels},
 	},
 	"IntegrationPoint": {
 		"id":           str(func(p *domain.IntegrationPoint) string { return p.ID }),
@@ -97,20 +106,20 @@ var resolvers = map[string]map[string]*resolver{
 	},
 	"Integration": {
 		"id":               str(func(i *domain.Integration) string { return i.ID }),
-		"account":          {fetch: fetchAccountsOf},
-		"integrationPoint": {fetch: fetchPointsOf},
+		"account":          {fetch: fetchAccountsOf, needs: store.IntegrationAccount},
+		"integrationPoint": {fetch: fetchPointsOf, needs: store.IntegrationPoint},
 		"provider": object(func(_ *field, i *domain.Integration) (any, error) {
 			if p := catalog.Lookup(i.ProviderKey); p != nil {
 				return p, nil
 			}
 			return nil, fmt.Errorf("integration %s names provider %q, which is not in the catalog", i.ID, i.ProviderKey)
-		}),
-		"name":         str(func(i *domain.Integration) string { return i.Name }),
-		"config":       jsonValue(func(i *domain.Integration) any { return catalog.WithoutSecrets(i.Config) }),
-		"secretFields": strs(func(i *domain.Integration) []string { return catalog.SecretPaths(i.Config) }),
+		}).reads(store.IntegrationProvider),
+		"name":         str(func(i *domain.Integration) string { return i.Name }).reads(store.IntegrationName),
+		"config":       jsonValue(func(i *domain.Integration) any { return catalog.WithoutSecrets(i.Config) }).reads(store.IntegrationConfig),
+		"secretFields": strs(func(i *domain.Integration) []string { return catalog.SecretPaths(i.Config) }).reads(store.IntegrationConfig),
 		"compliance":   object(func(_ *field, i *domain.Integration) (any, error) { return &i.Compliance, nil }),
-		"createdAt":    timestamp(func(i *domain.Integration) time.Time { return i.CreatedAt }),
-		"updatedAt":    timestamp(func(i *domain.Integration) time.Time { return i.UpdatedAt }),
+		"createdAt":    timestamp(func(i *domain.Integration) time.Time { return i.CreatedAt }).reads(store.IntegrationCreatedAt),
+		"updatedAt":    timestamp(func(i *domain.Integration) time.Time { return i.UpdatedAt }).reads(store.IntegrationUpdatedAt),
 	},
 	"Provider": {
 		"id":           str(func(p *domain.Provider) string { return p.ID }),
@@ -123,10 +132,10 @@ var resolvers = map[string]map[string]*resolver{
 		"secretFields": strs(func(p *domain.Provider) []string { return p.SecretFields }),
 	},
 	"Compliance": {
-		"status":       str(func(c *domain.Compliance) domain.ComplianceStatus { return c.Status }),
-		"pointVersion": integer(func(c *domain.Compliance) int { return c.PointVersion }),
-		"checkedAt":    timestamp(func(c *domain.Compliance) time.Time { return c.CheckedAt }),
-		"violations":   object(func(_ *field, c *domain.Compliance) (any, error) { return c.Violations, nil }),
+		"status":       str(func(c *domain.Compliance) domain.ComplianceStatus { return c.Status }).reads(store.IntegrationStatus),
+		"pointVersion": integer(func(c *domain.Compliance) int { return c.PointVersion }).reads(store.IntegrationPointVersion),
+		"checkedAt":    timestamp(func(c *domain.Compliance) time.Time { return c.CheckedAt }).reads(store.IntegrationCheckedAt),
+		"violations":   object(func(_ *field, c *domain.Compliance) (any, error) { return c.Violations, nil }).reads(store.IntegrationViolations),
 	},
 	"Violation": {
 		"code":        str(func(v *domain.Violation) string { return v.Code }),

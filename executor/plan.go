@@ -6,6 +6,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/pointguard/pointguard/store"
 )
 
 // field is one field of the plan: a response key of a selection on one
@@ -25,6 +27,9 @@ type field struct {
 	// children are the fields selected on the value, per concrete type:
 	// one entry for an object type, one per possible type for an interface.
 	children map[string][]*field
+	// columns is what a fetch reads of the rows it finds: what the fields
+	// below it show, down to the next fetches.
+	columns store.Columns
 	// results are the values a fetch found, by parent object.
 	results map[any]any
 }
@@ -92,6 +97,9 @@ func (p *planner) selection(typeName string, set ast.SelectionSet) ([]*field, er
 		if err := p.children(f, c.Selections); err != nil {
 			return nil, err
 		}
+		if r.fetch != nil {
+			f.columns = columnsBelow(f)
+		}
 		out = append(out, f)
 	}
 	return out, nil
@@ -120,4 +128,23 @@ func (p *planner) children(f *field, set ast.SelectionSet) error {
 		f.children[t.Name] = fields
 	}
 	return nil
+}
+
+// columnsBelow is what the fields selected on f's value need of its rows,
+// through the objects computed in memory, down to the next fetches (which
+// read their own).
+func columnsBelow(f *field) store.Columns {
+	var c store.Columns
+	for _, fields := range f.children {
+		for _, child := range fields {
+			if child.resolve == typename {
+				continue
+			}
+			c |= child.resolve.needs
+			if child.resolve.fetch == nil {
+				c |= columnsBelow(child)
+			}
+		}
+	}
+	return c
 }

@@ -66,7 +66,7 @@ func hidePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, p *domai
 	if !pr.Role.AccountWide() {
 		return nil
 	}
-	found, err := tx.FindAccountsByIDs(ctx, []string{pr.AccountID})
+	found, err := tx.FindAccountsByIDs(ctx, []string{pr.AccountID}, store.AllColumns)
 	if err != nil {
 		return err
 	}

@@ -199,7 +199,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 }
 
 func (s *Service) findIntegration(ctx context.Context, tx *store.Tx, id string) (*domain.Integration, error) {
-	found, err := tx.FindIntegrationsByIDs(ctx, []string{id})
+	found, err := tx.FindIntegrationsByIDs(ctx, []string{id}, store.AllColumns)
 	if err != nil {
 		return nil, err
 	}

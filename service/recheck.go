@@ -19,7 +19,7 @@ func (s *Service) recheckPoint(ctx context.Context, tx *store.Tx, point *domain.
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
-	accounts, err := tx.FindAccountsByIDs(ctx, distinct(list, func(i *domain.Integration) string { return i.AccountID }))
+	accounts, err := tx.FindAccountsByIDs(ctx, distinct(list, func(i *domain.Integration) string { return i.AccountID }), store.AllColumns)
 	if err != nil {
 		return nil, err
 	}

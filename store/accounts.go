@@ -21,13 +21,28 @@ type accountRow struct {
 	UpdatedAt      time.Time `db:"updated_at"`
 }
 
+// accountColumnList is every column an account read may select.
+var accountColumnList = []column[accountRow]{
+	{0, "id", func(r *accountRow) any { return &r.ID }},
+	{AccountOrganization, "organization_id", func(r *accountRow) any { return &r.OrganizationID }},
+	{AccountSlug, "slug", func(r *accountRow) any { return &r.Slug }},
+	{AccountName, "name", func(r *accountRow) any { return &r.Name }},
+	{AccountEnvironment, "environment", func(r *accountRow) any { return &r.Environment }},
+	{AccountLabels, "labels", func(r *accountRow) any { return &r.Labels }},
+	{AccountCreatedAt, "created_at", func(r *accountRow) any { return &r.CreatedAt }},
+	{AccountUpdatedAt, "updated_at", func(r *accountRow) any { return &r.UpdatedAt }},
+}
+
+// domain is the row's account; columns the read left out stay zero.
 func (r *accountRow) domain() (*domain.Account, error) {
 	a := &domain.Account{
 		ID: r.ID, OrganizationID: r.OrganizationID, Slug: r.Slug, Name: r.Name,
 		Environment: domain.Environment(r.Environment), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if err := fromJSON(r.Labels, &a.Labels); err != nil {
-		return nil, err
+	if r.Labels != "" {
+		if err := fromJSON(r.Labels, &a.Labels); err != nil {
+			return nil, err
+		}
 	}
 	if a.Labels == nil {
 		a.Labels = []domain.Label{}
@@ -60,19 +75,24 @@ func accountWhere(f domain.AccountFilter) where {
 }
 
 // FindAccountsByIDs returns the accounts with the given IDs, in no
-// particular order; unknown IDs are left out.
-func (q *queries) FindAccountsByIDs(ctx context.Context, ids []string) ([]*domain.Account, error) {
-	w := q.scoped(where{}, "organization_id", "id").with("id IN (?)", ids)
-	var rows []accountRow
-	err := q.selectAll(ctx, &rows, "SELECT "+accountColumns+" FROM accounts"+w.sql(), w.args...)
+// particular order, with the columns cols; unknown IDs are left out.
+func (q *queries) FindAccountsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Account, error) {
+	sel := selectColumns(accountColumnList, cols, "")
+	w := q.withAnyOf(q.scoped(where{}, "organization_id", "id"), "id", ids)
+	rows, err := scanAll(ctx, q, sel, "SELECT "+sel.list+" FROM accounts"+w.sql(), w.args...)
 	return accounts(rows, err)
 }
 
 // FindAccountPages returns, for each organization, its page of accounts
-// matching the filter, in one statement.
-func (q *queries) FindAccountPages(ctx context.Context, organizationIDs []string, f domain.AccountFilter, page pagination.Page) ([]*domain.Account, error) {
-	var rows []accountRow
-	err := q.pagesByParent(ctx, &rows, "accounts", accountColumns, "organization_id", organizationIDs, q.scoped(accountWhere(f), "organization_id", "id"), page)
+// matching the filter, with the columns cols, in one statement.
+func (q *queries) FindAccountPages(ctx context.Context, organizationIDs []string, f domain.AccountFilter, page pagination.Page, cols Columns) ([]*domain.Account, error) {
+	if len(organizationIDs) == 0 {
+		return nil, nil
+	}
+	sel := selectColumns(accountColumnList, cols, "organization_id")
+	w := keyset(q.scoped(accountWhere(f), "organization_id", "id"), page)
+	query, args := q.pagesQuery("accounts", sel.list, "organization_id", "id", organizationIDs, w, page.Limit())
+	rows, err := scanAll(ctx, q, sel, query, args...)
 	return accounts(rows, err)
 }
 

@@ -95,7 +95,7 @@ func pointValues(p *domain.IntegrationPoint) ([]any, error) {
 // FindIntegrationPointsByIDs returns the points with the given IDs, in no
 // particular order; unknown IDs are left out.
 func (q *queries) FindIntegrationPointsByIDs(ctx context.Context, ids []string) ([]*domain.IntegrationPoint, error) {
-	w := q.scoped(where{}, "organization_id", "").with("id IN (?)", ids)
+	w := q.withAnyOf(q.scoped(where{}, "organization_id", ""), "id", ids)
 	var rows []integrationPointRow
 	err := q.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points"+w.sql(), w.args...)
 	return integrationPoints(rows, err)
@@ -119,7 +119,7 @@ func (q *queries) CountIntegrationPoints(ctx context.Context, organizationIDs []
 // the rules (Shared) queue behind each other, so no write is checked against
 // rules that are being replaced. Unknown IDs are left out.
 func (tx *Tx) LockIntegrationPoints(ctx context.Context, ids []string, mode LockMode) ([]*domain.IntegrationPoint, error) {
-	w := tx.scoped(where{}, "organization_id", "").with("id IN (?)", ids)
+	w := tx.withAnyOf(tx.scoped(where{}, "organization_id", ""), "id", ids)
 	var rows []integrationPointRow
 	err := tx.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points"+w.sql()+" ORDER BY id"+tx.lock(mode), w.args...)
 	return integrationPoints(rows, err)

@@ -40,6 +40,27 @@ type integrationRow struct {
 	UpdatedAt              time.Time      `db:"updated_at"`
 }
 
+// integrationColumnList is every column an integration read may select.
+var integrationColumnList = []column[integrationRow]{
+	{0, "id", func(r *integrationRow) any { return &r.ID }},
+	{IntegrationOrganization, "organization_id", func(r *integrationRow) any { return &r.OrganizationID }},
+	{IntegrationAccount, "account_id", func(r *integrationRow) any { return &r.AccountID }},
+	{IntegrationPoint, "integration_point_id", func(r *integrationRow) any { return &r.IntegrationPointID }},
+	{IntegrationProvider, "provider_key", func(r *integrationRow) any { return &r.ProviderKey }},
+	{IntegrationName, "name", func(r *integrationRow) any { return &r.Name }},
+	{IntegrationConfig, "config", func(r *integrationRow) any { return &r.Config }},
+	{IntegrationConfig, "secrets", func(r *integrationRow) any { return &r.Secrets }},
+	{IntegrationStatus, "compliance_status", func(r *integrationRow) any { return &r.ComplianceStatus }},
+	{IntegrationPointVersion, "compliance_point_version", func(r *integrationRow) any { return &r.CompliancePointVersion }},
+	{IntegrationPointVersion, "(SELECT version FROM integration_points WHERE integration_points.id = integrations.integration_point_id) AS current_point_version",
+		func(r *integrationRow) any { return &r.CurrentPointVersion }},
+	{IntegrationCheckedAt, "compliance_checked_at", func(r *integrationRow) any { return &r.ComplianceCheckedAt }},
+	{IntegrationViolations, "compliance_violations", func(r *integrationRow) any { return &r.ComplianceViolations }},
+	{IntegrationCreatedAt, "created_at", func(r *integrationRow) any { return &r.CreatedAt }},
+	{IntegrationUpdatedAt, "updated_at", func(r *integrationRow) any { return &r.UpdatedAt }},
+}
+
+// domain is the row's integration; columns the read left out stay zero.
 func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, error) {
 	i := &domain.Integration{
 		ID: r.ID, OrganizationID: r.OrganizationID, AccountID: r.AccountID, IntegrationPointID: r.IntegrationPointID,
@@ -51,16 +72,20 @@ func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, err
 		},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if err := fromJSON(r.Config, &i.Config); err != nil {
-		return nil, err
+	if r.Config != "" {
+		if err := fromJSON(r.Config, &i.Config); err != nil {
+			return nil, err
+		}
 	}
 	if r.Secrets.Valid {
 		if err := openSecrets(ring, r.ID, r.Secrets.String, i.Config); err != nil {
 			return nil, err
 		}
 	}
-	if err := fromJSON(r.ComplianceViolations, &i.Compliance.Violations); err != nil {
-		return nil, err
+	if r.ComplianceViolations != "" {
+		if err := fromJSON(r.ComplianceViolations, &i.Compliance.Violations); err != nil {
+			return nil, err
+		}
 	}
 	for n := range i.Compliance.Violations {
 		// Results stored before enforcement modes existed were all DENY.
@@ -117,19 +142,24 @@ func integrationWhere(f domain.IntegrationFilter) where {
 }
 
 // FindIntegrationsByIDs returns the integrations with the given IDs, in no
-// particular order; unknown IDs are left out.
-func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string) ([]*domain.Integration, error) {
-	w := q.scoped(where{}, "organization_id", "account_id").with("id IN (?)", ids)
-	var rows []integrationRow
-	err := q.selectAll(ctx, &rows, "SELECT "+integrationSelect+" FROM integrations"+w.sql(), w.args...)
+// particular order, with the columns cols; unknown IDs are left out.
+func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Integration, error) {
+	sel := selectColumns(integrationColumnList, cols, "")
+	w := q.withAnyOf(q.scoped(where{}, "organization_id", "account_id"), "id", ids)
+	rows, err := scanAll(ctx, q, sel, "SELECT "+sel.list+" FROM integrations"+w.sql(), w.args...)
 	return q.integrations(rows, err)
 }
 
 // FindIntegrationPages returns, for each parent, its page of integrations
-// matching the filter, in one statement.
-func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter, page pagination.Page) ([]*domain.Integration, error) {
-	var rows []integrationRow
-	err := q.pagesByParent(ctx, &rows, "integrations", integrationSelect, string(parent), parentIDs, q.scoped(integrationWhere(f), "organization_id", "account_id"), page)
+// matching the filter, with the columns cols, in one statement.
+func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationParent, parentIDs []string, f domain.IntegrationFilter, page pagination.Page, cols Columns) ([]*domain.Integration, error) {
+	if len(parentIDs) == 0 {
+		return nil, nil
+	}
+	sel := selectColumns(integrationColumnList, cols, string(parent))
+	w := keyset(q.scoped(integrationWhere(f), "organization_id", "account_id"), page)
+	query, args := q.pagesQuery("integrations", sel.list, string(parent), "id", parentIDs, w, page.Limit())
+	rows, err := scanAll(ctx, q, sel, query, args...)
 	return q.integrations(rows, err)
 }
 
@@ -330,7 +360,7 @@ func (q *queries) SummarizeCompliance(ctx context.Context, parent IntegrationPar
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	w := q.scoped(where{}, "organization_id", "account_id").with(string(parent)+" IN (?)", parentIDs)
+	w := q.withAnyOf(q.scoped(where{}, "organization_id", "account_id"), string(parent), parentIDs)
 	query := fmt.Sprintf("SELECT %s AS parent, compliance_status AS status, count(*) AS n FROM integrations%s GROUP BY %s, compliance_status",
 		parent, w.sql(), parent)
 	if err := q.selectAll(ctx, &rows, query, w.args...); err != nil {

@@ -33,7 +33,7 @@ func organizations(rows []organizationRow) []*domain.Organization {
 // FindOrganizationsByIDs returns the organizations with the given IDs, in
 // no particular order; unknown IDs are left out.
 func (q *queries) FindOrganizationsByIDs(ctx context.Context, ids []string) ([]*domain.Organization, error) {
-	w := q.scoped(where{}, "id", "").with("id IN (?)", ids)
+	w := q.withAnyOf(q.scoped(where{}, "id", ""), "id", ids)
 	var rows []organizationRow
 	err := q.selectAll(ctx, &rows, "SELECT "+organizationColumns+" FROM organizations"+w.sql(), w.args...)
 	return organizations(rows), err

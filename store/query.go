@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
@@ -108,16 +109,38 @@ func (w where) with(cond string, args ...any) where {
 	return c
 }
 
+// anyOf is the condition "column is one of ids", with its one argument:
+// an array on PostgreSQL, a JSON array on SQLite (json_each). However
+// many the IDs, the statement is one, and its text is the same.
+func (q *queries) anyOf(column string, ids []string) (string, any) {
+	if q.engine == Postgres {
+		return column + " = ANY(?)", pq.Array(ids)
+	}
+	b, _ := json.Marshal(ids)
+	return column + " IN (SELECT value FROM json_each(?))", string(b)
+}
+
+// withAnyOf returns a copy of w with the condition "column is one of ids".
+func (q *queries) withAnyOf(w where, column string, ids []string) where {
+	cond, arg := q.anyOf(column, ids)
+	return w.with(cond, arg)
+}
+
 // pagesByParent selects, in one statement, the page of each parent: for
 // every parent ID a sub-select "rows of this parent after the cursor,
 // ORDER BY id LIMIT n", joined with UNION ALL. Each sub-select is an index
 // range scan, on both engines, however many rows a parent has.
 // Rows come back in no particular order; group them with groupByParent.
 func (q *queries) pagesByParent(ctx context.Context, dest any, table, columns, parentColumn string, parentIDs []string, w where, page pagination.Page) error {
+	return q.pagesByParentOrdered(ctx, dest, table, columns, parentColumn, "id", parentIDs, keyset(w, page), page.Limit())
+}
+
+// keyset adds to w the condition of a page ordered by ID: after its cursor.
+func keyset(w where, page pagination.Page) where {
 	if page.After != "" {
-		w = w.with("id > ?", page.After)
+		return w.with("id > ?", page.After)
 	}
-	return q.pagesByParentOrdered(ctx, dest, table, columns, parentColumn, "id", parentIDs, w, page.Limit())
+	return w
 }
 
 // pagesByParentOrdered is pagesByParent for any ordering column; w holds
@@ -125,6 +148,20 @@ func (q *queries) pagesByParent(ctx context.Context, dest any, table, columns, p
 func (q *queries) pagesByParentOrdered(ctx context.Context, dest any, table, columns, parentColumn, orderColumn string, parentIDs []string, w where, limit int) error {
 	if len(parentIDs) == 0 {
 		return nil
+	}
+	query, args := q.pagesQuery(table, columns, parentColumn, orderColumn, parentIDs, w, limit)
+	return q.selectAll(ctx, dest, query, args...)
+}
+
+// pagesQuery is the statement of pagesByParentOrdered. PostgreSQL takes
+// the parents as one array, each parent's page a LATERAL sub-select, so
+// that the text is the same for any number of parents; SQLite, which has
+// no LATERAL, a UNION ALL of one sub-select per parent.
+func (q *queries) pagesQuery(table, columns, parentColumn, orderColumn string, parentIDs []string, w where, limit int) (string, []any) {
+	if q.engine == Postgres {
+		pw := w.with(table + "." + parentColumn + " = parent.id")
+		return fmt.Sprintf("SELECT page.* FROM unnest(?::text[]) AS parent(id) CROSS JOIN LATERAL (SELECT %s FROM %s%s ORDER BY %s LIMIT %d) AS page",
+			columns, table, pw.sql(), orderColumn, limit), append([]any{pq.Array(parentIDs)}, pw.args...)
 	}
 	parts := make([]string, len(parentIDs))
 	var args []any
@@ -134,7 +171,7 @@ func (q *queries) pagesByParentOrdered(ctx context.Context, dest any, table, col
 			columns, table, pw.sql(), orderColumn, limit, i)
 		args = append(args, pw.args...)
 	}
-	return q.selectAll(ctx, dest, strings.Join(parts, " UNION ALL "), args...)
+	return strings.Join(parts, " UNION ALL "), args
 }
 
 // countsByParent counts, in one statement, the rows of each parent.
@@ -144,7 +181,7 @@ func (q *queries) countsByParent(ctx context.Context, table, parentColumn string
 	if len(parentIDs) == 0 {
 		return counts, nil
 	}
-	w = w.with(parentColumn+" IN (?)", parentIDs)
+	w = q.withAnyOf(w, parentColumn, parentIDs)
 	var rows []struct {
 		Parent string `db:"parent"`
 		N      int    `db:"n"`

@@ -92,7 +92,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		db, err = sqlx.Open("postgres", databaseURL)
 		if err == nil {
 			db.SetMaxOpenConns(20)
-			db.SetMaxIdleConns(10)
+			// As many idle as open: under load, a pool that closes what it
+			// just opened churns backends (a new one per request, seen).
+			db.SetMaxIdleConns(20)
 			db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	case SQLite:

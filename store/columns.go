@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// Columns selects what a read of integrations or accounts fills in, so
+// that it reads and decodes no more than its caller shows: the read
+// executor asks for what a query selects. Every read fills in the IDs
+// and the parent column it groups by; the rest is left zero unless asked.
+type Columns uint64
+
+const (
+	IntegrationOrganization Columns = 1 << iota // OrganizationID
+	IntegrationAccount                          // AccountID
+	IntegrationPoint                            // IntegrationPointID
+	IntegrationProvider                         // ProviderKey
+	IntegrationName                             // Name
+	IntegrationConfig                           // Config, secrets included
+	IntegrationStatus                           // Compliance.Status
+	IntegrationPointVersion                     // Compliance.PointVersion
+	IntegrationCheckedAt                        // Compliance.CheckedAt
+	IntegrationViolations                       // Compliance.Violations
+	IntegrationCreatedAt                        // CreatedAt
+	IntegrationUpdatedAt                        // UpdatedAt
+
+	AccountOrganization // OrganizationID
+	AccountSlug         // Slug
+	AccountName         // Name
+	AccountEnvironment  // Environment
+	AccountLabels       // Labels
+	AccountCreatedAt    // CreatedAt
+	AccountUpdatedAt    // UpdatedAt
+
+	// AllColumns fills in everything.
+	AllColumns Columns = 1<<iota - 1
+)
+
+// column is one column a read may select, and where its value goes.
+type column[R any] struct {
+	bit  Columns
+	sql  string
+	dest func(*R) any
+}
+
+// selection is the columns of cols among all (always: those with bit 0,
+// and the one named keep), as a select list and the scan of one row.
+type selection[R any] struct {
+	list  string
+	dests []func(*R) any
+}
+
+func selectColumns[R any](all []column[R], cols Columns, keep string) selection[R] {
+	var names []string
+	var s selection[R]
+	for _, c := range all {
+		if c.bit == 0 || cols&c.bit != 0 || c.sql == keep {
+			names = append(names, c.sql)
+			s.dests = append(s.dests, c.dest)
+		}
+	}
+	s.list = strings.Join(names, ", ")
+	return s
+}
+
+// scanAll reads every row of a query into a new R each, through the
+// selection's destinations: no reflection, one allocation per row.
+func scanAll[R any](ctx context.Context, q *queries, s selection[R], query string, args ...any) ([]R, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []R
+	dests := make([]any, len(s.dests))
+	for rows.Next() {
+		out = append(out, *new(R))
+		r := &out[len(out)-1]
+		for i, d := range s.dests {
+			dests[i] = d(r)
+		}
+		if err := rows.Scan(dests...); err != nil {
+			return nil, err
+		}
+	}
+	return out, rows.Err()
+}
+
+// query runs a read.
+func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.ext.QueryContext(ctx, q.ext.Rebind(query), args...)
+}
