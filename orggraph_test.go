@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/pointguard/pointguard/domain"
@@ -53,7 +54,7 @@ func seedOrgGraph(tb testing.TB, a *app, slug string, points, perPoint, accounts
 		}
 		for i := 0; i < perPoint; i++ {
 			_, v, err := a.service.CreateIntegration(ctx, service.CreateIntegrationInput{
-				AccountID: accountIDs[i%accounts], IntegrationPointID: point.ID, Provider: "jira",
+				AccountID: accountIDs[(p*perPoint+i)%accounts], IntegrationPointID: point.ID, Provider: "jira",
 				Name: fmt.Sprintf("Integration %d", i), Config: map[string]any{"project": fmt.Sprint(i)},
 			})
 			if err != nil || len(v) > 0 {
@@ -63,41 +64,133 @@ func seedOrgGraph(tb testing.TB, a *app, slug string, points, perPoint, accounts
 	}
 }
 
-// TestOrgGraphStatementCount: the org-graph query costs one statement per
-// level of nesting (organization, points, integrations, accounts; providers
-// are in memory), on a small and on a 100 times larger organization, plus
-// one to check the token.
+// The shapes of a 1,000-integration read that the executor must serve
+// alike: the org graph (points first), the partner-app query of the shared
+// comparison, accounts first, nodes by ID, and the org graph through
+// nested fragments. Each comes with the SQL statements it costs: one per
+// field that reads (organization, points, integrations, accounts...), and
+// none for providers, which are in memory.
+type orgGraphShape struct {
+	name       string
+	query      string
+	statements int
+	// many is how many integrations it shows of the large organizations
+	// (20 points × 50 integrations over 250 accounts); 0 means 1,000.
+	many int
+	// vars builds the variables from the organization's slug and its
+	// integrations' IDs.
+	vars func(slug string, integrationIDs []string) map[string]any
+}
+
+var orgGraphShapes = []orgGraphShape{
+	{name: "points-first", query: orgGraphQuery, statements: 4},
+	{name: "partner-app", statements: 4, query: `query($slug: String!) { organization(slug: $slug) { name
+		integrationPoints(first: 20) { nodes { name category
+			integrations(first: 50) { nodes { name compliance { status } provider { name category } account { name environment } } } } } } }`},
+	{name: "accounts-first", statements: 5, many: 400, query: `query($slug: String!) { organization(slug: $slug) { name
+		accounts(first: 100) { totalCount nodes { slug
+			integrations(first: 10) { edges { cursor node { name compliance { status pointVersion }
+				integrationPoint { slug } provider { key } } } pageInfo { hasNextPage endCursor } } } } } }`},
+	{name: "nodes", statements: 10 + 1, query: nodesQuery(10), vars: func(_ string, ids []string) map[string]any {
+		v := map[string]any{}
+		for i := 0; i < 10; i++ {
+			v[fmt.Sprintf("ids%d", i)] = ids[i*100 : (i+1)*100]
+		}
+		return v
+	}},
+	{name: "fragments", statements: 4, query: `query($slug: String!) { organization(slug: $slug) { ...Org } }
+		fragment Org on Organization { name integrationPoints(first: 20) { nodes { ...Point } } }
+		fragment Point on IntegrationPoint { name category integrations(first: 50) { nodes { ...Integration } } }
+		fragment Integration on Integration { ... on Node { id } name ...Compliance provider { ...Provider } account { ... on Account { name environment } } }
+		fragment Compliance on Integration { compliance { status } }
+		fragment Provider on Provider { name category }`},
+}
+
+// nodesQuery asks for n×100 integrations by ID, 100 per nodes field (its
+// maximum), each with its account: one statement per nodes field and kind
+// of ID, and one for all the accounts.
+func nodesQuery(n int) string {
+	var b strings.Builder
+	b.WriteString("query(")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "$ids%d: [ID!]! ", i)
+	}
+	b.WriteString(") {")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, " n%d: nodes(ids: $ids%d) { __typename ... on Integration { name compliance { status } provider { name } account { name } } }", i, i)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// integrations is how many integrations the shape shows of the large organizations.
+func (s orgGraphShape) integrations() int {
+	if s.many == 0 {
+		return 1000
+	}
+	return s.many
+}
+
+func (s orgGraphShape) variables(slug string, ids []string) map[string]any {
+	if s.vars != nil {
+		return s.vars(slug, ids)
+	}
+	return map[string]any{"slug": slug}
+}
+
+// integrationIDs are the organization's first 1,000 integrations' IDs.
+func (a *app) integrationIDs(slug string) []string {
+	a.t.Helper()
+	var ids []string
+	for after := ""; len(ids) < 1000; {
+		r := a.do(`query($slug: String!, $after: String) { organization(slug: $slug) {
+			integrations(first: 100, after: $after) { nodes { id } pageInfo { endCursor } } } }`, map[string]any{"slug": slug, "after": after})
+		for _, n := range r.list(a.t, "organization.integrations.nodes") {
+			ids = append(ids, n.(map[string]any)["id"].(string))
+		}
+		after = r.str(a.t, "organization.integrations.pageInfo.endCursor")
+	}
+	return ids
+}
+
+// integrationNodes counts the integration objects in an answer.
+func integrationNodes(raw string) int {
+	return strings.Count(raw, `"provider":`)
+}
+
+// TestOrgGraphStatementCount: each shape of a 1,000-integration read costs
+// one statement per reading field, whatever the size of the data: on a
+// small organization and on one whose 1,000 integrations belong to 250
+// accounts, more than any batch of a loader held, plus one statement that
+// checks the token. Package executor answers every shape itself.
 func TestOrgGraphStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		a := newApp(t, databaseURL)
 		seedOrgGraph(t, a, "small", 2, 5, 2)
-		seedOrgGraph(t, a, "large", 20, 50, 10)
-		// One statement checks the token; recording its use (once a minute)
-		// is done here, before counting.
-		const levels, tokenCheck = 4, 1
+		seedOrgGraph(t, a, "large", 20, 50, 250)
+		ids := a.integrationIDs("large")
+		// Recording the token's use (once a minute) is done here, before counting.
+		const tokenCheck = 1
 		a.do(`{ __typename }`, nil)
-		for _, tc := range []struct {
-			slug                 string
-			points, integrations int
-		}{{"small", 2, 10}, {"large", 20, 1000}} {
-			// Each request has fresh loaders: the first one is no cache warm-up.
-			a.statements.Store(0)
-			a.gqlgenRuns.Store(0)
-			r := a.do(orgGraphQuery, map[string]any{"slug": tc.slug})
-			got := a.statements.Load()
-			if n := a.gqlgenRuns.Load(); n != 0 {
-				t.Errorf("%s: package executor handed the query to gqlgen", tc.slug)
-			}
-			points := r.list(t, "organization.integrationPoints.nodes")
-			n := 0
-			for i := range points {
-				n += len(r.list(t, fmt.Sprintf("organization.integrationPoints.nodes.%d.integrations.nodes", i)))
-			}
-			if len(points) != tc.points || n != tc.integrations {
-				t.Fatalf("%s: got %d points and %d integrations, want %d and %d", tc.slug, len(points), n, tc.points, tc.integrations)
-			}
-			if got != levels+tokenCheck {
-				t.Errorf("%s organization: %d SQL statements, want %d (one per level, one for the token)", tc.slug, got, levels+tokenCheck)
+		for _, shape := range orgGraphShapes {
+			for _, slug := range []string{"small", "large"} {
+				if shape.vars != nil && slug == "small" {
+					continue // nodes asks for 1,000 IDs
+				}
+				a.statements.Store(0)
+				a.gqlgenRuns.Store(0)
+				r := a.do(shape.query, shape.variables(slug, ids))
+				got := a.statements.Load()
+				if n := a.gqlgenRuns.Load(); n != 0 {
+					t.Errorf("%s on %s: package executor handed the query to gqlgen", shape.name, slug)
+				}
+				if want := map[string]int{"small": 10, "large": shape.integrations()}[slug]; integrationNodes(r.Raw) != want {
+					t.Fatalf("%s on %s: %d integrations, want %d: %.500s", shape.name, slug, integrationNodes(r.Raw), want, r.Raw)
+				}
+				if got != int64(shape.statements+tokenCheck) {
+					t.Errorf("%s on %s: %d SQL statements, want %d (one per reading field, one for the token)",
+						shape.name, slug, got, shape.statements+tokenCheck)
+				}
 			}
 		}
 	})
@@ -108,29 +201,49 @@ func TestOrgGraphStatementCount(t *testing.T) {
 func BenchmarkOrgGraph(b *testing.B) {
 	for _, engine := range testdb.Engines {
 		b.Run(engine, func(b *testing.B) {
-			databaseURL := testdb.URL(b, engine)
-			a := newApp(b, databaseURL)
+			a := newApp(b, testdb.URL(b, engine))
 			seedOrgGraph(b, a, "bench", 20, 50, 10)
-			// A partner app fetches the graph with a token of the organization.
-			token := a.mintToken("ORG_VIEWER", a.do(`{ organization(slug: "bench") { id } }`, nil).str(b, "organization.id"))
-			body, _ := json.Marshal(map[string]any{"query": orgGraphQuery, "variables": map[string]any{"slug": "bench"}})
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				// Checked by counting, not decoding: the benchmark measures the server.
-				req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+token)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				raw, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) || bytes.Count(raw, []byte(`"provider":`)) != 1000 {
-					b.Fatalf("bad answer: %.300s", raw)
-				}
+			benchmarkShape(b, a, "bench", orgGraphShape{query: orgGraphQuery}, nil)
+		})
+	}
+}
+
+// BenchmarkOrgGraphShapes serves each shape of a read of up to 1,000
+// integrations over 250 accounts through the HTTP handler.
+func BenchmarkOrgGraphShapes(b *testing.B) {
+	for _, engine := range testdb.Engines {
+		b.Run(engine, func(b *testing.B) {
+			a := newApp(b, testdb.URL(b, engine))
+			seedOrgGraph(b, a, "bench", 20, 50, 250)
+			ids := a.integrationIDs("bench")
+			for _, shape := range orgGraphShapes {
+				b.Run(shape.name, func(b *testing.B) { benchmarkShape(b, a, "bench", shape, ids) })
 			}
 		})
+	}
+}
+
+// benchmarkShape measures the server, as a partner app with an ORG_VIEWER
+// token would call it, checking each answer by counting, not decoding.
+func benchmarkShape(b *testing.B, a *app, slug string, shape orgGraphShape, ids []string) {
+	a = a.on(b)
+	a.referenceURL = "" // measure the server, not the comparison
+	token := a.mintToken("ORG_VIEWER", a.do(`query($slug: String!) { organization(slug: $slug) { id } }`, map[string]any{"slug": slug}).str(b, "organization.id"))
+	body, _ := json.Marshal(map[string]any{"query": shape.query, "variables": shape.variables(slug, ids)})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) || integrationNodes(string(raw)) != shape.integrations() {
+			b.Fatalf("bad answer: %.300s", raw)
+		}
 	}
 }

@@ -28,9 +28,10 @@ import (
 // catches them all while adding little latency per level.
 const Wait = 2 * time.Millisecond
 
-// maxBatch bounds the parents of one statement: a connection returns at
-// most pagination.MaxFirst parents, so a level is one statement.
-const maxBatch = pagination.MaxFirst
+// maxBatch bounds the keys of one batch. The store takes any number of
+// IDs in one statement (array parameters), so a level of 100 pages of 100
+// rows is still one statement.
+const maxBatch = pagination.MaxFirst * pagination.MaxFirst
 
 // AccountPageKey asks for one organization's page of accounts.
 type AccountPageKey struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
@@ -36,22 +37,71 @@ func (r *run) fetchAll(root []*field) error {
 	for len(r.next) > 0 {
 		level, parents := r.next, r.parents
 		r.next, r.parents = nil, make(map[*field][]any, len(level))
-		for _, f := range level {
-			ps := parents[f]
-			values, err := f.resolve.fetch(r, f, ps)
-			if err != nil {
-				return fmt.Errorf("%s: %w", f.name, err)
-			}
-			f.results = make(map[any]any, len(ps))
-			for i, p := range ps {
-				f.results[p] = values[i]
-			}
-			for _, v := range values {
-				if err := r.walk(f, v); err != nil {
-					return err
-				}
+		for _, batch := range batches(level) {
+			if err := r.fetch(batch, parents); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// batches groups a level's fetches that read alike (the same resolver with
+// equal arguments, such as the account of integrations under two aliases),
+// so that each group costs one statement.
+func batches(level []*field) [][]*field {
+	type key struct {
+		fetch *resolver
+		arg   any
+	}
+	var out [][]*field
+	at := map[key]int{}
+	for _, f := range level {
+		if f.arg != nil && !reflect.TypeOf(f.arg).Comparable() {
+			out = append(out, []*field{f})
+			continue
+		}
+		k := key{f.resolve, f.arg}
+		if i, ok := at[k]; ok {
+			out[i] = append(out[i], f)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, []*field{f})
+	}
+	return out
+}
+
+// fetch reads a batch's values for all its parents at once, then walks
+// into them to queue the next level.
+func (r *run) fetch(batch []*field, parents map[*field][]any) error {
+	lead := batch[0]
+	all := parents[lead]
+	if len(batch) > 1 {
+		merged := *lead
+		all = nil
+		for _, f := range batch {
+			merged.columns |= f.columns
+			all = append(all, parents[f]...)
+		}
+		lead = &merged
+	}
+	values, err := lead.resolve.fetch(r, lead, all)
+	if err != nil {
+		return fmt.Errorf("%s: %w", lead.name, err)
+	}
+	for _, f := range batch {
+		ps := parents[f]
+		f.results = make(map[any]any, len(ps))
+		for i, p := range ps {
+			f.results[p] = values[i]
+		}
+		for _, v := range values[:len(ps)] {
+			if err := r.walk(f, v); err != nil {
+				return err
+			}
+		}
+		values = values[len(ps):]
 	}
 	return nil
 }
@@ -144,7 +194,18 @@ func ids[T any](parents []any, idOf func(*T) string) []string {
 	return out
 }
 
-func nodeID[T domain.Node](p T) string { return p.GetID() }
+// parentIDs are the IDs of parents of any Node type, each once.
+func parentIDs(parents []any) []string {
+	seen := make(map[string]bool, len(parents))
+	out := make([]string, 0, len(parents))
+	for _, p := range parents {
+		if id := p.(domain.Node).GetID(); !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
 
 // byID indexes rows by their ID.
 func byID[T domain.Node](rows []T) map[string]T {
@@ -330,8 +391,7 @@ func pages[P domain.Node, T any](parents []any, rows []T, parentOf func(T) strin
 
 func fetchAccountPages(r *run, f *field, parents []any) ([]any, error) {
 	a := f.arg.(listArg[domain.AccountFilter])
-	parentIDs := ids(parents, nodeID[*domain.Organization])
-	rows, err := r.read.FindAccountPages(r.ctx, parentIDs, a.filter, a.page, f.columns)
+	rows, err := r.read.FindAccountPages(r.ctx, parentIDs(parents), a.filter, a.page, f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -349,11 +409,7 @@ func fetchIntegrationPages(parent store.IntegrationParent) func(*run, *field, []
 	}[parent]
 	return func(r *run, f *field, parents []any) ([]any, error) {
 		a := f.arg.(listArg[domain.IntegrationFilter])
-		parentIDs := make([]string, len(parents))
-		for i, p := range parents {
-			parentIDs[i] = p.(domain.Node).GetID()
-		}
-		rows, err := r.read.FindIntegrationPages(r.ctx, parent, parentIDs, a.filter, a.page, f.columns)
+		rows, err := r.read.FindIntegrationPages(r.ctx, parent, parentIDs(parents), a.filter, a.page, f.columns)
 		if err != nil {
 			return nil, err
 		}
@@ -366,17 +422,13 @@ func fetchIntegrationPages(parent store.IntegrationParent) func(*run, *field, []
 
 func fetchSummaries(parent store.IntegrationParent) func(*run, *field, []any) ([]any, error) {
 	return func(r *run, f *field, parents []any) ([]any, error) {
-		parentIDs := make([]string, len(parents))
-		for i, p := range parents {
-			parentIDs[i] = p.(domain.Node).GetID()
-		}
-		sums, err := r.read.SummarizeCompliance(r.ctx, parent, parentIDs)
+		sums, err := r.read.SummarizeCompliance(r.ctx, parent, parentIDs(parents))
 		if err != nil {
 			return nil, err
 		}
 		out := make([]any, len(parents))
-		for i, id := range parentIDs {
-			s := sums[id]
+		for i, p := range parents {
+			s := sums[p.(domain.Node).GetID()]
 			out[i] = &s
 		}
 		return out, nil
@@ -406,8 +458,7 @@ func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 		}
 		return out, nil
 	}
-	parentIDs := ids(parents, nodeID[*domain.Organization])
-	rows, err := r.read.FindIntegrationPointPages(r.ctx, parentIDs, page)
+	rows, err := r.read.FindIntegrationPointPages(r.ctx, parentIDs(parents), page)
 	if err != nil {
 		return nil, err
 	}
@@ -489,30 +540,29 @@ func selecting(points []*domain.IntegrationPoint, account *domain.Account, page 
 	return c
 }
 
-// fetchTotalCounts counts the lists of every connection of one field with
-// one statement.
+// fetchTotalCounts counts the lists of the connections with one statement
+// per counter: per connection field.
 func fetchTotalCounts(r *run, f *field, parents []any) ([]any, error) {
-	var parentIDs []string
-	var count *counter
+	byCounter := map[*counter][]string{}
 	for _, p := range parents {
 		if c := p.(*connection); c.count != nil {
-			parentIDs = append(parentIDs, c.parentID)
-			count = c.count
+			byCounter[c.count] = append(byCounter[c.count], c.parentID)
 		}
 	}
-	var counts map[string]int
-	if count != nil {
-		var err error
-		if counts, err = count.count(r.ctx, parentIDs); err != nil {
+	counts := make(map[*counter]map[string]int, len(byCounter))
+	for count, ids := range byCounter {
+		n, err := count.count(r.ctx, ids)
+		if err != nil {
 			return nil, err
 		}
+		counts[count] = n
 	}
 	out := make([]any, len(parents))
 	for i, p := range parents {
 		c := p.(*connection)
 		n := c.total
 		if c.count != nil {
-			n = counts[c.parentID]
+			n = counts[c.count][c.parentID]
 		}
 		out[i] = n
 	}
