@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
@@ -359,6 +360,47 @@ func fetchPointsOf(r *run, f *field, parents []any) ([]any, error) {
 		return nil, err
 	}
 	return edges(parents, idOf, byID(rows))
+}
+
+// fetchViewer is the calling token, as the middleware read it.
+func fetchViewer(r *run, f *field, parents []any) ([]any, error) {
+	t := auth.TokenFrom(r.ctx)
+	if t == nil {
+		return nil, errors.New("viewer: no token in context")
+	}
+	return []any{t}, nil
+}
+
+// fetchOptionalOrganizations is a token's organization: null where it has
+// none or the caller may not see it.
+func fetchOptionalOrganizations(r *run, f *field, parents []any) ([]any, error) {
+	idOf := func(t *domain.ApiToken) string { return t.OrganizationID }
+	rows, err := r.read.FindOrganizationsByIDs(r.ctx, ids(parents, idOf))
+	if err != nil {
+		return nil, err
+	}
+	return optionalEdges(parents, idOf, byID(rows)), nil
+}
+
+// fetchOptionalAccounts is a token's account, likewise.
+func fetchOptionalAccounts(r *run, f *field, parents []any) ([]any, error) {
+	idOf := func(t *domain.ApiToken) string { return t.AccountID }
+	rows, err := r.read.FindAccountsByIDs(r.ctx, ids(parents, idOf), f.columns)
+	if err != nil {
+		return nil, err
+	}
+	return optionalEdges(parents, idOf, byID(rows)), nil
+}
+
+// optionalEdges lines targets up with parents, nil where there is none.
+func optionalEdges[P any, T any](parents []any, idOf func(*P) string, targets map[string]T) []any {
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		if t, ok := targets[idOf(p.(*P))]; ok {
+			out[i] = t
+		}
+	}
+	return out
 }
 
 // edges lines targets up with parents. A missing target breaks an

@@ -51,6 +51,7 @@ var resolvers = map[string]map[string]*resolver{
 		"provider": {prepare: stringArg("key"), value: func(f *field, _ any) (any, error) {
 			return nilIfNone(catalog.Lookup(f.arg.(string))), nil
 		}},
+		"viewer": {fetch: fetchViewer},
 		"providers": {prepare: categoryArg, value: func(f *field, _ any) (any, error) {
 			if c, ok := f.arg.(domain.Category); ok {
 				return catalog.ByCategory(c), nil
@@ -130,6 +131,18 @@ var resolvers = map[string]map[string]*resolver{
 		"configSchema": jsonValue(func(p *domain.Provider) any { return p.ConfigSchema }),
 		"authMethods":  strs(func(p *domain.Provider) []string { return p.AuthMethods }),
 		"secretFields": strs(func(p *domain.Provider) []string { return p.SecretFields }),
+	},
+	"ApiToken": {
+		"id":           str(func(t *domain.ApiToken) string { return t.ID }),
+		"name":         str(func(t *domain.ApiToken) string { return t.Name }),
+		"role":         str(func(t *domain.ApiToken) domain.Role { return t.Role }),
+		"prefix":       str(func(t *domain.ApiToken) string { return t.Prefix }),
+		"organization": {fetch: fetchOptionalOrganizations},
+		"account":      {fetch: fetchOptionalAccounts},
+		"createdAt":    timestamp(func(t *domain.ApiToken) time.Time { return t.CreatedAt }),
+		"expiresAt":    optionalTime(func(t *domain.ApiToken) *time.Time { return t.ExpiresAt }),
+		"lastUsedAt":   optionalTime(func(t *domain.ApiToken) *time.Time { return t.LastUsedAt }),
+		"revokedAt":    optionalTime(func(t *domain.ApiToken) *time.Time { return t.RevokedAt }),
 	},
 	"Compliance": {
 		"status":       str(func(c *domain.Compliance) domain.ComplianceStatus { return c.Status }).reads(store.IntegrationStatus),
@@ -282,6 +295,17 @@ func timestamp[T any](get func(*T) time.Time) *resolver {
 			return nil, fmt.Errorf("executor: zero time in %T", obj)
 		}
 		return appendTime(b, t), nil
+	}}
+}
+
+// optionalTime is a nullable Time: null for nil, and for zero as
+// graphql.MarshalTime writes it.
+func optionalTime[T any](get func(*T) *time.Time) *resolver {
+	return &resolver{leaf: func(b []byte, obj any) ([]byte, error) {
+		if t := get(obj.(*T)); t != nil && !t.IsZero() {
+			return appendTime(b, *t), nil
+		}
+		return append(b, "null"...), nil
 	}}
 }
 

@@ -88,7 +88,11 @@ func scanAll[R any](ctx context.Context, q *queries, s selection[R], query strin
 	return out, rows.Err()
 }
 
-// query runs a read.
+// query runs a read: prepared, outside transactions.
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return q.ext.QueryContext(ctx, q.ext.Rebind(query), args...)
+	query = q.ext.Rebind(query)
+	if q.prepared != nil {
+		return q.prepared.query(ctx, q, query, args...)
+	}
+	return q.ext.QueryContext(ctx, query, args...)
 }

@@ -115,7 +115,8 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if opts.OnQuery != nil {
 		ext = observed{ext, opts.OnQuery}
 	}
-	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets}, db: db}, nil
+	prepared := &statements{db: db.DB, hook: opts.OnQuery, m: map[string]*sql.Stmt{}}
+	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared}, db: db}, nil
 }
 
 // EngineOf tells which engine a database URL names.
@@ -199,6 +200,7 @@ func (s *Store) Close() error {
 	if s.useStmt != nil {
 		s.useStmt.Close()
 	}
+	s.base.prepared.close()
 	return s.db.Close()
 }
 
@@ -225,6 +227,8 @@ type queries struct {
 	engine  Engine
 	secrets *secrets.Keyring
 	scope   policy.Scope
+	// prepared, set outside transactions, prepares the reads of scanAll.
+	prepared *statements
 }
 
 // scopedID is the WHERE clause, with its arguments, of a statement on one
