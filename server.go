@@ -355,7 +355,11 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	es := graph.NewExecutableSchema(schema)
 	gql := handler.New(es)
 	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	if reads == ownExecutor {
+		gql.AddTransport(executor.POST{})
+	} else {
+		gql.AddTransport(transport.POST{})
+	}
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})

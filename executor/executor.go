@@ -61,7 +61,7 @@ func (e *Executor) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		// limits): gqlgen writes that answer.
 		return next(ctx)
 	}
-	data, err := e.execute(ctx, graphql.GetOperationContext(ctx))
+	answer, err := e.execute(ctx, graphql.GetOperationContext(ctx))
 	if err != nil {
 		var why *errUnplanned
 		if errors.As(err, &why) {
@@ -71,15 +71,19 @@ func (e *Executor) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		}
 		return next(ctx)
 	}
-	return &graphql.Response{Data: data, Extensions: graphql.GetExtensions(ctx)}
+	if ext := graphql.GetExtensions(ctx); ext != nil {
+		return &graphql.Response{Data: (*answer)[len(answerPrefix) : len(*answer)-len(answerSuffix)], Extensions: ext}
+	}
+	return answered(ctx, answer)
 }
 
-// execute plans and runs the operation, returning the JSON of its data.
-func (e *Executor) execute(ctx context.Context, op *graphql.OperationContext) (data []byte, err error) {
+// execute plans and runs the operation, returning its answer, the data
+// inside answerPrefix and answerSuffix, in a buffer of the pool.
+func (e *Executor) execute(ctx context.Context, op *graphql.OperationContext) (answer *[]byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.log.ErrorContext(ctx, "executor panic; gqlgen runs the query", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			data, err = nil, fmt.Errorf("panic: %v", p)
+			answer, err = nil, fmt.Errorf("panic: %v", p)
 		}
 	}()
 	root, err := plan(e.schema, op)
@@ -91,10 +95,13 @@ func (e *Executor) execute(ctx context.Context, op *graphql.OperationContext) (d
 	if err := r.fetchAll(root); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, e.sizeHint.Load()+512)
+	buf := getBuffer(int(e.sizeHint.Load()) + 512)
+	b := append(*buf, answerPrefix...)
 	if b, err = write(b, "Query", root, &query{}); err != nil {
+		putBuffer(buf)
 		return nil, err
 	}
-	e.sizeHint.Store(int64(len(b)))
-	return b, nil
+	*buf = append(b, answerSuffix...)
+	e.sizeHint.Store(int64(len(*buf)))
+	return buf, nil
 }

@@ -288,7 +288,7 @@ func (r *run) nodes(list []string, cols store.Columns) ([]any, error) {
 		case domain.KindIntegrationPoint:
 			err = collect(r.ctx, found, ids, r.read.FindIntegrationPointsByIDs, r.seesPoint)
 		case domain.KindIntegration:
-			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationsByIDs, cols), nil)
+			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationsByIDs, cols|store.IntegrationID), nil)
 		case domain.KindProvider:
 			for _, id := range ids {
 				if p := catalog.ByID(id); p != nil {

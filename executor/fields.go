@@ -106,7 +106,7 @@ var resolvers = map[string]map[string]*resolver{
 		"updatedAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.UpdatedAt }),
 	},
 	"Integration": {
-		"id":               str(func(i *domain.Integration) string { return i.ID }),
+		"id":               str(func(i *domain.Integration) string { return i.ID }).reads(store.IntegrationID),
 		"account":          {fetch: fetchAccountsOf, needs: store.IntegrationAccount},
 		"integrationPoint": {fetch: fetchPointsOf, needs: store.IntegrationPoint},
 		"provider": object(func(_ *field, i *domain.Integration) (any, error) {
@@ -117,7 +117,7 @@ var resolvers = map[string]map[string]*resolver{
 		}).reads(store.IntegrationProvider),
 		"name":         str(func(i *domain.Integration) string { return i.Name }).reads(store.IntegrationName),
 		"config":       jsonValue(func(i *domain.Integration) any { return catalog.WithoutSecrets(i.Config) }).reads(store.IntegrationConfig),
-		"secretFields": strs(func(i *domain.Integration) []string { return catalog.SecretPaths(i.Config) }).reads(store.IntegrationConfig),
+		"secretFields": strs(func(i *domain.Integration) []string { return catalog.SecretPaths(i.Config) }).reads(store.IntegrationConfig | store.IntegrationSecrets),
 		"compliance":   object(func(_ *field, i *domain.Integration) (any, error) { return &i.Compliance, nil }),
 		"createdAt":    timestamp(func(i *domain.Integration) time.Time { return i.CreatedAt }).reads(store.IntegrationCreatedAt),
 		"updatedAt":    timestamp(func(i *domain.Integration) time.Time { return i.UpdatedAt }).reads(store.IntegrationUpdatedAt),
@@ -185,8 +185,8 @@ var resolvers = map[string]map[string]*resolver{
 	"PageInfo": {
 		"hasNextPage":     boolean(func(c *connection) bool { return c.hasNext }),
 		"hasPreviousPage": boolean(func(c *connection) bool { return c.page.After != "" }),
-		"startCursor":     cursorAt(func(c *connection) int { return 0 }),
-		"endCursor":       cursorAt(func(c *connection) int { return len(c.rows) - 1 }),
+		"startCursor":     cursorAt(func(c *connection) int { return 0 }).reads(store.IntegrationID),
+		"endCursor":       cursorAt(func(c *connection) int { return len(c.rows) - 1 }).reads(store.IntegrationID),
 	},
 	"OrganizationConnection":     connectionFields,
 	"OrganizationEdge":           edgeFields,
@@ -207,10 +207,12 @@ var connectionFields = map[string]*resolver{
 	"totalCount": {fetch: fetchTotalCounts},
 }
 
+// Cursors need the rows' IDs, which reads of integrations fill in only when
+// asked (those of the other types always).
 var edgeFields = map[string]*resolver{
 	"cursor": {leaf: func(b []byte, obj any) ([]byte, error) {
 		return appendString(b, pagination.Cursor(obj.(domain.Node).GetID())), nil
-	}},
+	}, needs: store.IntegrationID},
 	"node": {value: func(_ *field, obj any) (any, error) { return obj, nil }},
 }
 

@@ -88,20 +88,21 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, '"')
 }
 
-// appendString writes s as a JSON string. Written by hand because
-// encoding/json has no append form for a string alone, and this is the
-// hottest loop of an answer. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json makes it.
+// appendString writes s as a JSON string, byte for byte as encoding/json
+// writes it (HTML-safe: <, > and & escaped, as gqlgen's answers are after
+// its transport's encoding). Written by hand because encoding/json has no
+// append form for one string, and this is the hottest loop of an answer.
+// Invalid UTF-8 becomes U+FFFD, as encoding/json makes it.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
 		if c < utf8.RuneSelf {
+			if safe[c] {
+				i++
+				continue
+			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -112,6 +113,10 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
@@ -127,10 +132,25 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
 		i += size
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// safe tells the ASCII bytes a JSON string holds as they are.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 const hex = "0123456789abcdef"

@@ -8,17 +8,20 @@ import (
 
 // Columns selects what a read of integrations or accounts fills in, so
 // that it reads and decodes no more than its caller shows: the read
-// executor asks for what a query selects. Every read fills in the IDs
-// and the parent column it groups by; the rest is left zero unless asked.
+// executor asks for what a query selects. Every read fills in the parent
+// column it groups by, and an account's ID; the rest is left zero unless
+// asked.
 type Columns uint64
 
 const (
-	IntegrationOrganization Columns = 1 << iota // OrganizationID
+	IntegrationID           Columns = 1 << iota // ID
+	IntegrationOrganization                     // OrganizationID
 	IntegrationAccount                          // AccountID
 	IntegrationPoint                            // IntegrationPointID
 	IntegrationProvider                         // ProviderKey
 	IntegrationName                             // Name
-	IntegrationConfig                           // Config, secrets included
+	IntegrationConfig                           // Config, without secrets
+	IntegrationSecrets                          // Config's secrets (opened), with IntegrationConfig
 	IntegrationStatus                           // Compliance.Status
 	IntegrationPointVersion                     // Compliance.PointVersion
 	IntegrationCheckedAt                        // Compliance.CheckedAt

@@ -42,14 +42,14 @@ type integrationRow struct {
 
 // integrationColumnList is every column an integration read may select.
 var integrationColumnList = []column[integrationRow]{
-	{0, "id", func(r *integrationRow) any { return &r.ID }},
+	{IntegrationID, "id", func(r *integrationRow) any { return &r.ID }},
 	{IntegrationOrganization, "organization_id", func(r *integrationRow) any { return &r.OrganizationID }},
 	{IntegrationAccount, "account_id", func(r *integrationRow) any { return &r.AccountID }},
 	{IntegrationPoint, "integration_point_id", func(r *integrationRow) any { return &r.IntegrationPointID }},
 	{IntegrationProvider, "provider_key", func(r *integrationRow) any { return &r.ProviderKey }},
 	{IntegrationName, "name", func(r *integrationRow) any { return &r.Name }},
 	{IntegrationConfig, "config", func(r *integrationRow) any { return &r.Config }},
-	{IntegrationConfig, "secrets", func(r *integrationRow) any { return &r.Secrets }},
+	{IntegrationSecrets, "secrets", func(r *integrationRow) any { return &r.Secrets }},
 	{IntegrationStatus, "compliance_status", func(r *integrationRow) any { return &r.ComplianceStatus }},
 	{IntegrationPointVersion, "compliance_point_version", func(r *integrationRow) any { return &r.CompliancePointVersion }},
 	{IntegrationPointVersion, "(SELECT version FROM integration_points WHERE integration_points.id = integrations.integration_point_id) AS current_point_version",
