@@ -35,19 +35,25 @@ var accountColumnList = []column[accountRow]{
 
 // domain is the row's account; columns the read left out stay zero.
 func (r *accountRow) domain() (*domain.Account, error) {
-	a := &domain.Account{
+	a := new(domain.Account)
+	return a, r.fill(a)
+}
+
+// fill makes a the row's account.
+func (r *accountRow) fill(a *domain.Account) error {
+	*a = domain.Account{
 		ID: r.ID, OrganizationID: r.OrganizationID, Slug: r.Slug, Name: r.Name,
 		Environment: domain.Environment(r.Environment), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if r.Labels != "" {
 		if err := fromJSON(r.Labels, &a.Labels); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if a.Labels == nil {
 		a.Labels = []domain.Label{}
 	}
-	return a, nil
+	return nil
 }
 
 func accounts(rows []accountRow, err error) ([]*domain.Account, error) {
@@ -55,10 +61,12 @@ func accounts(rows []accountRow, err error) ([]*domain.Account, error) {
 		return nil, err
 	}
 	out := make([]*domain.Account, len(rows))
+	slab := make([]domain.Account, len(rows)) // one allocation for them all
 	for i := range rows {
-		if out[i], err = rows[i].domain(); err != nil {
+		if err := rows[i].fill(&slab[i]); err != nil {
 			return nil, err
 		}
+		out[i] = &slab[i]
 	}
 	return out, nil
 }
@@ -79,7 +87,7 @@ func accountWhere(f domain.AccountFilter) where {
 func (q *queries) FindAccountsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Account, error) {
 	sel := selectColumns(accountColumnList, cols, "")
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", "id"), "id", ids)
-	rows, err := scanAll(ctx, q, sel, "SELECT "+sel.list+" FROM accounts"+w.sql(), w.args...)
+	rows, err := scanAll(ctx, q, sel, len(ids), "SELECT "+sel.list+" FROM accounts"+w.sql(), w.args...)
 	return accounts(rows, err)
 }
 
@@ -92,7 +100,7 @@ func (q *queries) FindAccountPages(ctx context.Context, organizationIDs []string
 	sel := selectColumns(accountColumnList, cols, "organization_id")
 	w := keyset(q.scoped(accountWhere(f), "organization_id", "id"), page)
 	query, args := q.pagesQuery("accounts", sel.list, "organization_id", "id", organizationIDs, w, page.Limit())
-	rows, err := scanAll(ctx, q, sel, query, args...)
+	rows, err := scanAll(ctx, q, sel, len(organizationIDs)*page.Limit(), query, args...)
 	return accounts(rows, err)
 }
 

@@ -69,14 +69,15 @@ func selectColumns[R any](all []column[R], cols Columns, keep string) selection[
 }
 
 // scanAll reads every row of a query into a new R each, through the
-// selection's destinations: no reflection, one allocation per row.
-func scanAll[R any](ctx context.Context, q *queries, s selection[R], query string, args ...any) ([]R, error) {
+// selection's destinations: no reflection, and no growing of the slice
+// past expected rows (the most a page or an ID list can give).
+func scanAll[R any](ctx context.Context, q *queries, s selection[R], expected int, query string, args ...any) ([]R, error) {
 	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []R
+	out := make([]R, 0, expected)
 	dests := make([]any, len(s.dests))
 	for rows.Next() {
 		out = append(out, *new(R))

@@ -62,7 +62,13 @@ var integrationColumnList = []column[integrationRow]{
 
 // domain is the row's integration; columns the read left out stay zero.
 func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, error) {
-	i := &domain.Integration{
+	i := new(domain.Integration)
+	return i, r.fill(i, ring)
+}
+
+// fill makes i the row's integration.
+func (r *integrationRow) fill(i *domain.Integration, ring *secrets.Keyring) error {
+	*i = domain.Integration{
 		ID: r.ID, OrganizationID: r.OrganizationID, AccountID: r.AccountID, IntegrationPointID: r.IntegrationPointID,
 		ProviderKey: r.ProviderKey, Name: r.Name,
 		Compliance: domain.Compliance{
@@ -74,17 +80,17 @@ func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, err
 	}
 	if r.Config != "" {
 		if err := fromJSON(r.Config, &i.Config); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if r.Secrets.Valid {
 		if err := openSecrets(ring, r.ID, r.Secrets.String, i.Config); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if r.ComplianceViolations != "" {
 		if err := fromJSON(r.ComplianceViolations, &i.Compliance.Violations); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for n := range i.Compliance.Violations {
@@ -96,7 +102,7 @@ func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, err
 	if r.CurrentPointVersion.Valid {
 		i.Compliance.PointVersion = max(i.Compliance.PointVersion, int(r.CurrentPointVersion.Int64))
 	}
-	return i, nil
+	return nil
 }
 
 func (q *queries) integrations(rows []integrationRow, err error) ([]*domain.Integration, error) {
@@ -104,10 +110,12 @@ func (q *queries) integrations(rows []integrationRow, err error) ([]*domain.Inte
 		return nil, err
 	}
 	out := make([]*domain.Integration, len(rows))
+	slab := make([]domain.Integration, len(rows)) // one allocation for them all
 	for i := range rows {
-		if out[i], err = rows[i].domain(q.secrets); err != nil {
+		if err := rows[i].fill(&slab[i], q.secrets); err != nil {
 			return nil, err
 		}
+		out[i] = &slab[i]
 	}
 	return out, nil
 }
@@ -146,7 +154,7 @@ func integrationWhere(f domain.IntegrationFilter) where {
 func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Integration, error) {
 	sel := selectColumns(integrationColumnList, cols, "")
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", "account_id"), "id", ids)
-	rows, err := scanAll(ctx, q, sel, "SELECT "+sel.list+" FROM integrations"+w.sql(), w.args...)
+	rows, err := scanAll(ctx, q, sel, len(ids), "SELECT "+sel.list+" FROM integrations"+w.sql(), w.args...)
 	return q.integrations(rows, err)
 }
 
@@ -159,7 +167,7 @@ func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationPa
 	sel := selectColumns(integrationColumnList, cols, string(parent))
 	w := keyset(q.scoped(integrationWhere(f), "organization_id", "account_id"), page)
 	query, args := q.pagesQuery("integrations", sel.list, string(parent), "id", parentIDs, w, page.Limit())
-	rows, err := scanAll(ctx, q, sel, query, args...)
+	rows, err := scanAll(ctx, q, sel, len(parentIDs)*page.Limit(), query, args...)
 	return q.integrations(rows, err)
 }
 
