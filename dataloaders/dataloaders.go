@@ -108,7 +108,7 @@ func New(s *store.Reader) *Loaders {
 	return &Loaders{
 		Organization:     dataloadgen.NewMappedLoader(byID(s.FindOrganizationsByIDs), opts...),
 		Account:          dataloadgen.NewMappedLoader(byID(allColumns(s.FindAccountsByIDs)), opts...),
-		IntegrationPoint: dataloadgen.NewMappedLoader(byID(s.FindIntegrationPointsByIDs), opts...),
+		IntegrationPoint: dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationPointsByIDs)), opts...),
 		Integration:      dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationsByIDs)), opts...),
 
 		AccountPage: dataloadgen.NewLoader(pages(
@@ -134,7 +134,7 @@ func New(s *store.Reader) *Loaders {
 				return IntegrationPointPageKey{Page: k.Page}, k.OrganizationID
 			},
 			func(ctx context.Context, g IntegrationPointPageKey, ids []string) ([]*domain.IntegrationPoint, error) {
-				return s.FindIntegrationPointPages(ctx, ids, g.Page)
+				return s.FindIntegrationPointPages(ctx, ids, g.Page, store.AllColumns)
 			},
 			func(_ IntegrationPointPageKey, p *domain.IntegrationPoint) string { return p.OrganizationID },
 		), opts...),

@@ -286,7 +286,7 @@ func (r *run) nodes(list []string, cols store.Columns) ([]any, error) {
 		case domain.KindAccount:
 			err = collect(r.ctx, found, ids, withColumns(r.read.FindAccountsByIDs, cols), nil)
 		case domain.KindIntegrationPoint:
-			err = collect(r.ctx, found, ids, r.read.FindIntegrationPointsByIDs, r.seesPoint)
+			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationPointsByIDs, cols|store.PointAccountSelector), r.seesPoint)
 		case domain.KindIntegration:
 			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationsByIDs, cols|store.IntegrationID), nil)
 		case domain.KindProvider:
@@ -355,7 +355,7 @@ func fetchAccountsOf(r *run, f *field, parents []any) ([]any, error) {
 // that an account token follows whether or not the point selects it.
 func fetchPointsOf(r *run, f *field, parents []any) ([]any, error) {
 	idOf := func(i *domain.Integration) string { return i.IntegrationPointID }
-	rows, err := r.read.FindIntegrationPointsByIDs(r.ctx, ids(parents, idOf))
+	rows, err := r.read.FindIntegrationPointsByIDs(r.ctx, ids(parents, idOf), f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +486,7 @@ func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		all, err := r.allPoints([]string{account.OrganizationID})
+		all, err := r.allPoints([]string{account.OrganizationID}, f.columns)
 		if err != nil {
 			return nil, err
 		}
@@ -500,7 +500,7 @@ func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 		}
 		return out, nil
 	}
-	rows, err := r.read.FindIntegrationPointPages(r.ctx, parentIDs(parents), page)
+	rows, err := r.read.FindIntegrationPointPages(r.ctx, parentIDs(parents), page, f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +512,7 @@ func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 // account's organization whose selector selects it.
 func fetchAccountPoints(r *run, f *field, parents []any) ([]any, error) {
 	page := f.arg.(pagination.Page)
-	all, err := r.allPoints(ids(parents, func(a *domain.Account) string { return a.OrganizationID }))
+	all, err := r.allPoints(ids(parents, func(a *domain.Account) string { return a.OrganizationID }), f.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -527,9 +527,9 @@ func fetchAccountPoints(r *run, f *field, parents []any) ([]any, error) {
 // allPoints reads every point of the organizations, by organization,
 // ordered by ID: one statement for all of them, and more only for an
 // organization with over a page of points (an organization has tens).
-func (r *run) allPoints(organizationIDs []string) (map[string][]*domain.IntegrationPoint, error) {
+func (r *run) allPoints(organizationIDs []string, cols store.Columns) (map[string][]*domain.IntegrationPoint, error) {
 	first := pagination.Page{First: pagination.MaxFirst}
-	rows, err := r.read.FindIntegrationPointPages(r.ctx, organizationIDs, first)
+	rows, err := r.read.FindIntegrationPointPages(r.ctx, organizationIDs, first, cols|store.PointAccountSelector)
 	if err != nil {
 		return nil, err
 	}
@@ -539,7 +539,7 @@ func (r *run) allPoints(organizationIDs []string) (map[string][]*domain.Integrat
 	}
 	for id, points := range out {
 		if len(points) > first.First {
-			rest, err := r.allPointsAfter(id, points[first.First-1].ID)
+			rest, err := r.allPointsAfter(id, points[first.First-1].ID, cols|store.PointAccountSelector)
 			if err != nil {
 				return nil, err
 			}
@@ -549,10 +549,10 @@ func (r *run) allPoints(organizationIDs []string) (map[string][]*domain.Integrat
 	return out, nil
 }
 
-func (r *run) allPointsAfter(organizationID, after string) ([]*domain.IntegrationPoint, error) {
+func (r *run) allPointsAfter(organizationID, after string, cols store.Columns) ([]*domain.IntegrationPoint, error) {
 	var out []*domain.IntegrationPoint
 	for next := (pagination.Page{First: pagination.MaxFirst, After: after}); ; {
-		rows, err := r.read.FindIntegrationPointPages(r.ctx, []string{organizationID}, next)
+		rows, err := r.read.FindIntegrationPointPages(r.ctx, []string{organizationID}, next, cols)
 		if err != nil {
 			return nil, err
 		}

@@ -86,24 +86,24 @@ var resolvers = map[string]map[string]*resolver{
 	"IntegrationPoint": {
 		"id":           str(func(p *domain.IntegrationPoint) string { return p.ID }),
 		"organization": {fetch: fetchOrganizationsOf(func(p *domain.IntegrationPoint) string { return p.OrganizationID })},
-		"slug":         str(func(p *domain.IntegrationPoint) string { return p.Slug }),
-		"name":         str(func(p *domain.IntegrationPoint) string { return p.Name }),
-		"description":  str(func(p *domain.IntegrationPoint) string { return p.Description }),
-		"category":     str(func(p *domain.IntegrationPoint) domain.Category { return p.Category }),
-		"version":      integer(func(p *domain.IntegrationPoint) int { return p.Version }),
+		"slug":         str(func(p *domain.IntegrationPoint) string { return p.Slug }).reads(store.PointSlug),
+		"name":         str(func(p *domain.IntegrationPoint) string { return p.Name }).reads(store.PointName),
+		"description":  str(func(p *domain.IntegrationPoint) string { return p.Description }).reads(store.PointDescription),
+		"category":     str(func(p *domain.IntegrationPoint) domain.Category { return p.Category }).reads(store.PointCategory),
+		"version":      integer(func(p *domain.IntegrationPoint) int { return p.Version }).reads(store.PointVersion),
 		"allowedProviders": object(func(_ *field, p *domain.IntegrationPoint) (any, error) {
 			return &p.AllowedProviders, nil
-		}),
-		"requiredConfig":            strs(func(p *domain.IntegrationPoint) []string { return p.RequiredConfig }),
-		"maxIntegrationsPerAccount": optionalInt(func(p *domain.IntegrationPoint) *int { return p.MaxIntegrationsPerAccount }),
-		"rules":                     object(func(_ *field, p *domain.IntegrationPoint) (any, error) { return p.Rules, nil }),
+		}).reads(store.PointAllowedProviders),
+		"requiredConfig":            strs(func(p *domain.IntegrationPoint) []string { return p.RequiredConfig }).reads(store.PointRequiredConfig),
+		"maxIntegrationsPerAccount": optionalInt(func(p *domain.IntegrationPoint) *int { return p.MaxIntegrationsPerAccount }).reads(store.PointMaxIntegrations),
+		"rules":                     object(func(_ *field, p *domain.IntegrationPoint) (any, error) { return p.Rules, nil }).reads(store.PointRules),
 		"accountSelector": object(func(_ *field, p *domain.IntegrationPoint) (any, error) {
 			return &p.AccountSelector, nil
-		}),
+		}).reads(store.PointAccountSelector),
 		"complianceSummary": {fetch: fetchSummaries(store.ByIntegrationPoint)},
 		"integrations":      {prepare: integrationListArgs, fetch: fetchIntegrationPages(store.ByIntegrationPoint)},
-		"createdAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.CreatedAt }),
-		"updatedAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.UpdatedAt }),
+		"createdAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.CreatedAt }).reads(store.PointCreatedAt),
+		"updatedAt":         timestamp(func(p *domain.IntegrationPoint) time.Time { return p.UpdatedAt }).reads(store.PointUpdatedAt),
 	},
 	"Integration": {
 		"id":               str(func(i *domain.Integration) string { return i.ID }).reads(store.IntegrationID),

@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// Columns selects what a read of integrations or accounts fills in, so
+// Columns selects what a read of integrations, accounts or points fills in, so
 // that it reads and decodes no more than its caller shows: the read
 // executor asks for what a query selects. Every read fills in the parent
-// column it groups by, and an account's ID; the rest is left zero unless
-// asked.
+// column it groups by, and the ID of an account or a point with its
+// organization's; the rest is left zero unless asked.
 type Columns uint64
 
 const (
@@ -36,6 +36,19 @@ const (
 	AccountLabels       // Labels
 	AccountCreatedAt    // CreatedAt
 	AccountUpdatedAt    // UpdatedAt
+
+	PointSlug             // Slug
+	PointName             // Name
+	PointDescription      // Description
+	PointCategory         // Category
+	PointVersion          // Version
+	PointAllowedProviders // AllowedProviders
+	PointRequiredConfig   // RequiredConfig
+	PointMaxIntegrations  // MaxIntegrationsPerAccount
+	PointRules            // Rules
+	PointAccountSelector  // AccountSelector
+	PointCreatedAt        // CreatedAt
+	PointUpdatedAt        // UpdatedAt
 
 	// AllColumns fills in everything.
 	AllColumns Columns = 1<<iota - 1

@@ -29,27 +29,54 @@ type integrationPointRow struct {
 	UpdatedAt                 time.Time     `db:"updated_at"`
 }
 
+// integrationPointColumnList is every column a point read may select.
+var integrationPointColumnList = []column[integrationPointRow]{
+	{0, "id", func(r *integrationPointRow) any { return &r.ID }},
+	{0, "organization_id", func(r *integrationPointRow) any { return &r.OrganizationID }},
+	{PointSlug, "slug", func(r *integrationPointRow) any { return &r.Slug }},
+	{PointName, "name", func(r *integrationPointRow) any { return &r.Name }},
+	{PointDescription, "description", func(r *integrationPointRow) any { return &r.Description }},
+	{PointCategory, "category", func(r *integrationPointRow) any { return &r.Category }},
+	{PointVersion, "version", func(r *integrationPointRow) any { return &r.Version }},
+	{PointAllowedProviders, "allowed_providers", func(r *integrationPointRow) any { return &r.AllowedProviders }},
+	{PointRequiredConfig, "required_config", func(r *integrationPointRow) any { return &r.RequiredConfig }},
+	{PointMaxIntegrations, "max_integrations_per_account", func(r *integrationPointRow) any { return &r.MaxIntegrationsPerAccount }},
+	{PointRules, "rules", func(r *integrationPointRow) any { return &r.Rules }},
+	{PointAccountSelector, "account_selector", func(r *integrationPointRow) any { return &r.AccountSelector }},
+	{PointCreatedAt, "created_at", func(r *integrationPointRow) any { return &r.CreatedAt }},
+	{PointUpdatedAt, "updated_at", func(r *integrationPointRow) any { return &r.UpdatedAt }},
+}
+
+// domain is the row's point; columns the read left out stay zero.
 func (r *integrationPointRow) domain() (*domain.IntegrationPoint, error) {
 	p := &domain.IntegrationPoint{
 		ID: r.ID, OrganizationID: r.OrganizationID, Slug: r.Slug, Name: r.Name, Description: r.Description,
 		Category: domain.Category(r.Category), Version: r.Version,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if err := fromJSON(r.AllowedProviders, &p.AllowedProviders); err != nil {
-		return nil, err
+	if r.AllowedProviders != "" {
+		if err := fromJSON(r.AllowedProviders, &p.AllowedProviders); err != nil {
+			return nil, err
+		}
 	}
-	if err := fromJSON(r.RequiredConfig, &p.RequiredConfig); err != nil {
-		return nil, err
+	if r.RequiredConfig != "" {
+		if err := fromJSON(r.RequiredConfig, &p.RequiredConfig); err != nil {
+			return nil, err
+		}
 	}
 	if r.MaxIntegrationsPerAccount.Valid {
 		n := int(r.MaxIntegrationsPerAccount.Int64)
 		p.MaxIntegrationsPerAccount = &n
 	}
-	if err := fromJSON(r.Rules, &p.Rules); err != nil {
-		return nil, err
+	if r.Rules != "" {
+		if err := fromJSON(r.Rules, &p.Rules); err != nil {
+			return nil, err
+		}
 	}
-	if err := fromJSON(r.AccountSelector, &p.AccountSelector); err != nil {
-		return nil, err
+	if r.AccountSelector != "" {
+		if err := fromJSON(r.AccountSelector, &p.AccountSelector); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -93,19 +120,24 @@ func pointValues(p *domain.IntegrationPoint) ([]any, error) {
 }
 
 // FindIntegrationPointsByIDs returns the points with the given IDs, in no
-// particular order; unknown IDs are left out.
-func (q *queries) FindIntegrationPointsByIDs(ctx context.Context, ids []string) ([]*domain.IntegrationPoint, error) {
+// particular order, with the columns cols; unknown IDs are left out.
+func (q *queries) FindIntegrationPointsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.IntegrationPoint, error) {
+	sel := selectColumns(integrationPointColumnList, cols, "")
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", ""), "id", ids)
-	var rows []integrationPointRow
-	err := q.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points"+w.sql(), w.args...)
+	rows, err := scanAll(ctx, q, sel, len(ids), "SELECT "+sel.list+" FROM integration_points"+w.sql(), w.args...)
 	return integrationPoints(rows, err)
 }
 
 // FindIntegrationPointPages returns, for each organization, its page of
-// points, in one statement.
-func (q *queries) FindIntegrationPointPages(ctx context.Context, organizationIDs []string, page pagination.Page) ([]*domain.IntegrationPoint, error) {
-	var rows []integrationPointRow
-	err := q.pagesByParent(ctx, &rows, "integration_points", integrationPointColumns, "organization_id", organizationIDs, q.scoped(where{}, "organization_id", ""), page)
+// points, with the columns cols, in one statement.
+func (q *queries) FindIntegrationPointPages(ctx context.Context, organizationIDs []string, page pagination.Page, cols Columns) ([]*domain.IntegrationPoint, error) {
+	if len(organizationIDs) == 0 {
+		return nil, nil
+	}
+	sel := selectColumns(integrationPointColumnList, cols, "")
+	w := keyset(q.scoped(where{}, "organization_id", ""), page)
+	query, args := q.pagesQuery("integration_points", sel.list, "organization_id", "id", organizationIDs, w, page.Limit())
+	rows, err := scanAll(ctx, q, sel, len(organizationIDs)*page.Limit(), query, args...)
 	return integrationPoints(rows, err)
 }
 
