@@ -150,7 +150,8 @@ func (r *run) walkObject(f *field, v any) error {
 	if f.abstract {
 		name = typeOf(v)
 	}
-	return r.visit(name, f.children[name], v)
+	children, _ := f.selected(name)
+	return r.visit(name, children, v)
 }
 
 // ownAccount is an account token's account.

@@ -27,6 +27,9 @@ type field struct {
 	// children are the fields selected on the value, per concrete type:
 	// one entry for an object type, one per possible type for an interface.
 	children map[string][]*field
+	// only is the one entry of children for an object type, read without a
+	// map lookup per object.
+	only []*field
 	// columns is what a fetch reads of the rows it finds: what the fields
 	// below it show, down to the next fetches.
 	columns store.Columns
@@ -127,6 +130,9 @@ func (p *planner) children(f *field, set ast.SelectionSet) error {
 		}
 		f.children[t.Name] = fields
 	}
+	if !f.abstract {
+		f.only = f.children[named.Name]
+	}
 	return nil
 }
 
@@ -147,4 +153,14 @@ func columnsBelow(f *field) store.Columns {
 		}
 	}
 	return c
+}
+
+// selected is what f selects on a value of type name: its children, or
+// the type's entry of them for a field of an interface type.
+func (f *field) selected(name string) ([]*field, bool) {
+	if !f.abstract {
+		return f.only, true
+	}
+	children, ok := f.children[name]
+	return children, ok
 }

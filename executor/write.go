@@ -72,7 +72,7 @@ func complete(b []byte, f *field, t *ast.Type, v any) ([]byte, error) {
 	if f.abstract {
 		name = typeOf(v)
 	}
-	children, ok := f.children[name]
+	children, ok := f.selected(name)
 	if !ok {
 		return nil, fmt.Errorf("executor: no selection on %s", name)
 	}

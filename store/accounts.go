@@ -60,6 +60,7 @@ func accounts(rows []accountRow, err error) ([]*domain.Account, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer release(rows)
 	out := make([]*domain.Account, len(rows))
 	slab := make([]domain.Account, len(rows)) // one allocation for them all
 	for i := range rows {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"reflect"
 	"strings"
+	"sync"
 )
 
 // Columns selects what a read of integrations, accounts or points fills in, so
@@ -84,13 +86,16 @@ func selectColumns[R any](all []column[R], cols Columns, keep string) selection[
 // scanAll reads every row of a query into a new R each, through the
 // selection's destinations: no reflection, and no growing of the slice
 // past expected rows (the most a page or an ID list can give).
+//
+// The rows are a buffer of the caller's, from rowBuffers and back with
+// release once the rows are turned into domain objects.
 func scanAll[R any](ctx context.Context, q *queries, s selection[R], expected int, query string, args ...any) ([]R, error) {
 	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]R, 0, expected)
+	out := rowBuffer[R](expected)
 	dests := make([]any, len(s.dests))
 	for rows.Next() {
 		out = append(out, *new(R))
@@ -113,3 +118,38 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 	}
 	return q.ext.QueryContext(ctx, query, args...)
 }
+
+// rowBuffers keeps the row slices of reads between requests, by row type:
+// a large read's rows are otherwise as much garbage again as its objects.
+var rowBuffers sync.Map // reflect.Type of R → *sync.Pool of *[]R
+
+func rowPool[R any]() *sync.Pool {
+	key := reflect.TypeFor[R]()
+	if p, ok := rowBuffers.Load(key); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := rowBuffers.LoadOrStore(key, &sync.Pool{})
+	return p.(*sync.Pool)
+}
+
+// rowBuffer is an empty slice of rows with room for n.
+func rowBuffer[R any](n int) []R {
+	if b, ok := rowPool[R]().Get().(*[]R); ok && cap(*b) >= n {
+		return (*b)[:0]
+	}
+	return make([]R, 0, n)
+}
+
+// release gives rows back to their pool, cleared so that they keep
+// nothing alive.
+func release[R any](rows []R) {
+	if cap(rows) == 0 || cap(rows) > maxPooledRows {
+		return
+	}
+	clear(rows[:cap(rows)])
+	rows = rows[:0]
+	rowPool[R]().Put(&rows)
+}
+
+// maxPooledRows bounds the row buffers kept.
+const maxPooledRows = 20_000

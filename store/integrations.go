@@ -109,6 +109,7 @@ func (q *queries) integrations(rows []integrationRow, err error) ([]*domain.Inte
 	if err != nil {
 		return nil, err
 	}
+	defer release(rows)
 	out := make([]*domain.Integration, len(rows))
 	slab := make([]domain.Integration, len(rows)) // one allocation for them all
 	for i := range rows {
