@@ -7,7 +7,8 @@
 // file data/pointguard.db), PORT (default 8080), POINTGUARD_SECRET_KEY (the
 // key sealing integration secrets; default: generated into data/secret.key)
 // and POINTGUARD_OLD_SECRET_KEYS, POINTGUARD_ADMIN_TOKEN (the platform
-// admin's token; default: generated into data/admin.token). Flag -demo loads
+// admin's token; default: generated into data/admin.token), POINTGUARD_EXECUTOR
+// ("pointguard", or "gqlgen" to run every operation with gqlgen). Flag -demo loads
 // the demo organization and its tokens into any database (it is loaded into
 // a new embedded one without asking).
 // `pointguard rotate-secrets` re-seals every secret under the current key.

@@ -372,6 +372,22 @@ func TestParseConfigAdminToken(t *testing.T) {
 	}
 }
 
+// TestParseConfigExecutor: POINTGUARD_EXECUTOR picks what runs queries;
+// a value that names neither is refused, naming the variable.
+func TestParseConfigExecutor(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"POINTGUARD_EXECUTOR": v}[k] }
+	}
+	for v, want := range map[string]readExecutor{"": ownExecutor, "pointguard": ownExecutor, "gqlgen": gqlgenExecutor} {
+		if cfg, err := parseConfig(nil, env(v), io.Discard); err != nil || cfg.readExecutor != want {
+			t.Errorf("POINTGUARD_EXECUTOR %q: %v, executor %q, want %q", v, err, cfg.readExecutor, want)
+		}
+	}
+	if _, err := parseConfig(nil, env("fast"), io.Discard); err == nil || !strings.Contains(err.Error(), "POINTGUARD_EXECUTOR") {
+		t.Errorf("POINTGUARD_EXECUTOR fast: error %v, want one naming POINTGUARD_EXECUTOR", err)
+	}
+}
+
 // TestRevokedDemoTokensNotShown: a later start shows the demo tokens only
 // while they work.
 func TestRevokedDemoTokensNotShown(t *testing.T) {
