@@ -113,8 +113,8 @@ func scanAll[R any](ctx context.Context, q *queries, s selection[R], expected in
 // query runs a read: prepared, outside transactions.
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = q.ext.Rebind(query)
-	if q.prepared != nil {
-		return q.prepared.query(ctx, q, query, args...)
+	if stmt := q.stmt(ctx, query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
 	}
 	return q.ext.QueryContext(ctx, query, args...)
 }

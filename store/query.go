@@ -16,9 +16,16 @@ import (
 	"github.com/pointguard/pointguard/pagination"
 )
 
-// get scans one row into dest; no row is domain.ErrNotFound.
+// get scans one row into dest; no row is domain.ErrNotFound. Outside
+// transactions, the statement is prepared.
 func (q *queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	err := sqlx.GetContext(ctx, q.ext, dest, q.ext.Rebind(query), args...)
+	query = q.ext.Rebind(query)
+	var err error
+	if stmt := q.stmt(ctx, query); stmt != nil {
+		err = stmt.GetContext(ctx, dest, args...)
+	} else {
+		err = sqlx.GetContext(ctx, q.ext, dest, query, args...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.ErrNotFound
 	}
@@ -26,13 +33,20 @@ func (q *queries) get(ctx context.Context, dest any, query string, args ...any) 
 }
 
 // selectAll scans every row into dest, a pointer to a slice. Slice
-// arguments are expanded for IN (?).
+// arguments are expanded for IN (?). Outside transactions, a statement
+// whose text does not depend on a slice's length is prepared.
 func (q *queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	query, args, err := sqlx.In(query, args...)
+	expanded, inArgs, err := sqlx.In(query, args...)
 	if err != nil {
 		return err
 	}
-	return sqlx.SelectContext(ctx, q.ext, dest, q.ext.Rebind(query), args...)
+	expanded = q.ext.Rebind(expanded)
+	if len(inArgs) == len(args) {
+		if stmt := q.stmt(ctx, expanded); stmt != nil {
+			return stmt.SelectContext(ctx, dest, inArgs...)
+		}
+	}
+	return sqlx.SelectContext(ctx, q.ext, dest, expanded, inArgs...)
 }
 
 // exec runs a statement; slice arguments are expanded for IN (?).

@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"sync"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // statements prepares the pool's reads, once each. With lib/pq a prepared
@@ -14,31 +15,34 @@ import (
 // few; an unbounded set would still be a leak, so past maxPrepared a
 // read runs unprepared.
 type statements struct {
-	db *sql.DB
+	db *sqlx.DB
 	// hook is Options.OnQuery, called for prepared reads as observed
 	// calls it for the others.
 	hook func(query string)
 	mu   sync.Mutex
-	m    map[string]*sql.Stmt
+	m    map[string]*sqlx.Stmt
 }
 
 const maxPrepared = 512
 
-// query runs a read through its prepared statement when it has or can
-// get one, else directly through q.ext.
-func (s *statements) query(ctx context.Context, q *queries, query string, args ...any) (*sql.Rows, error) {
-	if stmt := s.prepared(ctx, query); stmt != nil {
-		if s.hook != nil {
-			s.hook(query)
-		}
-		return stmt.QueryContext(ctx, args...)
+// stmt is the prepared statement of a read (its text already rebound),
+// counted by the hook as it is about to run; nil outside the pool (in a
+// transaction), when the cache is full, or when preparing failed (the read
+// then runs unprepared, and reports any error itself).
+func (q *queries) stmt(ctx context.Context, query string) *sqlx.Stmt {
+	s := q.prepared
+	if s == nil {
+		return nil
 	}
-	return q.ext.QueryContext(ctx, query, args...)
+	stmt := s.get(ctx, query)
+	if stmt != nil && s.hook != nil {
+		s.hook(query)
+	}
+	return stmt
 }
 
-// prepared is the statement of query, prepared now if need be; nil when
-// the cache is full or preparing failed (the read then reports the error).
-func (s *statements) prepared(ctx context.Context, query string) *sql.Stmt {
+// get is the statement of query, prepared now if need be.
+func (s *statements) get(ctx context.Context, query string) *sqlx.Stmt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if stmt, ok := s.m[query]; ok {
@@ -47,7 +51,7 @@ func (s *statements) prepared(ctx context.Context, query string) *sql.Stmt {
 	if s.m == nil || len(s.m) >= maxPrepared {
 		return nil // closed, or full
 	}
-	stmt, err := s.db.PrepareContext(ctx, query)
+	stmt, err := s.db.PreparexContext(ctx, query)
 	if err != nil {
 		return nil
 	}

@@ -115,7 +115,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if opts.OnQuery != nil {
 		ext = observed{ext, opts.OnQuery}
 	}
-	prepared := &statements{db: db.DB, hook: opts.OnQuery, m: map[string]*sql.Stmt{}}
+	prepared := &statements{db: db, hook: opts.OnQuery, m: map[string]*sqlx.Stmt{}}
 	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared}, db: db}, nil
 }
 
