@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -35,8 +37,10 @@ type app struct {
 	service      *service.Service
 	statements   *atomic.Int64
 	// gqlgenRuns counts the query operations package executor handed to
-	// gqlgen, from its debug log.
-	gqlgenRuns *atomic.Int64
+	// gqlgen, from its log; executorFailures those it handed over because
+	// it failed while running them, with the last failure's error.
+	gqlgenRuns       *atomic.Int64
+	executorFailures *failures
 	// token is sent as the Bearer token of every request; newApp sets the
 	// platform admin's, as sees the one it returns with as.
 	token string
@@ -61,7 +65,7 @@ func (a *app) on(t testing.TB) *app {
 
 func newApp(t testing.TB, databaseURL string) *app {
 	t.Helper()
-	a := &app{t: t, statements: new(atomic.Int64), gqlgenRuns: new(atomic.Int64)}
+	a := &app{t: t, statements: new(atomic.Int64), gqlgenRuns: new(atomic.Int64), executorFailures: &failures{}}
 	ring, _ := secrets.NewKeyring(secrets.NewKey())
 	st, err := store.Open(context.Background(), databaseURL, store.Options{
 		OnQuery: func(string) { a.statements.Add(1) },
@@ -76,7 +80,7 @@ func newApp(t testing.TB, databaseURL string) *app {
 	if testing.Verbose() {
 		logTo = testWriter{t}
 	}
-	log := slog.New(countingHandler{slog.NewTextHandler(logTo, nil), a.gqlgenRuns})
+	log := slog.New(countingHandler{slog.NewTextHandler(logTo, nil), a.gqlgenRuns, a.executorFailures})
 	a.adminToken = auth.NewToken()
 	a.token = a.adminToken
 	if _, err := a.service.SetBootstrapToken(context.Background(), a.adminToken); err != nil {
@@ -133,6 +137,20 @@ func startTestServer(t testing.TB) (string, string) {
 type countingHandler struct {
 	slog.Handler
 	gqlgenRuns *atomic.Int64
+	failures   *failures
+}
+
+// failures counts the executor's failures and keeps the last one's error.
+type failures struct {
+	count   atomic.Int64
+	mu      sync.Mutex
+	lastErr string
+}
+
+func (f *failures) last() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastErr
 }
 
 func (h countingHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -143,6 +161,18 @@ func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
 	if strings.HasPrefix(r.Message, "query run") && strings.Contains(r.Message, "by gqlgen") {
 		h.gqlgenRuns.Add(1)
 	}
+	if r.Message == "query run again by gqlgen" || strings.HasPrefix(r.Message, "executor panic") {
+		var msg strings.Builder
+		msg.WriteString(r.Message)
+		r.Attrs(func(a slog.Attr) bool {
+			fmt.Fprintf(&msg, " %s=%v", a.Key, a.Value)
+			return a.Key != "stack"
+		})
+		h.failures.mu.Lock()
+		h.failures.lastErr = msg.String()
+		h.failures.mu.Unlock()
+		h.failures.count.Add(1)
+	}
 	if !h.Handler.Enabled(ctx, r.Level) {
 		return nil
 	}
@@ -150,11 +180,11 @@ func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h countingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return countingHandler{h.Handler.WithAttrs(attrs), h.gqlgenRuns}
+	return countingHandler{h.Handler.WithAttrs(attrs), h.gqlgenRuns, h.failures}
 }
 
 func (h countingHandler) WithGroup(name string) slog.Handler {
-	return countingHandler{h.Handler.WithGroup(name), h.gqlgenRuns}
+	return countingHandler{h.Handler.WithGroup(name), h.gqlgenRuns, h.failures}
 }
 
 type testWriter struct{ t testing.TB }
@@ -185,8 +215,14 @@ func (a *app) post(query string, vars map[string]any) result {
 
 func (a *app) send(body []byte) result {
 	a.t.Helper()
+	failed := a.executorFailures.count.Load()
 	r := a.sendTo(a.url, body)
 	if a.referenceURL != "" && isQuery(body) {
+		// With the database well, package executor fails on nothing: a
+		// failure it hands over is a bug that gqlgen's answer would hide.
+		if a.executorFailures.count.Load() != failed {
+			a.t.Errorf("package executor failed on %s: %s", body, a.executorFailures.last())
+		}
 		differential(a.t, body, r, a.sendTo(a.referenceURL, body))
 	}
 	return r

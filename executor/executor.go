@@ -67,7 +67,9 @@ func (e *Executor) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		if errors.As(err, &why) {
 			e.log.DebugContext(ctx, "query run by gqlgen", "reason", why.reason)
 		} else {
-			e.log.DebugContext(ctx, "query run again by gqlgen", "error", err)
+			// A bug, or the database failing: gqlgen answers (its way
+			// of wording errors is the one), and the operator hears of it.
+			e.log.WarnContext(ctx, "query run again by gqlgen", "error", err)
 		}
 		return next(ctx)
 	}
@@ -97,11 +99,11 @@ func (e *Executor) execute(ctx context.Context, op *graphql.OperationContext) (a
 	}
 	buf := getBuffer(int(e.sizeHint.Load()) + 512)
 	b := append(*buf, answerPrefix...)
-	if b, err = write(b, "Query", root, &query{}); err != nil {
+	if b, err = write(b, "Query", root, theQuery); err != nil {
 		putBuffer(buf)
 		return nil, err
 	}
 	*buf = append(b, answerSuffix...)
-	e.sizeHint.Store(int64(len(*buf)))
+	e.sizeHint.Store(int64(min(len(*buf), maxPooled)))
 	return buf, nil
 }

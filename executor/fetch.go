@@ -32,7 +32,7 @@ type run struct {
 // fields are known once the level above has been read.
 func (r *run) fetchAll(root []*field) error {
 	r.parents = map[*field][]any{}
-	if err := r.visit("Query", root, &query{}); err != nil {
+	if err := r.visit("Query", root, theQuery); err != nil {
 		return err
 	}
 	for len(r.next) > 0 {
@@ -218,26 +218,36 @@ func byID[T domain.Node](rows []T) map[string]T {
 	return m
 }
 
+// perParent is a root field's value for each of its parents: the root,
+// once per alias that reads alike (see batches).
+func perParent(parents []any, v any) []any {
+	out := make([]any, len(parents))
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 func fetchOrganization(r *run, f *field, parents []any) ([]any, error) {
 	a := f.arg.(organizationArg)
 	if a.id != nil {
 		if kind, ok := domain.KindOf(*a.id); !ok || kind != domain.KindOrganization {
-			return []any{nil}, nil
+			return perParent(parents, nil), nil
 		}
 		rows, err := r.read.FindOrganizationsByIDs(r.ctx, []string{*a.id})
 		if err != nil || len(rows) == 0 {
-			return []any{nil}, err
+			return perParent(parents, nil), err
 		}
-		return []any{rows[0]}, nil
+		return perParent(parents, rows[0]), nil
 	}
 	o, err := r.read.FindOrganizationBySlug(r.ctx, *a.slug)
 	if errors.Is(err, domain.ErrNotFound) {
-		return []any{nil}, nil
+		return perParent(parents, nil), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return []any{o}, nil
+	return perParent(parents, o), nil
 }
 
 func fetchOrganizations(r *run, f *field, parents []any) ([]any, error) {
@@ -250,7 +260,7 @@ func fetchOrganizations(r *run, f *field, parents []any) ([]any, error) {
 		n, err := r.read.CountOrganizations(ctx)
 		return map[string]int{"": n}, err
 	}}
-	return []any{newConnection(rows, page, "", count)}, nil
+	return perParent(parents, newConnection(rows, page, "", count)), nil
 }
 
 func fetchNode(r *run, f *field, parents []any) ([]any, error) {
@@ -258,7 +268,7 @@ func fetchNode(r *run, f *field, parents []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return found, nil
+	return perParent(parents, found[0]), nil
 }
 
 func fetchNodes(r *run, f *field, parents []any) ([]any, error) {
@@ -266,7 +276,7 @@ func fetchNodes(r *run, f *field, parents []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{found}, nil
+	return perParent(parents, found), nil
 }
 
 // nodes reads the objects IDs name, one statement per kind, in the order
@@ -369,7 +379,7 @@ func fetchViewer(r *run, f *field, parents []any) ([]any, error) {
 	if t == nil {
 		return nil, errors.New("viewer: no token in context")
 	}
-	return []any{t}, nil
+	return perParent(parents, t), nil
 }
 
 // fetchOptionalOrganizations is a token's organization: null where it has
@@ -418,7 +428,10 @@ func edges[P any, T any](parents []any, idOf func(*P) string, targets map[string
 	return out, nil
 }
 
-// pages builds every parent's connection from one statement's rows.
+// pages builds every parent's connection from one statement's rows. Each
+// parent's rows come in their page's order: a parent's page is one
+// sub-select (UNION ALL arm, or LATERAL run), which neither engine
+// interleaves with another's.
 func pages[P domain.Node, T any](parents []any, rows []T, parentOf func(T) string, page pagination.Page, count *counter) []any {
 	grouped := make(map[string][]T, len(parents))
 	for _, row := range rows {

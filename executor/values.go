@@ -12,8 +12,12 @@ import (
 // type (see forEach); an edge is represented by its node and a page's
 // PageInfo by its connection, so that neither costs an allocation.
 
-// query is the root object, the parent of Query's fields.
-type query struct{}
+// query is the type of the root object, the parent of Query's fields.
+type query struct{ _ byte }
+
+// theQuery is the root object: one value, so that fetches and writes find
+// the same parent (distinct zero-size values need not be distinct).
+var theQuery = &query{}
 
 // connection is one page of a list, as the schema's XConnection types show it.
 type connection struct {

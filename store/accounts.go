@@ -99,10 +99,7 @@ func (q *queries) FindAccountPages(ctx context.Context, organizationIDs []string
 		return nil, nil
 	}
 	sel := selectColumns(accountColumnList, cols, "organization_id")
-	w := keyset(q.scoped(accountWhere(f), "organization_id", "id"), page)
-	query, args := q.pagesQuery("accounts", sel.list, "organization_id", "id", organizationIDs, w, page.Limit())
-	rows, err := scanAll(ctx, q, sel, len(organizationIDs)*page.Limit(), query, args...)
-	return accounts(rows, err)
+	return findPages(ctx, q, sel, "accounts", "organization_id", organizationIDs, q.scoped(accountWhere(f), "organization_id", "id"), page, accounts)
 }
 
 // CountAccounts counts, for each organization, its accounts matching the filter.

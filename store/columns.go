@@ -95,7 +95,8 @@ func scanAll[R any](ctx context.Context, q *queries, s selection[R], expected in
 		return nil, err
 	}
 	defer rows.Close()
-	out := rowBuffer[R](expected)
+	// A page's limit is an upper bound: most pages are not full.
+	out := rowBuffer[R](min(expected, 4096))
 	dests := make([]any, len(s.dests))
 	for rows.Next() {
 		out = append(out, *new(R))

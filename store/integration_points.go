@@ -135,10 +135,7 @@ func (q *queries) FindIntegrationPointPages(ctx context.Context, organizationIDs
 		return nil, nil
 	}
 	sel := selectColumns(integrationPointColumnList, cols, "")
-	w := keyset(q.scoped(where{}, "organization_id", ""), page)
-	query, args := q.pagesQuery("integration_points", sel.list, "organization_id", "id", organizationIDs, w, page.Limit())
-	rows, err := scanAll(ctx, q, sel, len(organizationIDs)*page.Limit(), query, args...)
-	return integrationPoints(rows, err)
+	return findPages(ctx, q, sel, "integration_points", "organization_id", organizationIDs, q.scoped(where{}, "organization_id", ""), page, integrationPoints)
 }
 
 // CountIntegrationPoints counts, for each organization, its points.

@@ -60,6 +60,16 @@ var integrationColumnList = []column[integrationRow]{
 	{IntegrationUpdatedAt, "updated_at", func(r *integrationRow) any { return &r.UpdatedAt }},
 }
 
+// withSecretsKey is what a read of cols must select: secrets are
+// sealed with their integration's ID as associated data, so opening them
+// takes the ID.
+func withSecretsKey(cols Columns) Columns {
+	if cols&IntegrationSecrets != 0 {
+		cols |= IntegrationID | IntegrationConfig
+	}
+	return cols
+}
+
 // domain is the row's integration; columns the read left out stay zero.
 func (r *integrationRow) domain(ring *secrets.Keyring) (*domain.Integration, error) {
 	i := new(domain.Integration)
@@ -153,7 +163,7 @@ func integrationWhere(f domain.IntegrationFilter) where {
 // FindIntegrationsByIDs returns the integrations with the given IDs, in no
 // particular order, with the columns cols; unknown IDs are left out.
 func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Integration, error) {
-	sel := selectColumns(integrationColumnList, cols, "")
+	sel := selectColumns(integrationColumnList, withSecretsKey(cols), "")
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", "account_id"), "id", ids)
 	rows, err := scanAll(ctx, q, sel, len(ids), "SELECT "+sel.list+" FROM integrations"+w.sql(), w.args...)
 	return q.integrations(rows, err)
@@ -165,11 +175,8 @@ func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationPa
 	if len(parentIDs) == 0 {
 		return nil, nil
 	}
-	sel := selectColumns(integrationColumnList, cols, string(parent))
-	w := keyset(q.scoped(integrationWhere(f), "organization_id", "account_id"), page)
-	query, args := q.pagesQuery("integrations", sel.list, string(parent), "id", parentIDs, w, page.Limit())
-	rows, err := scanAll(ctx, q, sel, len(parentIDs)*page.Limit(), query, args...)
-	return q.integrations(rows, err)
+	sel := selectColumns(integrationColumnList, withSecretsKey(cols), string(parent))
+	return findPages(ctx, q, sel, "integrations", string(parent), parentIDs, q.scoped(integrationWhere(f), "organization_id", "account_id"), page, q.integrations)
 }
 
 // CountIntegrations counts, for each parent, its integrations matching the filter.

@@ -163,8 +163,52 @@ func (q *queries) pagesByParentOrdered(ctx context.Context, dest any, table, col
 	if len(parentIDs) == 0 {
 		return nil
 	}
-	query, args := q.pagesQuery(table, columns, parentColumn, orderColumn, parentIDs, w, limit)
-	return q.selectAll(ctx, dest, query, args...)
+	for _, ids := range q.parentChunks(parentIDs) {
+		query, args := q.pagesQuery(table, columns, parentColumn, orderColumn, ids, w, limit)
+		// sqlx appends to dest: the chunks' rows add up.
+		if err := q.selectAll(ctx, dest, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxArms is SQLite's limit on the arms of a compound SELECT
+// (SQLITE_MAX_COMPOUND_SELECT): past it, a level of pages takes one
+// statement per maxArms parents there.
+const maxArms = 500
+
+// parentChunks splits parent IDs into the pages statements they need.
+func (q *queries) parentChunks(ids []string) [][]string {
+	if q.engine == Postgres || len(ids) <= maxArms {
+		return [][]string{ids}
+	}
+	var out [][]string
+	for len(ids) > maxArms {
+		out = append(out, ids[:maxArms])
+		ids = ids[maxArms:]
+	}
+	return append(out, ids)
+}
+
+// findPages reads the pages of parentIDs with the selection sel, chunk by
+// chunk, as domain objects.
+func findPages[R any, T any](ctx context.Context, q *queries, sel selection[R], table, parentColumn string, parentIDs []string, w where, page pagination.Page,
+	convert func([]R, error) ([]T, error)) ([]T, error) {
+	var out []T
+	for _, ids := range q.parentChunks(parentIDs) {
+		query, args := q.pagesQuery(table, sel.list, parentColumn, "id", ids, keyset(w, page), page.Limit())
+		found, err := convert(scanAll(ctx, q, sel, len(ids)*page.Limit(), query, args...))
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = found
+		} else {
+			out = append(out, found...)
+		}
+	}
+	return out, nil
 }
 
 // pagesQuery is the statement of pagesByParentOrdered. PostgreSQL takes

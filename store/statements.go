@@ -19,7 +19,7 @@ type statements struct {
 	// hook is Options.OnQuery, called for prepared reads as observed
 	// calls it for the others.
 	hook func(query string)
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	m    map[string]*sqlx.Stmt
 }
 
@@ -41,18 +41,32 @@ func (q *queries) stmt(ctx context.Context, query string) *sqlx.Stmt {
 	return stmt
 }
 
-// get is the statement of query, prepared now if need be.
+// get is the statement of query, prepared now if need be: outside the
+// lock, so that reads of prepared statements never wait on a prepare (a
+// round trip). Two first calls at once may both prepare; one is kept.
 func (s *statements) get(ctx context.Context, query string) *sqlx.Stmt {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if stmt, ok := s.m[query]; ok {
+	s.mu.RLock()
+	stmt, ok := s.m[query]
+	full := s.m == nil || len(s.m) >= maxPrepared
+	s.mu.RUnlock()
+	if ok {
 		return stmt
 	}
-	if s.m == nil || len(s.m) >= maxPrepared {
+	if full {
 		return nil // closed, or full
 	}
 	stmt, err := s.db.PreparexContext(ctx, query)
 	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if kept, ok := s.m[query]; ok {
+		stmt.Close()
+		return kept
+	}
+	if s.m == nil || len(s.m) >= maxPrepared {
+		stmt.Close()
 		return nil
 	}
 	s.m[query] = stmt

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/service"
+)
+
+// TestExecutorAnswersItself: reads package executor must answer without
+// handing them to gqlgen, each compared with gqlgen's answer by the
+// harness: root fields under two aliases (one fetch for both), and secret
+// fields without the ID that opens them.
+func TestExecutorAnswersItself(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net",
+			"auth_method": "api_token", "email": "bot@acme.example", "api_token": "tok-secret"})
+		for _, q := range []struct {
+			query string
+			vars  map[string]any
+		}{
+			{`{ a: viewer { name } b: viewer { role } }`, nil},
+			{`{ a: organizations { totalCount } b: organizations { nodes { slug } } }`, nil},
+			{`query($id: ID!) { a: node(id: $id) { id } b: node(id: $id) { __typename } }`, map[string]any{"id": id}},
+			{`query($ids: [ID!]!) { a: nodes(ids: $ids) { id } b: nodes(ids: $ids) { __typename } }`, map[string]any{"ids": []string{id, w.point}}},
+			{`{ a: organization(slug: "acme") { name } b: organization(slug: "acme") { slug } }`, nil},
+			{`{ organization(slug: "acme") { integrations { nodes { secretFields } } } }`, nil},
+			{`query($id: ID!) { node(id: $id) { ... on Integration { secretFields } } }`, map[string]any{"id": id}},
+		} {
+			a.gqlgenRuns.Store(0)
+			r := a.do(q.query, q.vars)
+			if n := a.gqlgenRuns.Load(); n != 0 {
+				t.Errorf("%s: handed to gqlgen; answer %s", q.query, r.Raw)
+			}
+		}
+	})
+}
+
+// TestManyParentsAtOneLevel: a level of 600 parents, more than SQLite
+// takes in one compound SELECT (500), is answered whole, in two statements
+// there and one on PostgreSQL.
+func TestManyParentsAtOneLevel(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		ctx := policy.With(context.Background(), policy.System)
+		org, err := a.service.CreateOrganization(ctx, service.CreateOrganizationInput{Slug: "many", Name: "Many"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i := range 600 {
+			acc, err := a.service.CreateAccount(ctx, service.CreateAccountInput{
+				OrganizationID: org.ID, Slug: fmt.Sprintf("a-%d", i), Name: "A", Environment: domain.EnvironmentTest})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, acc.ID)
+		}
+		// Six nodes fields of 100 accounts: their integrations read alike,
+		// so they are one fetch of 600 parents.
+		query, vars := "query(", map[string]any{}
+		for i := range 6 {
+			query += fmt.Sprintf("$ids%d: [ID!]! ", i)
+			vars[fmt.Sprintf("ids%d", i)] = ids[i*100 : (i+1)*100]
+		}
+		query += ") {"
+		for i := range 6 {
+			query += fmt.Sprintf(" n%d: nodes(ids: $ids%d) { ... on Account { slug integrations(first: 1) { nodes { name } } } }", i, i)
+		}
+		query += " }"
+		a.do(`{ __typename }`, nil) // the token's use is recorded here, before counting
+		a.statements.Store(0)
+		a.gqlgenRuns.Store(0)
+		r := a.do(query, vars)
+		if n := a.gqlgenRuns.Load(); n != 0 {
+			t.Errorf("handed to gqlgen: %.300s", r.Raw)
+		}
+		if got := len(r.list(t, "n5")); got != 100 {
+			t.Errorf("n5 has %d accounts, want 100", got)
+		}
+		pages := map[string]int64{"sqlite": 2, "postgres": 1}[string(a.store.Engine())]
+		// The token, the accounts (one kind of ID per nodes field), the pages.
+		if want := 1 + 6 + pages; a.statements.Load() != want {
+			t.Errorf("%d statements, want %d", a.statements.Load(), want)
+		}
+	})
+}
