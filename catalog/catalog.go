@@ -86,6 +86,19 @@ func ByCategory(c domain.Category) []*domain.Provider {
 // Lookup returns the provider with the given key, or nil.
 func Lookup(key string) *domain.Provider { return byKey[key] }
 
+// LookupAll returns the providers with the given keys, in order, leaving
+// out keys the catalog does not have (a point's approved keys are checked
+// when it is saved, so none is missing there).
+func LookupAll(keys []string) []*domain.Provider {
+	out := make([]*domain.Provider, 0, len(keys))
+	for _, k := range keys {
+		if p := byKey[k]; p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ByID returns the provider with the given global ID, or nil.
 func ByID(id string) *domain.Provider {
 	key, ok := strings.CutPrefix(id, string(domain.KindProvider)+"_")

@@ -173,8 +173,8 @@ var resolvers = map[string]map[string]*resolver{
 		"matchLabels":  object(func(_ *field, s *domain.AccountSelector) (any, error) { return s.MatchLabels, nil }),
 	},
 	"AllowedProviders": {
-		"test": object(func(_ *field, a *domain.AllowedProviders) (any, error) { return providers(a.Test), nil }),
-		"prod": object(func(_ *field, a *domain.AllowedProviders) (any, error) { return providers(a.Prod), nil }),
+		"test": object(func(_ *field, a *domain.AllowedProviders) (any, error) { return catalog.LookupAll(a.Test), nil }),
+		"prod": object(func(_ *field, a *domain.AllowedProviders) (any, error) { return catalog.LookupAll(a.Prod), nil }),
 	},
 	"ComplianceSummary": {
 		"total":        integer(func(s *domain.ComplianceSummary) int { return s.Total }),
@@ -214,17 +214,6 @@ var edgeFields = map[string]*resolver{
 		return appendString(b, pagination.Cursor(obj.(domain.Node).GetID())), nil
 	}, needs: store.IntegrationID},
 	"node": {value: func(_ *field, obj any) (any, error) { return obj, nil }},
-}
-
-// providers maps approved keys to catalog entries, as resolvers.providers does.
-func providers(keys []string) []*domain.Provider {
-	out := make([]*domain.Provider, 0, len(keys))
-	for _, k := range keys {
-		if p := catalog.Lookup(k); p != nil {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // nilIfNone keeps a nil pointer from becoming a non-nil interface.

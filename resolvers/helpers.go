@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
-	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph/model"
@@ -157,18 +156,6 @@ func loadEdges[P any, T any](ctx context.Context, l *dataloadgen.Loader[string, 
 		return nil, fmt.Errorf("load edges: %w", err)
 	}
 	return out, nil
-}
-
-// providers maps approved keys to catalog entries. Keys are checked
-// against the catalog when a point is saved, so none is missing.
-func providers(keys []string) []*domain.Provider {
-	out := make([]*domain.Provider, 0, len(keys))
-	for _, k := range keys {
-		if p := catalog.Lookup(k); p != nil {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // summaries reads the compliance summary of every parent in one loader call.

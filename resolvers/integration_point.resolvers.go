@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
@@ -19,12 +20,12 @@ import (
 
 // Test is the resolver for the test field.
 func (r *allowedProvidersResolver) Test(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error) {
-	return providers(obj.Test), nil
+	return catalog.LookupAll(obj.Test), nil
 }
 
 // Prod is the resolver for the prod field.
 func (r *allowedProvidersResolver) Prod(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error) {
-	return providers(obj.Prod), nil
+	return catalog.LookupAll(obj.Prod), nil
 }
 
 // Changes is the resolver for the changes field.
