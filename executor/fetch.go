@@ -146,11 +146,7 @@ func (r *run) walkObject(f *field, v any) error {
 	if v == nil {
 		return nil
 	}
-	name := f.typ.Name()
-	if f.abstract {
-		name = typeOf(v)
-	}
-	children, _ := f.selected(name)
+	name, children, _ := f.selected(v)
 	return r.visit(name, children, v)
 }
 
@@ -182,26 +178,21 @@ func (r *run) seesPoint(p *domain.IntegrationPoint) (bool, error) {
 	return r.who.SeesPoint(p, account), nil
 }
 
-// ids are the parents' IDs, each once.
+// ids are the parents' IDs (as idOf reads them), each once.
 func ids[T any](parents []any, idOf func(*T) string) []string {
-	seen := make(map[string]bool, len(parents))
-	out := make([]string, 0, len(parents))
-	for _, p := range parents {
-		id := idOf(p.(*T))
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
+	return distinct(parents, func(p any) string { return idOf(p.(*T)) })
 }
 
 // parentIDs are the IDs of parents of any Node type, each once.
 func parentIDs(parents []any) []string {
+	return distinct(parents, func(p any) string { return p.(domain.Node).GetID() })
+}
+
+func distinct(parents []any, idOf func(any) string) []string {
 	seen := make(map[string]bool, len(parents))
 	out := make([]string, 0, len(parents))
 	for _, p := range parents {
-		if id := p.(domain.Node).GetID(); !seen[id] {
+		if id := idOf(p); !seen[id] {
 			seen[id] = true
 			out = append(out, id)
 		}
@@ -329,48 +320,58 @@ func collect[T domain.Node](ctx context.Context, found map[string]any, ids []str
 		return err
 	}
 	for _, row := range rows {
+		ok := true
 		if keep != nil {
-			if ok, err := keep(row); err != nil || !ok {
-				if err != nil {
-					return err
-				}
-				continue
+			if ok, err = keep(row); err != nil {
+				return err
 			}
 		}
-		found[row.GetID()] = row
+		if ok {
+			found[row.GetID()] = row
+		}
 	}
 	return nil
 }
 
-// fetchOrganizationsOf is a non-null to-one edge to an organization.
-func fetchOrganizationsOf[T any](idOf func(*T) string) func(*run, *field, []any) ([]any, error) {
+// fetchEdge is a to-one edge: the parents' targets, read by their IDs
+// with find in one statement. A missing target of a required edge breaks
+// an invariant that foreign keys keep, so it is an error; of an optional
+// one (a token's organization or account), it is null.
+func fetchEdge[P any, T domain.Node](idOf func(*P) string, find func(r *run, f *field, ids []string) ([]T, error), optional bool) func(*run, *field, []any) ([]any, error) {
 	return func(r *run, f *field, parents []any) ([]any, error) {
-		rows, err := r.read.FindOrganizationsByIDs(r.ctx, ids(parents, idOf))
+		rows, err := find(r, f, ids(parents, idOf))
 		if err != nil {
 			return nil, err
 		}
-		return edges(parents, idOf, byID(rows))
+		targets := byID(rows)
+		out := make([]any, len(parents))
+		for i, p := range parents {
+			t, ok := targets[idOf(p.(*P))]
+			switch {
+			case ok:
+				out[i] = t
+			case !optional:
+				return nil, fmt.Errorf("no target %s", idOf(p.(*P)))
+			}
+		}
+		return out, nil
 	}
 }
 
-func fetchAccountsOf(r *run, f *field, parents []any) ([]any, error) {
-	idOf := func(i *domain.Integration) string { return i.AccountID }
-	rows, err := r.read.FindAccountsByIDs(r.ctx, ids(parents, idOf), f.columns)
-	if err != nil {
-		return nil, err
-	}
-	return edges(parents, idOf, byID(rows))
+// The reads of edges' targets, with the columns the fields below show.
+
+func organizationsByID(r *run, _ *field, ids []string) ([]*domain.Organization, error) {
+	return r.read.FindOrganizationsByIDs(r.ctx, ids)
 }
 
-// fetchPointsOf is Integration.integrationPoint: the one edge to a point
+func accountsByID(r *run, f *field, ids []string) ([]*domain.Account, error) {
+	return r.read.FindAccountsByIDs(r.ctx, ids, f.columns)
+}
+
+// pointsByID serves Integration.integrationPoint: the one edge to a point
 // that an account token follows whether or not the point selects it.
-func fetchPointsOf(r *run, f *field, parents []any) ([]any, error) {
-	idOf := func(i *domain.Integration) string { return i.IntegrationPointID }
-	rows, err := r.read.FindIntegrationPointsByIDs(r.ctx, ids(parents, idOf), f.columns)
-	if err != nil {
-		return nil, err
-	}
-	return edges(parents, idOf, byID(rows))
+func pointsByID(r *run, f *field, ids []string) ([]*domain.IntegrationPoint, error) {
+	return r.read.FindIntegrationPointsByIDs(r.ctx, ids, f.columns)
 }
 
 // fetchViewer is the calling token, as the middleware read it.
@@ -382,64 +383,18 @@ func fetchViewer(r *run, f *field, parents []any) ([]any, error) {
 	return perParent(parents, t), nil
 }
 
-// fetchOptionalOrganizations is a token's organization: null where it has
-// none or the caller may not see it.
-func fetchOptionalOrganizations(r *run, f *field, parents []any) ([]any, error) {
-	idOf := func(t *domain.ApiToken) string { return t.OrganizationID }
-	rows, err := r.read.FindOrganizationsByIDs(r.ctx, ids(parents, idOf))
-	if err != nil {
-		return nil, err
-	}
-	return optionalEdges(parents, idOf, byID(rows)), nil
-}
-
-// fetchOptionalAccounts is a token's account, likewise.
-func fetchOptionalAccounts(r *run, f *field, parents []any) ([]any, error) {
-	idOf := func(t *domain.ApiToken) string { return t.AccountID }
-	rows, err := r.read.FindAccountsByIDs(r.ctx, ids(parents, idOf), f.columns)
-	if err != nil {
-		return nil, err
-	}
-	return optionalEdges(parents, idOf, byID(rows)), nil
-}
-
-// optionalEdges lines targets up with parents, nil where there is none.
-func optionalEdges[P any, T any](parents []any, idOf func(*P) string, targets map[string]T) []any {
-	out := make([]any, len(parents))
-	for i, p := range parents {
-		if t, ok := targets[idOf(p.(*P))]; ok {
-			out[i] = t
-		}
-	}
-	return out
-}
-
-// edges lines targets up with parents. A missing target breaks an
-// invariant that foreign keys keep, so it is an error.
-func edges[P any, T any](parents []any, idOf func(*P) string, targets map[string]T) ([]any, error) {
-	out := make([]any, len(parents))
-	for i, p := range parents {
-		t, ok := targets[idOf(p.(*P))]
-		if !ok {
-			return nil, fmt.Errorf("no target %s", idOf(p.(*P)))
-		}
-		out[i] = t
-	}
-	return out, nil
-}
-
 // pages builds every parent's connection from one statement's rows. Each
 // parent's rows come in their page's order: a parent's page is one
 // sub-select (UNION ALL arm, or LATERAL run), which neither engine
 // interleaves with another's.
-func pages[P domain.Node, T any](parents []any, rows []T, parentOf func(T) string, page pagination.Page, count *counter) []any {
+func pages[T any](parents []any, rows []T, parentOf func(T) string, page pagination.Page, count *counter) []any {
 	grouped := make(map[string][]T, len(parents))
 	for _, row := range rows {
 		grouped[parentOf(row)] = append(grouped[parentOf(row)], row)
 	}
 	out := make([]any, len(parents))
 	for i, p := range parents {
-		id := p.(P).GetID()
+		id := p.(domain.Node).GetID()
 		out[i] = newConnection(grouped[id], page, id, count)
 	}
 	return out
@@ -454,7 +409,7 @@ func fetchAccountPages(r *run, f *field, parents []any) ([]any, error) {
 	count := &counter{count: func(ctx context.Context, ids []string) (map[string]int, error) {
 		return r.read.CountAccounts(ctx, ids, a.filter)
 	}}
-	return pages[*domain.Organization](parents, rows, func(a *domain.Account) string { return a.OrganizationID }, a.page, count), nil
+	return pages(parents, rows, func(a *domain.Account) string { return a.OrganizationID }, a.page, count), nil
 }
 
 func fetchIntegrationPages(parent store.IntegrationParent) func(*run, *field, []any) ([]any, error) {
@@ -472,7 +427,7 @@ func fetchIntegrationPages(parent store.IntegrationParent) func(*run, *field, []
 		count := &counter{count: func(ctx context.Context, ids []string) (map[string]int, error) {
 			return r.read.CountIntegrations(ctx, parent, ids, a.filter)
 		}}
-		return pages[domain.Node](parents, rows, parentOf, a.page, count), nil
+		return pages(parents, rows, parentOf, a.page, count), nil
 	}
 }
 
@@ -519,7 +474,7 @@ func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 		return nil, err
 	}
 	count := &counter{count: r.read.CountIntegrationPoints}
-	return pages[*domain.Organization](parents, rows, func(p *domain.IntegrationPoint) string { return p.OrganizationID }, page, count), nil
+	return pages(parents, rows, func(p *domain.IntegrationPoint) string { return p.OrganizationID }, page, count), nil
 }
 
 // fetchAccountPoints is Account.integrationPoints: the points of the

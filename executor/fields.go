@@ -72,7 +72,7 @@ var resolvers = map[string]map[string]*resolver{
 	},
 	"Account": {
 		"id":           str(func(a *domain.Account) string { return a.ID }),
-		"organization": {fetch: fetchOrganizationsOf(func(a *domain.Account) string { return a.OrganizationID }), needs: store.AccountOrganization},
+		"organization": {fetch: fetchEdge(func(a *domain.Account) string { return a.OrganizationID }, organizationsByID, false), needs: store.AccountOrganization},
 		"slug":         str(func(a *domain.Account) string { return a.Slug }).reads(store.AccountSlug),
 		"name":         str(func(a *domain.Account) string { return a.Name }).reads(store.AccountName),
 		"environment":  str(func(a *domain.Account) domain.Environment { return a.Environment }).reads(store.AccountEnvironment),
@@ -85,7 +85,7 @@ var resolvers = map[string]map[string]*resolver{
 	},
 	"IntegrationPoint": {
 		"id":           str(func(p *domain.IntegrationPoint) string { return p.ID }),
-		"organization": {fetch: fetchOrganizationsOf(func(p *domain.IntegrationPoint) string { return p.OrganizationID })},
+		"organization": {fetch: fetchEdge(func(p *domain.IntegrationPoint) string { return p.OrganizationID }, organizationsByID, false)},
 		"slug":         str(func(p *domain.IntegrationPoint) string { return p.Slug }).reads(store.PointSlug),
 		"name":         str(func(p *domain.IntegrationPoint) string { return p.Name }).reads(store.PointName),
 		"description":  str(func(p *domain.IntegrationPoint) string { return p.Description }).reads(store.PointDescription),
@@ -107,8 +107,8 @@ var resolvers = map[string]map[string]*resolver{
 	},
 	"Integration": {
 		"id":               str(func(i *domain.Integration) string { return i.ID }).reads(store.IntegrationID),
-		"account":          {fetch: fetchAccountsOf, needs: store.IntegrationAccount},
-		"integrationPoint": {fetch: fetchPointsOf, needs: store.IntegrationPoint},
+		"account":          {fetch: fetchEdge(func(i *domain.Integration) string { return i.AccountID }, accountsByID, false), needs: store.IntegrationAccount},
+		"integrationPoint": {fetch: fetchEdge(func(i *domain.Integration) string { return i.IntegrationPointID }, pointsByID, false), needs: store.IntegrationPoint},
 		"provider": object(func(_ *field, i *domain.Integration) (any, error) {
 			if p := catalog.Lookup(i.ProviderKey); p != nil {
 				return p, nil
@@ -137,8 +137,8 @@ var resolvers = map[string]map[string]*resolver{
 		"name":         str(func(t *domain.ApiToken) string { return t.Name }),
 		"role":         str(func(t *domain.ApiToken) domain.Role { return t.Role }),
 		"prefix":       str(func(t *domain.ApiToken) string { return t.Prefix }),
-		"organization": {fetch: fetchOptionalOrganizations},
-		"account":      {fetch: fetchOptionalAccounts},
+		"organization": {fetch: fetchEdge(func(t *domain.ApiToken) string { return t.OrganizationID }, organizationsByID, true)},
+		"account":      {fetch: fetchEdge(func(t *domain.ApiToken) string { return t.AccountID }, accountsByID, true)},
 		"createdAt":    timestamp(func(t *domain.ApiToken) time.Time { return t.CreatedAt }),
 		"expiresAt":    optionalTime(func(t *domain.ApiToken) *time.Time { return t.ExpiresAt }),
 		"lastUsedAt":   optionalTime(func(t *domain.ApiToken) *time.Time { return t.LastUsedAt }),

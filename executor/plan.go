@@ -155,12 +155,13 @@ func columnsBelow(f *field) store.Columns {
 	return c
 }
 
-// selected is what f selects on a value of type name: its children, or
-// the type's entry of them for a field of an interface type.
-func (f *field) selected(name string) ([]*field, bool) {
+// selected is the type of a value v of f, and what f selects on it: its
+// children, or, for a field of an interface type, the entry of v's type.
+func (f *field) selected(v any) (string, []*field, bool) {
 	if !f.abstract {
-		return f.only, true
+		return f.typ.Name(), f.only, true
 	}
+	name := typeOf(v)
 	children, ok := f.children[name]
-	return children, ok
+	return name, children, ok
 }

@@ -68,11 +68,7 @@ func complete(b []byte, f *field, t *ast.Type, v any) ([]byte, error) {
 	if n, ok := v.(int); ok {
 		return appendInt(b, n), nil
 	}
-	name := f.typ.Name()
-	if f.abstract {
-		name = typeOf(v)
-	}
-	children, ok := f.selected(name)
+	name, children, ok := f.selected(v)
 	if !ok {
 		return nil, fmt.Errorf("executor: no selection on %s", name)
 	}

@@ -123,28 +123,23 @@ func (w where) with(cond string, args ...any) where {
 	return c
 }
 
-// anyOf is the condition "column is one of ids", with its one argument:
-// an array on PostgreSQL, a JSON array on SQLite (json_each). However
-// many the IDs, the statement is one, and its text is the same.
-func (q *queries) anyOf(column string, ids []string) (string, any) {
+// withAnyOf returns a copy of w with the condition "column is one of
+// ids", with its one argument: an array on PostgreSQL, a JSON array on
+// SQLite (json_each). However many the IDs, the statement is one, and its
+// text is the same.
+func (q *queries) withAnyOf(w where, column string, ids []string) where {
 	if q.engine == Postgres {
-		return column + " = ANY(?)", pq.Array(ids)
+		return w.with(column+" = ANY(?)", pq.Array(ids))
 	}
 	b, _ := json.Marshal(ids)
-	return column + " IN (SELECT value FROM json_each(?))", string(b)
-}
-
-// withAnyOf returns a copy of w with the condition "column is one of ids".
-func (q *queries) withAnyOf(w where, column string, ids []string) where {
-	cond, arg := q.anyOf(column, ids)
-	return w.with(cond, arg)
+	return w.with(column+" IN (SELECT value FROM json_each(?))", string(b))
 }
 
 // pagesByParent selects, in one statement, the page of each parent: for
 // every parent ID a sub-select "rows of this parent after the cursor,
-// ORDER BY id LIMIT n", joined with UNION ALL. Each sub-select is an index
-// range scan, on both engines, however many rows a parent has.
-// Rows come back in no particular order; group them with groupByParent.
+// ORDER BY id LIMIT n" (see pagesQuery). Each sub-select is an index range
+// scan, on both engines, however many rows a parent has. Parents' rows
+// come back in no particular order; group them by parent.
 func (q *queries) pagesByParent(ctx context.Context, dest any, table, columns, parentColumn string, parentIDs []string, w where, page pagination.Page) error {
 	return q.pagesByParentOrdered(ctx, dest, table, columns, parentColumn, "id", parentIDs, keyset(w, page), page.Limit())
 }
