@@ -82,9 +82,63 @@ func TestManyParentsAtOneLevel(t *testing.T) {
 			t.Errorf("n5 has %d accounts, want 100", got)
 		}
 		pages := map[string]int64{"sqlite": 2, "postgres": 1}[string(a.store.Engine())]
-		// The token, the accounts (one kind of ID per nodes field), the pages.
-		if want := 1 + 6 + pages; a.statements.Load() != want {
+		// The token, the accounts of all six nodes fields, the pages.
+		if want := 1 + 1 + pages; a.statements.Load() != want {
 			t.Errorf("%d statements, want %d", a.statements.Load(), want)
+		}
+	})
+}
+
+// TestLookupsReadTogether: the root's node and nodes fields are read
+// together, one statement per kind of ID, and each still answers as
+// gqlgen does (the harness compares): IDs met twice, in two fields and
+// in one, kinds mixed, unknown and foreign IDs, and a point an account
+// token may not see, which stays hidden though another field looked it up.
+func TestLookupsReadTogether(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		prodOnly := a.createPoint(w.org, map[string]any{"slug": "prod-only", "accountSelector": map[string]any{"environments": []string{"PROD"}}})
+		in := a.integrate(w.test, w.point, "jira", map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net",
+			"auth_method": "api_token", "email": "bot@acme.example", "api_token": "tok-secret"})
+		other := a.createOrg("globex")
+		otherAccount := a.createAccount(other, "globex-test", "TEST")
+		ids := []string{in, w.point, prodOnly, w.test, w.org, "jira", in, "int_nothing", other, otherAccount}
+		query := `query($ids: [ID!]!, $one: ID!, $two: ID!) {
+			a: nodes(ids: $ids) { __typename id ... on IntegrationPoint { slug } ... on Integration { name account { slug } } }
+			b: node(id: $one) { id ... on IntegrationPoint { name } }
+			c: nodes(ids: [$two, $one]) { ... on Account { name environment } ... on IntegrationPoint { category } }
+			d: node(id: $two) { __typename } }`
+		vars := map[string]any{"ids": ids, "one": prodOnly, "two": w.test}
+		for role, token := range map[string]string{
+			"ORG_VIEWER":     a.mintToken("ORG_VIEWER", w.org),
+			"ACCOUNT_VIEWER": a.mintToken("ACCOUNT_VIEWER", w.test),
+		} {
+			as := a.as(token)
+			as.do(`{ __typename }`, nil) // the token's use is recorded here, before counting
+			as.statements.Store(0)
+			as.gqlgenRuns.Store(0)
+			r := as.do(query, vars)
+			if n := as.gqlgenRuns.Load(); n != 0 {
+				t.Errorf("%s: handed to gqlgen: %.300s", role, r.Raw)
+			}
+			nodes := r.list(t, "a")
+			if len(nodes) != len(ids) || nodes[0] == nil || nodes[6] == nil || nodes[7] != nil || nodes[8] != nil || nodes[9] != nil {
+				t.Errorf("%s: nodes %.600s", role, r.Raw)
+			}
+			if hidden := nodes[2] == nil; hidden != (role == "ACCOUNT_VIEWER") {
+				t.Errorf("%s: the PROD-only point hidden = %v: %.600s", role, hidden, r.Raw)
+			}
+			// The token; one statement each for the integrations, the points,
+			// the accounts and the organizations looked up; the integrations'
+			// accounts; for an account token, its account, which the points'
+			// selectors are matched against.
+			want := int64(1 + 4 + 1)
+			if role == "ACCOUNT_VIEWER" {
+				want++
+			}
+			if got := as.statements.Load(); got != want {
+				t.Errorf("%s: %d statements, want %d", role, got, want)
+			}
 		}
 	})
 }

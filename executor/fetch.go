@@ -26,6 +26,9 @@ type run struct {
 	// next is the fetches of the next level, each with its parents.
 	next    []*field
 	parents map[*field][]any
+	// lookedUp is the objects read by ID so far, nil for an ID that names
+	// nothing the caller may see.
+	lookedUp map[string]any
 }
 
 // fetchAll resolves every fetch of the plan, level by level: a level's
@@ -33,6 +36,9 @@ type run struct {
 func (r *run) fetchAll(root []*field) error {
 	r.parents = map[*field][]any{}
 	if err := r.visit("Query", root, theQuery); err != nil {
+		return err
+	}
+	if err := r.lookUpTogether(r.next); err != nil {
 		return err
 	}
 	for len(r.next) > 0 {
@@ -270,16 +276,47 @@ func fetchNodes(r *run, f *field, parents []any) ([]any, error) {
 	return perParent(parents, found), nil
 }
 
+// lookUpTogether reads the IDs of all the root's node and nodes fields
+// at once, one statement per kind, so that ten aliased nodes fields cost
+// what one does; each then finds its objects in r.lookedUp.
+func (r *run) lookUpTogether(root []*field) error {
+	var (
+		ids     []string
+		cols    store.Columns
+		lookups int
+	)
+	for _, f := range root {
+		if f.resolve.ids != nil {
+			ids = append(ids, f.resolve.ids(f)...)
+			cols |= f.columns
+			lookups++
+		}
+	}
+	if lookups < 2 {
+		return nil
+	}
+	_, err := r.nodes(ids, cols)
+	return err
+}
+
 // nodes reads the objects IDs name, one statement per kind, in the order
-// of ids: nil where an ID names nothing the caller may see.
+// of ids: nil where an ID names nothing the caller may see. IDs read
+// before are not read again.
 func (r *run) nodes(list []string, cols store.Columns) ([]any, error) {
+	if r.lookedUp == nil {
+		r.lookedUp = make(map[string]any, len(list))
+	}
+	found := r.lookedUp
 	byKind := map[domain.Kind][]string{}
 	for _, id := range list {
+		if _, done := found[id]; done {
+			continue
+		}
 		if kind, ok := domain.KindOf(id); ok {
 			byKind[kind] = append(byKind[kind], id)
 		}
+		found[id] = nil
 	}
-	found := map[string]any{}
 	for kind, ids := range byKind {
 		var err error
 		switch kind {

@@ -27,6 +27,9 @@ type resolver struct {
 	fetch func(r *run, f *field, parents []any) ([]any, error)
 	// needs is the columns of its parent the field shows (or follows).
 	needs store.Columns
+	// ids, on a root field that looks objects up by ID, is the IDs it
+	// reads: the root's lookups are read together (run.lookUpTogether).
+	ids func(f *field) []string
 }
 
 // reads sets what a field needs of its parent's row.
@@ -46,8 +49,8 @@ var resolvers = map[string]map[string]*resolver{
 	"Query": {
 		"organization":  {prepare: organizationArgs, fetch: fetchOrganization},
 		"organizations": {prepare: pageArgs(domain.KindOrganization), fetch: fetchOrganizations},
-		"node":          {prepare: nodeArgs, fetch: fetchNode},
-		"nodes":         {prepare: nodesArgs, fetch: fetchNodes},
+		"node":          {prepare: nodeArgs, fetch: fetchNode, ids: func(f *field) []string { return []string{f.arg.(string)} }},
+		"nodes":         {prepare: nodesArgs, fetch: fetchNodes, ids: func(f *field) []string { return f.arg.([]string) }},
 		"provider": {prepare: stringArg("key"), value: func(f *field, _ any) (any, error) {
 			return nilIfNone(catalog.Lookup(f.arg.(string))), nil
 		}},
