@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -58,9 +59,22 @@ const maxBodyBytes = 1 << 20
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	collectLessOften(os.Getenv)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "pointguard:", err)
 		os.Exit(1)
+	}
+}
+
+// gcPercent is the garbage collector's target when GOGC is not set. A
+// read's garbage dies young (its rows, once written out), so collecting
+// half as often as Go's default (100) answered the org graph 9% faster,
+// for about 5 MB more memory under load (measured, README "Speed").
+const gcPercent = 200
+
+func collectLessOften(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +406,19 @@ func TestRevokedDemoTokensNotShown(t *testing.T) {
 	}
 	if !strings.Contains(second.log, "were revoked or have expired") {
 		t.Errorf("the start does not say why it shows no demo tokens:\n%s", second.log)
+	}
+}
+
+// TestCollectLessOften: without GOGC the collector's target is gcPercent;
+// a GOGC of the operator's is left as it is.
+func TestCollectLessOften(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	collectLessOften(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GOGC unset: GC percent %d, want %d", got, gcPercent)
+	}
+	collectLessOften(func(k string) string { return map[string]string{"GOGC": "50"}[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC=50: GC percent changed to %d", got)
 	}
 }
