@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/pointguard/pointguard/domain"
@@ -139,6 +140,39 @@ func TestLookupsReadTogether(t *testing.T) {
 			if got := as.statements.Load(); got != want {
 				t.Errorf("%s: %d statements, want %d", role, got, want)
 			}
+		}
+	})
+}
+
+// TestPoolKeepsConnections: under concurrent reads through the handler,
+// the pool reuses its connections instead of closing one after each
+// request and opening another (which on PostgreSQL is a new backend).
+func TestPoolKeepsConnections(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		a.integrate(w.test, w.point, "jira", map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net",
+			"auth_method": "api_token", "email": "bot@acme.example", "api_token": "tok-secret"})
+		viewer := a.as(a.mintToken("ORG_VIEWER", w.org))
+		viewer.do(`{ __typename }`, nil)
+		before := a.store.Stats()
+		const clients, each = 8, 25
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					viewer.do(`{ organization(slug: "acme") { integrationPoints { nodes { integrations { nodes { name account { name } } } } } } }`, nil)
+				}
+			}()
+		}
+		wg.Wait()
+		after := a.store.Stats()
+		if closed := after.MaxIdleClosed - before.MaxIdleClosed; closed != 0 {
+			t.Errorf("%d connections closed for want of an idle slot during %d requests (%d open at most)", closed, clients*each, after.MaxOpenConnections)
+		}
+		if opened := after.OpenConnections; opened > clients+1 {
+			t.Errorf("%d connections open for %d clients", opened, clients)
 		}
 	})
 }

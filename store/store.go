@@ -204,6 +204,10 @@ func migrateUp(ctx context.Context, db *sqlx.DB, engine Engine) error {
 // Engine is the engine the store runs on.
 func (s *Store) Engine() Engine { return s.base.engine }
 
+// Stats is the connection pool's: connections open, in use, idle, and
+// how many were closed for want of an idle slot.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
 // Close closes the database.
 func (s *Store) Close() error {
 	if s.useStmt != nil {
