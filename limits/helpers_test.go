@@ -31,7 +31,7 @@ func schema() graphql.ExecutableSchema {
 // load parses and validates a query against the schema.
 func load(t *testing.T, query string) *ast.QueryDocument {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema().Schema(), query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema().Schema(), query, nil) // nil: the default rules, as gqlgen validates
 	if errs != nil {
 		t.Fatalf("invalid query: %v\n%s", errs, query)
 	}
