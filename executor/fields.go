@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
 	"github.com/pointguard/pointguard/store"
@@ -119,8 +120,8 @@ var resolvers = map[string]map[string]*resolver{
 			return nil, fmt.Errorf("integration %s names provider %q, which is not in the catalog", i.ID, i.ProviderKey)
 		}).reads(store.IntegrationProvider),
 		"name":         str(func(i *domain.Integration) string { return i.Name }).reads(store.IntegrationName),
-		"config":       jsonValue(func(i *domain.Integration) any { return catalog.WithoutSecrets(i.Config) }).reads(store.IntegrationConfig),
-		"secretFields": strs(func(i *domain.Integration) []string { return catalog.SecretPaths(i.Config) }).reads(store.IntegrationConfig | store.IntegrationSecrets),
+		"config":       jsonValue(func(i *domain.Integration) any { return configsecrets.Without(i.Config) }).reads(store.IntegrationConfig),
+		"secretFields": strs(func(i *domain.Integration) []string { return configsecrets.Paths(i.Config) }).reads(store.IntegrationConfig | store.IntegrationSecrets),
 		"compliance":   object(func(_ *field, i *domain.Integration) (any, error) { return &i.Compliance, nil }),
 		"createdAt":    timestamp(func(i *domain.Integration) time.Time { return i.CreatedAt }).reads(store.IntegrationCreatedAt),
 		"updatedAt":    timestamp(func(i *domain.Integration) time.Time { return i.UpdatedAt }).reads(store.IntegrationUpdatedAt),

@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
@@ -40,12 +41,12 @@ func (r *integrationResolver) Provider(ctx context.Context, obj *domain.Integrat
 
 // Config is the resolver for the config field.
 func (r *integrationResolver) Config(ctx context.Context, obj *domain.Integration) (any, error) {
-	return catalog.WithoutSecrets(obj.Config), nil
+	return configsecrets.Without(obj.Config), nil
 }
 
 // SecretFields is the resolver for the secretFields field.
 func (r *integrationResolver) SecretFields(ctx context.Context, obj *domain.Integration) ([]string, error) {
-	return catalog.SecretPaths(obj.Config), nil
+	return configsecrets.Paths(obj.Config), nil
 }
 
 // CreateIntegration is the resolver for the createIntegration field.

@@ -10,7 +10,7 @@ import (
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/ext"
 
-	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 )
 
@@ -290,7 +290,7 @@ func needsCopy(v any) bool {
 		return true
 	case map[string]any:
 		for k, x := range v {
-			if catalog.IsSecret(k) || needsCopy(x) {
+			if configsecrets.IsSecret(k) || needsCopy(x) {
 				return true
 			}
 		}
@@ -318,7 +318,7 @@ func celValue(v any) any {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			if !catalog.IsSecret(k) {
+			if !configsecrets.IsSecret(k) {
 				out[k] = celValue(x)
 			}
 		}

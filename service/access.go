@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 
-	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/requestid"
@@ -99,7 +98,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 	// Redacted, a new secret looks like the old one: say which changed.
 	if bi, ok := before.(*domain.Integration); ok && bi != nil {
 		if ai, ok := after.(*domain.Integration); ok && ai != nil {
-			if changed := changedSecrets(bi, ai); len(changed) > 0 {
+			if changed := configsecrets.Changed(bi.Config, ai.Config); len(changed) > 0 {
 				changes["secretsChanged"] = changed
 			}
 		}
@@ -125,44 +124,7 @@ func unchanged(before, after any) bool {
 	}
 	bi, isIntegration := before.(*domain.Integration)
 	ai, _ := after.(*domain.Integration)
-	return !isIntegration || bi == nil || ai == nil || len(changedSecrets(bi, ai)) == 0
-}
-
-// changedSecrets lists the paths of the secrets that differ between two
-// versions of an integration: set, cleared or replaced.
-func changedSecrets(before, after *domain.Integration) []string {
-	b, a := secretValues(before.Config), secretValues(after.Config)
-	var out []string
-	for path, v := range a {
-		if w, ok := b[path]; !ok || !reflect.DeepEqual(v, w) {
-			out = append(out, path)
-		}
-	}
-	for path := range b {
-		if _, ok := a[path]; !ok {
-			out = append(out, path)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// secretValues flattens an integration config's secrets to path → value.
-func secretValues(config map[string]any) map[string]any {
-	out := map[string]any{}
-	var walk func(prefix string, tree map[string]any)
-	walk = func(prefix string, tree map[string]any) {
-		for k, v := range tree {
-			if sub, ok := v.(map[string]any); ok && !catalog.IsSecret(k) {
-				walk(prefix+k+".", sub)
-				continue
-			}
-			out[prefix+k] = v
-		}
-	}
-	_, hidden := catalog.SplitSecrets(config)
-	walk("", hidden)
-	return out
+	return !isIntegration || bi == nil || ai == nil || len(configsecrets.Changed(bi.Config, ai.Config)) == 0
 }
 
 func withoutUpdatedAt(m map[string]any) map[string]any {
@@ -206,8 +168,7 @@ func snapshot(x any) map[string]any {
 		if v == nil {
 			return nil
 		}
-		config, hidden := catalog.SplitSecrets(v.Config)
-		redactSecrets(config, hidden)
+		config := configsecrets.Redact(v.Config, redacted)
 		return map[string]any{"accountId": v.AccountID, "integrationPointId": v.IntegrationPointID,
 			"provider": v.ProviderKey, "name": v.Name, "config": config,
 			"complianceStatus": v.Compliance.Status, "updatedAt": v.UpdatedAt}
@@ -227,21 +188,4 @@ func orNil(s string) any {
 		return nil
 	}
 	return s
-}
-
-// redactSecrets puts redacted in config wherever hidden has a secret, so
-// the log shows that a secret is set without showing it.
-func redactSecrets(config, hidden map[string]any) {
-	for k, v := range hidden {
-		if sub, ok := v.(map[string]any); ok && !catalog.IsSecret(k) {
-			into, ok := config[k].(map[string]any)
-			if !ok {
-				into = map[string]any{}
-				config[k] = into
-			}
-			redactSecrets(into, sub)
-			continue
-		}
-		config[k] = redacted
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/rules"
@@ -98,7 +99,7 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 	if err != nil {
 		return nil, nil, err
 	}
-	config = withSecrets(config, nil)
+	config = configsecrets.Carry(config, nil)
 	now := s.now()
 	i := &domain.Integration{
 		ID: domain.NewID(domain.KindIntegration), OrganizationID: account.OrganizationID,
@@ -167,7 +168,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			next.Name = *in.Name
 		}
 		if setConfig {
-			next.Config = withSecrets(config, current.Config)
+			next.Config = configsecrets.Carry(config, current.Config)
 		}
 		earlier, err := tx.CountEarlierIntegrations(ctx, account.ID, point.ID, next.ID)
 		if err != nil {
@@ -257,51 +258,4 @@ func nonNilViolations(v []domain.Violation) []domain.Violation {
 		return []domain.Violation{}
 	}
 	return v
-}
-
-// withSecrets is the config to store when a client sends config: secrets
-// are never sent back to clients, so a secret it leaves out keeps its
-// current value, and an explicit null clears it, at any depth.
-func withSecrets(config, current map[string]any) map[string]any {
-	_, kept := catalog.SplitSecrets(current)
-	out := deepCopy(config)
-	keepSecrets(out, kept)
-	dropNullSecrets(out)
-	return out
-}
-
-// keepSecrets adds the secrets of kept that config leaves out.
-func keepSecrets(config, kept map[string]any) {
-	for k, v := range kept {
-		sub, isTree := v.(map[string]any)
-		existing, present := config[k]
-		into, isObject := existing.(map[string]any)
-		switch {
-		case !catalog.IsSecret(k) && isTree && isObject:
-			keepSecrets(into, sub)
-		case !present:
-			config[k] = v
-		}
-	}
-}
-
-func dropNullSecrets(config map[string]any) {
-	for k, v := range config {
-		if v == nil && catalog.IsSecret(k) {
-			delete(config, k)
-		} else if sub, ok := v.(map[string]any); ok {
-			dropNullSecrets(sub)
-		}
-	}
-}
-
-func deepCopy(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			v = deepCopy(sub)
-		}
-		out[k] = v
-	}
-	return out
 }

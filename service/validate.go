@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/rules"
 )
@@ -137,29 +138,18 @@ func (p *problems) config(v any, field ...string) map[string]any {
 		p.invalid(fmt.Sprintf("%s must be at most %d bytes of JSON, got %d", path(field...), MaxConfigBytes, len(b)), field...)
 		return nil
 	}
-	p.noSecretsInLists(obj, false, field...)
+	p.noSecretsInLists(obj, field...)
 	return obj
 }
 
-// noSecretsInLists refuses a secret key (catalog.IsSecret) inside a list:
-// secrets are kept out of responses and sealed by their path of object
-// keys, which a list element does not have.
-func (p *problems) noSecretsInLists(v any, inList bool, field ...string) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, sub := range v {
-			at := append(append([]string(nil), field...), k)
-			if inList && catalog.IsSecret(k) {
-				p.invalid(fmt.Sprintf("%s holds a secret inside a list; secrets may only be object keys, where they are kept out of responses",
-					path(at...)), at...)
-				continue
-			}
-			p.noSecretsInLists(sub, inList, at...)
-		}
-	case []any:
-		for i, sub := range v {
-			p.noSecretsInLists(sub, true, append(append([]string(nil), field...), strconv.Itoa(i))...)
-		}
+// noSecretsInLists refuses a secret key inside a list: secrets are kept
+// out of responses and sealed by their path of object keys, which a list
+// element does not have.
+func (p *problems) noSecretsInLists(v any, field ...string) {
+	for _, in := range configsecrets.InLists(v) {
+		at := append(append([]string(nil), field...), in...)
+		p.invalid(fmt.Sprintf("%s holds a secret inside a list; secrets may only be object keys, where they are kept out of responses",
+			path(at...)), at...)
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
@@ -16,7 +16,7 @@ import (
 // integration's ID as associated data; nil when it has none. The database
 // never sees a secret in clear.
 func sealSecrets(ring *secrets.Keyring, i *domain.Integration) (config string, sealed *string, err error) {
-	plain, hidden := catalog.SplitSecrets(i.Config)
+	plain, hidden := configsecrets.Split(i.Config)
 	if config, err = toJSON(plain); err != nil {
 		return "", nil, err
 	}
@@ -49,7 +49,7 @@ func openSecrets(ring *secrets.Keyring, id, sealed string, config map[string]any
 	if err := fromJSON(string(b), &hidden); err != nil {
 		return err
 	}
-	catalog.MergeSecrets(config, hidden)
+	configsecrets.Merge(config, hidden)
 	return nil
 }
 
