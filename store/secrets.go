@@ -12,7 +12,7 @@ import (
 )
 
 // sealSecrets splits an integration's config: the JSON of its plain keys,
-// and its secret keys (catalog.IsSecret, at any depth) sealed under the keyring with the
+// and its secret keys (configsecrets.IsSecret, at any depth) sealed under the keyring with the
 // integration's ID as associated data; nil when it has none. The database
 // never sees a secret in clear.
 func sealSecrets(ring *secrets.Keyring, i *domain.Integration) (config string, sealed *string, err error) {
