@@ -86,6 +86,11 @@ type Loaders struct {
 	Account          *dataloadgen.Loader[string, *domain.Account]
 	IntegrationPoint *dataloadgen.Loader[string, *domain.IntegrationPoint]
 	Integration      *dataloadgen.Loader[string, *domain.Integration]
+	// PointOfIntegration is the point an integration is on, which an
+	// account token sees whether or not the point selects its account.
+	PointOfIntegration *dataloadgen.Loader[string, *domain.IntegrationPoint]
+	// PointsSelecting is, for each account, the points that select it.
+	PointsSelecting *dataloadgen.Loader[*domain.Account, []*domain.IntegrationPoint]
 
 	AccountPage           *dataloadgen.Loader[AccountPageKey, []*domain.Account]
 	AccountCount          *dataloadgen.Loader[AccountPageKey, int]
@@ -106,10 +111,22 @@ type Loaders struct {
 func New(s *store.Reader) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait), dataloadgen.WithBatchCapacity(maxBatch)}
 	return &Loaders{
-		Organization:     dataloadgen.NewMappedLoader(byID(s.FindOrganizationsByIDs), opts...),
-		Account:          dataloadgen.NewMappedLoader(byID(allColumns(s.FindAccountsByIDs)), opts...),
-		IntegrationPoint: dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationPointsByIDs)), opts...),
-		Integration:      dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationsByIDs)), opts...),
+		Organization:       dataloadgen.NewMappedLoader(byID(s.FindOrganizationsByIDs), opts...),
+		Account:            dataloadgen.NewMappedLoader(byID(allColumns(s.FindAccountsByIDs)), opts...),
+		IntegrationPoint:   dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationPointsByIDs)), opts...),
+		Integration:        dataloadgen.NewMappedLoader(byID(allColumns(s.FindIntegrationsByIDs)), opts...),
+		PointOfIntegration: dataloadgen.NewMappedLoader(byID(allColumns(s.FindPointsOfIntegrations)), opts...),
+		PointsSelecting: dataloadgen.NewMappedLoader(func(ctx context.Context, accounts []*domain.Account) (map[*domain.Account][]*domain.IntegrationPoint, error) {
+			byAccount, err := s.FindPointsSelecting(ctx, accounts, store.AllColumns)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[*domain.Account][]*domain.IntegrationPoint, len(accounts))
+			for _, a := range accounts {
+				out[a] = byAccount[a.ID]
+			}
+			return out, nil
+		}, opts...),
 
 		AccountPage: dataloadgen.NewLoader(pages(
 			func(k AccountPageKey) (AccountPageKey, string) {

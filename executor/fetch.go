@@ -21,8 +21,6 @@ type run struct {
 	ctx  context.Context
 	read *store.Reader
 	who  *policy.Principal
-	// account is an account token's own account, read when first needed.
-	account *domain.Account
 	// next is the fetches of the next level, each with its parents.
 	next    []*field
 	parents map[*field][]any
@@ -154,34 +152,6 @@ func (r *run) walkObject(f *field, v any) error {
 	}
 	name, children, _ := f.selected(v)
 	return r.visit(name, children, v)
-}
-
-// ownAccount is an account token's account.
-func (r *run) ownAccount() (*domain.Account, error) {
-	if r.account == nil {
-		rows, err := r.read.FindAccountsByIDs(r.ctx, []string{r.who.AccountID}, store.AllColumns)
-		if err != nil {
-			return nil, err
-		}
-		if len(rows) != 1 {
-			return nil, fmt.Errorf("account of token %s is gone", r.who.TokenID)
-		}
-		r.account = rows[0]
-	}
-	return r.account, nil
-}
-
-// seesPoint applies the rule the store's scope cannot: account roles see
-// the points that select their account.
-func (r *run) seesPoint(p *domain.IntegrationPoint) (bool, error) {
-	if !r.who.Role.AccountWide() {
-		return true, nil
-	}
-	account, err := r.ownAccount()
-	if err != nil {
-		return false, err
-	}
-	return r.who.SeesPoint(p, account), nil
 }
 
 // ids are the parents' IDs (as idOf reads them), each once.
@@ -325,7 +295,7 @@ func (r *run) nodes(list []string, cols store.Columns) ([]any, error) {
 		case domain.KindAccount:
 			err = collect(r.ctx, found, ids, withColumns(r.read.FindAccountsByIDs, cols), nil)
 		case domain.KindIntegrationPoint:
-			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationPointsByIDs, cols|store.PointAccountSelector), r.seesPoint)
+			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationPointsByIDs, cols), nil)
 		case domain.KindIntegration:
 			err = collect(r.ctx, found, ids, withColumns(r.read.FindIntegrationsByIDs, cols|store.IntegrationID), nil)
 		case domain.KindProvider:
@@ -408,7 +378,7 @@ func accountsByID(r *run, f *field, ids []string) ([]*domain.Account, error) {
 // pointsByID serves Integration.integrationPoint: the one edge to a point
 // that an account token follows whether or not the point selects it.
 func pointsByID(r *run, f *field, ids []string) ([]*domain.IntegrationPoint, error) {
-	return r.read.FindIntegrationPointsByIDs(r.ctx, ids, f.columns)
+	return r.read.FindPointsOfIntegrations(r.ctx, ids, f.columns)
 }
 
 // fetchViewer is the calling token, as the middleware read it.
@@ -483,29 +453,10 @@ func fetchSummaries(parent store.IntegrationParent) func(*run, *field, []any) ([
 	}
 }
 
-// fetchOrganizationPoints is Organization.integrationPoints. An account
-// token sees the points of its organization that select its account.
+// fetchOrganizationPoints is Organization.integrationPoints (of those an
+// account token sees, the store keeps the points that select its account).
 func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 	page := f.arg.(pagination.Page)
-	if r.who.Role.AccountWide() {
-		account, err := r.ownAccount()
-		if err != nil {
-			return nil, err
-		}
-		all, err := r.allPoints([]string{account.OrganizationID}, f.columns)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]any, len(parents))
-		for i, p := range parents {
-			var rows []*domain.IntegrationPoint
-			if p.(*domain.Organization).ID == account.OrganizationID {
-				rows = all[account.OrganizationID]
-			}
-			out[i] = selecting(rows, account, page)
-		}
-		return out, nil
-	}
 	rows, err := r.read.FindIntegrationPointPages(r.ctx, parentIDs(parents), page, f.columns)
 	if err != nil {
 		return nil, err
@@ -515,77 +466,25 @@ func fetchOrganizationPoints(r *run, f *field, parents []any) ([]any, error) {
 }
 
 // fetchAccountPoints is Account.integrationPoints: the points of the
-// account's organization whose selector selects it.
+// account's organization whose selector selects it, counted in memory.
 func fetchAccountPoints(r *run, f *field, parents []any) ([]any, error) {
 	page := f.arg.(pagination.Page)
-	all, err := r.allPoints(ids(parents, func(a *domain.Account) string { return a.OrganizationID }), f.columns)
+	accounts := make([]*domain.Account, len(parents))
+	for i, p := range parents {
+		accounts[i] = p.(*domain.Account)
+	}
+	selecting, err := r.read.FindPointsSelecting(r.ctx, accounts, f.columns)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]any, len(parents))
-	for i, p := range parents {
-		a := p.(*domain.Account)
-		out[i] = selecting(all[a.OrganizationID], a, page)
+	for i, a := range accounts {
+		all := selecting[a.ID]
+		c := newConnection(pagination.Window(all, page), page, a.ID, nil)
+		c.total = len(all)
+		out[i] = c
 	}
 	return out, nil
-}
-
-// allPoints reads every point of the organizations, by organization,
-// ordered by ID: one statement for all of them, and more only for an
-// organization with over a page of points (an organization has tens).
-func (r *run) allPoints(organizationIDs []string, cols store.Columns) (map[string][]*domain.IntegrationPoint, error) {
-	first := pagination.Page{First: pagination.MaxFirst}
-	rows, err := r.read.FindIntegrationPointPages(r.ctx, organizationIDs, first, cols|store.PointAccountSelector)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]*domain.IntegrationPoint, len(organizationIDs))
-	for _, p := range rows {
-		out[p.OrganizationID] = append(out[p.OrganizationID], p)
-	}
-	for id, points := range out {
-		if len(points) > first.First {
-			rest, err := r.allPointsAfter(id, points[first.First-1].ID, cols|store.PointAccountSelector)
-			if err != nil {
-				return nil, err
-			}
-			out[id] = append(points[:first.First], rest...)
-		}
-	}
-	return out, nil
-}
-
-func (r *run) allPointsAfter(organizationID, after string, cols store.Columns) ([]*domain.IntegrationPoint, error) {
-	var out []*domain.IntegrationPoint
-	for next := (pagination.Page{First: pagination.MaxFirst, After: after}); ; {
-		rows, err := r.read.FindIntegrationPointPages(r.ctx, []string{organizationID}, next, cols)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows[:min(len(rows), next.First)]...)
-		if len(rows) <= next.First {
-			return out, nil
-		}
-		next.After = rows[next.First-1].ID
-	}
-}
-
-// selecting is the page of points whose selector selects the account;
-// its total is counted in memory.
-func selecting(points []*domain.IntegrationPoint, account *domain.Account, page pagination.Page) *connection {
-	var inScope []*domain.IntegrationPoint
-	for _, p := range points {
-		if p.AccountSelector.Matches(account) {
-			inScope = append(inScope, p)
-		}
-	}
-	start := 0
-	for start < len(inScope) && page.After != "" && inScope[start].ID <= page.After {
-		start++
-	}
-	c := newConnection(inScope[start:min(len(inScope), start+page.Limit())], page, account.ID, nil)
-	c.total = len(inScope)
-	return c
 }
 
 // fetchTotalCounts counts the lists of the connections with one statement

@@ -197,3 +197,16 @@ func NewConnection[T domain.Node](rows []T, page Page, count CountFunc) *Connect
 	c := build(rows, page, count)
 	return &c
 }
+
+// Window is the page of rows, a whole list ordered by ID, that a keyset
+// statement would have read: those after the cursor, up to page.Limit().
+// For lists kept in memory, such as the points that select an account.
+func Window[T domain.Node](rows []T, page Page) []T {
+	start := 0
+	if page.After != "" {
+		for start < len(rows) && rows[start].GetID() <= page.After {
+			start++
+		}
+	}
+	return rows[start:min(len(rows), start+page.Limit())]
+}

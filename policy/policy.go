@@ -93,17 +93,27 @@ func (p *Principal) Sees(organizationID, accountID string) bool {
 	}
 }
 
-// SeesPoint is true when p may read an integration point: account roles
-// see the points whose selector selects their account (account is theirs).
-// The points their integrations are on they reach through those.
+// SeesPoint is true when p may read an integration point (Scope.SeesPoint).
 func (p *Principal) SeesPoint(point *domain.IntegrationPoint, account *domain.Account) bool {
-	if !p.Sees(point.OrganizationID, "") {
+	return p.Scope().SeesPoint(point, account)
+}
+
+// SeesPoint is the rule of which integration points a scope sees: an
+// account scope sees the points whose selector selects its account
+// (account is that account, as read), an organization scope all of its
+// organization's. The store applies it to every read of points; the
+// points an account's integrations are on it reaches through those.
+func (s Scope) SeesPoint(point *domain.IntegrationPoint, account *domain.Account) bool {
+	switch {
+	case s.All:
+		return true
+	case s.OrganizationID == "" || point.OrganizationID != s.OrganizationID:
 		return false
+	case s.AccountID != "":
+		return account != nil && account.ID == s.AccountID && point.AccountSelector.Matches(account)
+	default:
+		return true
 	}
-	if p.Role.AccountWide() {
-		return account != nil && account.ID == p.AccountID && point.AccountSelector.Matches(account)
-	}
-	return true
 }
 
 // Decision is the answer to "may p do this?".

@@ -281,45 +281,10 @@ func (r *Resolver) reader(ctx context.Context) *store.Reader {
 // pointsSelecting is the page of the points of an account's organization
 // whose selector selects the account.
 func pointsSelecting(ctx context.Context, account *domain.Account, page pagination.Page) (*pagination.IntegrationPointConnection, error) {
-	// An organization has tens of points, not millions: read them all
-	// (through the loader, in pages of the maximum) and select in memory,
-	// since the selector is not SQL.
-	l := dataloaders.For(ctx)
-	var inScope []*domain.IntegrationPoint
-	for next := (pagination.Page{First: pagination.MaxFirst}); ; {
-		rows, err := l.IntegrationPointPage.Load(ctx, dataloaders.IntegrationPointPageKey{OrganizationID: account.OrganizationID, Page: next})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range rows[:min(len(rows), next.First)] {
-			if p.AccountSelector.Matches(account) {
-				inScope = append(inScope, p)
-			}
-		}
-		if len(rows) <= next.First {
-			break
-		}
-		next.After = rows[next.First-1].ID
-	}
-	start := 0
-	for start < len(inScope) && page.After != "" && inScope[start].ID <= page.After {
-		start++
-	}
-	rows := inScope[start:min(len(inScope), start+page.Limit())]
-	total := len(inScope)
-	return pagination.NewIntegrationPointConnection(rows, page, func(context.Context) (int, error) { return total, nil }), nil
-}
-
-// seesPoint applies the one rule the store's scope cannot: account roles
-// see the points that select their account.
-func seesPoint(ctx context.Context, p *domain.IntegrationPoint) (bool, error) {
-	pr := policy.From(ctx)
-	if !pr.Role.AccountWide() {
-		return true, nil
-	}
-	account, err := load(ctx, dataloaders.For(ctx).Account, pr.AccountID)
+	all, err := dataloaders.For(ctx).PointsSelecting.Load(ctx, account)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return pr.SeesPoint(p, account), nil
+	total := len(all)
+	return pagination.NewIntegrationPointConnection(pagination.Window(all, page), page, func(context.Context) (int, error) { return total, nil }), nil
 }

@@ -27,7 +27,7 @@ func (r *integrationResolver) Account(ctx context.Context, objs []*domain.Integr
 
 // IntegrationPoint is the batch resolver for the integrationPoint field.
 func (r *integrationResolver) IntegrationPoint(ctx context.Context, objs []*domain.Integration) ([]*domain.IntegrationPoint, error) {
-	return loadEdges(ctx, dataloaders.For(ctx).IntegrationPoint, objs, func(i *domain.Integration) string { return i.IntegrationPointID })
+	return loadEdges(ctx, dataloaders.For(ctx).PointOfIntegration, objs, func(i *domain.Integration) string { return i.IntegrationPointID })
 }
 
 // Provider is the resolver for the provider field. Providers come from the

@@ -25,17 +25,7 @@ func node(ctx context.Context, id string) func() (domain.Node, error) {
 	case domain.KindAccount:
 		return thunk(l.Account.LoadThunk(ctx, id))
 	case domain.KindIntegrationPoint:
-		t := thunk(l.IntegrationPoint.LoadThunk(ctx, id))
-		return func() (domain.Node, error) {
-			n, err := t()
-			if n == nil || err != nil {
-				return n, err
-			}
-			if ok, err := seesPoint(ctx, n.(*domain.IntegrationPoint)); !ok || err != nil {
-				return nil, err
-			}
-			return n, nil
-		}
+		return thunk(l.IntegrationPoint.LoadThunk(ctx, id))
 	case domain.KindIntegration:
 		return thunk(l.Integration.LoadThunk(ctx, id))
 	case domain.KindProvider:

@@ -8,14 +8,12 @@ package resolvers
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
 	"github.com/pointguard/pointguard/pagination"
-	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -53,24 +51,6 @@ func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*do
 	page, err := pagination.NewPage(first, after, domain.KindIntegrationPoint)
 	if err != nil {
 		return nil, err
-	}
-	if pr := policy.From(ctx); pr.Role.AccountWide() {
-		// An account token sees its organization's points that select its account.
-		account, err := load(ctx, dataloaders.For(ctx).Account, pr.AccountID)
-		if err != nil || account == nil {
-			return nil, fmt.Errorf("account of token %s: %v", pr.TokenID, err)
-		}
-		out := make([]*pagination.IntegrationPointConnection, len(objs))
-		for i, o := range objs {
-			if o.ID != account.OrganizationID {
-				out[i] = pagination.NewIntegrationPointConnection(nil, page, func(context.Context) (int, error) { return 0, nil })
-				continue
-			}
-			if out[i], err = pointsSelecting(ctx, account, page); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
 	}
 	l := dataloaders.For(ctx)
 	return connections(ctx, objs, l.IntegrationPointPage,

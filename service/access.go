@@ -58,23 +58,6 @@ func allow(p *policy.Principal, d policy.Decision, what string, kind domain.Kind
 	}
 }
 
-// hidePoint is domain.ErrNotFound for a point an account token may not
-// see, one whose selector does not select its account: to such a token
-// the point does not exist, whatever it then asks of it.
-func hidePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, p *domain.IntegrationPoint) error {
-	if !pr.Role.AccountWide() {
-		return nil
-	}
-	found, err := tx.FindAccountsByIDs(ctx, []string{pr.AccountID}, store.AllColumns)
-	if err != nil {
-		return err
-	}
-	if len(found) != 1 || !pr.SeesPoint(p, found[0]) {
-		return domain.ErrNotFound
-	}
-	return nil
-}
-
 // typeNames are the GraphQL type names audit events give their targets.
 var typeNames = map[domain.Kind]string{
 	domain.KindOrganization:     "Organization",

@@ -165,9 +165,6 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, in UpdateIntegrationPointInput) (
 	before, after *domain.IntegrationPoint, impacts []*domain.Impact, err error) {
 	point, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
-	if err == nil {
-		err = hidePoint(ctx, tx, pr, point)
-	}
 	if err != nil {
 		return nil, nil, nil, notFound(err, domain.KindIntegrationPoint, in.ID, "input", "id")
 	}

@@ -82,14 +82,11 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 	if err := p.err(); err != nil {
 		return nil, nil, err
 	}
-	account, point, err := lockTargets(ctx, tx, in.AccountID, in.IntegrationPointID)
-	if err != nil {
-		return nil, nil, err
-	}
 	// A new integration needs a point the caller sees; an existing one
 	// keeps the point it is on (see UpdateIntegration).
-	if err := hidePoint(ctx, tx, pr, point); err != nil {
-		return nil, nil, notFound(err, domain.KindIntegrationPoint, in.IntegrationPointID, "input", "integrationPointId")
+	account, point, err := lockTargets(ctx, tx, in.AccountID, in.IntegrationPointID, tx.LockIntegrationPoint)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := allow(pr, pr.ManageIntegrations(account.OrganizationID, account.ID), "create integrations",
 		domain.KindAccount, account.ID, "input", "accountId"); err != nil {
@@ -153,7 +150,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			domain.KindIntegration, in.ID, "input", "id"); err != nil {
 			return err
 		}
-		account, point, err := lockTargets(ctx, tx, current.AccountID, current.IntegrationPointID)
+		account, point, err := lockTargets(ctx, tx, current.AccountID, current.IntegrationPointID, tx.LockPointOfIntegration)
 		if err != nil {
 			return err
 		}
@@ -211,13 +208,15 @@ func (s *Service) findIntegration(ctx context.Context, tx *store.Tx, id string) 
 }
 
 // lockTargets locks an integration's account (exclusively) and point
-// (shared), in that order, and checks they belong to one organization.
-func lockTargets(ctx context.Context, tx *store.Tx, accountID, pointID string) (*domain.Account, *domain.IntegrationPoint, error) {
+// (shared, with lockPoint), in that order, and checks they belong to one
+// organization.
+func lockTargets(ctx context.Context, tx *store.Tx, accountID, pointID string,
+	lockPoint func(context.Context, string, store.LockMode) (*domain.IntegrationPoint, error)) (*domain.Account, *domain.IntegrationPoint, error) {
 	account, err := tx.LockAccount(ctx, accountID)
 	if err != nil {
 		return nil, nil, notFound(err, domain.KindAccount, accountID, "input", "accountId")
 	}
-	point, err := tx.LockIntegrationPoint(ctx, pointID, store.Shared)
+	point, err := lockPoint(ctx, pointID, store.Shared)
 	if err != nil {
 		return nil, nil, notFound(err, domain.KindIntegrationPoint, pointID, "input", "integrationPointId")
 	}

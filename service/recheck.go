@@ -41,7 +41,7 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 	if err != nil || len(list) == 0 {
 		return err
 	}
-	points, err := tx.LockIntegrationPoints(ctx, distinct(list, func(i *domain.Integration) string { return i.IntegrationPointID }), store.Shared)
+	points, err := tx.LockPointsOfIntegrations(ctx, distinct(list, func(i *domain.Integration) string { return i.IntegrationPointID }), store.Shared)
 	if err != nil {
 		return err
 	}

@@ -238,11 +238,7 @@ func (s *Service) DeleteAccount(ctx context.Context, in DeleteInput) (string, er
 func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (string, error) {
 	return deleteTarget(s, ctx, in.ID, domain.KindIntegrationPoint, "delete integration points",
 		func(tx *store.Tx) (*domain.IntegrationPoint, error) {
-			p, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
-			if err == nil {
-				err = hidePoint(ctx, tx, policy.From(ctx), p)
-			}
-			return p, err
+			return tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
 		},
 		func(pr *policy.Principal, p *domain.IntegrationPoint) (policy.Decision, string) {
 			return pr.ManageOrganization(p.OrganizationID), p.OrganizationID

@@ -231,6 +231,7 @@ type Reader struct{ queries }
 func (s *Store) Read(scope policy.Scope) *Reader {
 	q := s.base
 	q.scope = scope
+	q.own = &ownAccount{}
 	return &Reader{q}
 }
 
@@ -240,6 +241,8 @@ type queries struct {
 	engine  Engine
 	secrets *secrets.Keyring
 	scope   policy.Scope
+	// own is an account scope's account, read once (see visiblePoints).
+	own *ownAccount
 	// prepared, set outside transactions, prepares the reads of scanAll.
 	prepared *statements
 }

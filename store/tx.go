@@ -39,7 +39,7 @@ func (s *Store) runTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) e
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope}, tx: sqltx}
+	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}}, tx: sqltx}
 	if o, ok := s.base.ext.(observed); ok {
 		tx.ext = observed{sqltx, o.hook}
 	}
