@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pointguard/pointguard/apierror"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/testdb"
 )
@@ -95,9 +96,9 @@ func refused(t *testing.T, r result, status int, code, message string) {
 
 func TestLimitsQueryTooDeep(t *testing.T) {
 	a := limitedApp(t, limits.Default()).withDemo()
-	refused(t, a.post(deepQuery(20), nil), http.StatusUnprocessableEntity, limits.CodeQueryTooDeep,
+	refused(t, a.post(deepQuery(20), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
 		"query depth 20 exceeds the limit of 12")
-	refused(t, a.post(deepQuery(13), nil), http.StatusUnprocessableEntity, limits.CodeQueryTooDeep,
+	refused(t, a.post(deepQuery(13), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
 		"query depth 13 exceeds the limit of 12")
 
 	// Depth 12, with pages small enough to stay under the complexity limit.
@@ -111,20 +112,20 @@ func TestLimitsQueryTooDeep(t *testing.T) {
 	cfg := limits.Default()
 	cfg.MaxDepth = 3
 	refused(t, limitedApp(t, cfg).post(`{ organization(slug: "acme") { accounts { nodes { id } } } }`, nil),
-		http.StatusUnprocessableEntity, limits.CodeQueryTooDeep, "query depth 4 exceeds the limit of 3")
+		http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep, "query depth 4 exceeds the limit of 3")
 }
 
 func TestLimitsQueryTooComplex(t *testing.T) {
 	a := limitedApp(t, limits.Default())
 	refused(t, a.post(`{ organizations(first: 100) { nodes { accounts(first: 100) { nodes {
 		integrations(first: 100) { nodes { id } } } } } } }`, nil),
-		http.StatusUnprocessableEntity, limits.CodeQueryTooComplex,
+		http.StatusUnprocessableEntity, apierror.CodeQueryTooComplex,
 		"query complexity 3020200 exceeds the limit of 50000")
 
 	cfg := limits.Default()
 	cfg.MaxComplexity = 100
 	refused(t, limitedApp(t, cfg).post(`{ organizations { nodes { id } } }`, nil),
-		http.StatusUnprocessableEntity, limits.CodeQueryTooComplex,
+		http.StatusUnprocessableEntity, apierror.CodeQueryTooComplex,
 		"query complexity 150 exceeds the limit of 100")
 }
 
@@ -152,7 +153,7 @@ func TestLimitsIntrospection(t *testing.T) {
 	cfg := limits.Default()
 	cfg.Introspection = false
 	a := limitedApp(t, cfg)
-	refused(t, a.post(graphiqlIntrospectionQuery(t), nil), http.StatusUnprocessableEntity, limits.CodeIntrospectionDisabled, "")
+	refused(t, a.post(graphiqlIntrospectionQuery(t), nil), http.StatusUnprocessableEntity, apierror.CodeIntrospectionDisabled, "")
 	if r := a.do(`{ __typename }`, nil); r.str(t, "__typename") != "Query" {
 		t.Errorf("__typename: %s", r.Raw)
 	}
@@ -198,7 +199,7 @@ func TestLimitsRateLimit(t *testing.T) {
 	}
 	raw, _ := io.ReadAll(resp.Body)
 	var r result
-	if err := json.Unmarshal(raw, &r); err != nil || r.errorCode(t) != limits.CodeRateLimited {
+	if err := json.Unmarshal(raw, &r); err != nil || r.errorCode(t) != apierror.CodeRateLimited {
 		t.Fatalf("429 body %s (%v)", raw, err)
 	}
 

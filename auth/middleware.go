@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,13 +9,11 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
+	"github.com/pointguard/pointguard/apierror"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
 )
-
-// CodeUnauthenticated is extensions.code of the 401 answer.
-const CodeUnauthenticated = "UNAUTHENTICATED"
 
 // touchEvery is how stale lastUsedAt may get: recording every use would
 // write on every request.
@@ -66,7 +63,7 @@ func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func
 		switch {
 		case err != nil:
 			log.ErrorContext(ctx, "authenticate", "error", err)
-			writeError(w, http.StatusServiceUnavailable, "INTERNAL", "internal error")
+			apierror.Write(w, http.StatusServiceUnavailable, apierror.CodeInternal, "internal error")
 			return
 		case t != nil:
 			if t.LastUsedAt == nil || at.Sub(*t.LastUsedAt) >= touchEvery {
@@ -136,7 +133,7 @@ func Require(next http.Handler) http.Handler {
 				failure = "authentication required"
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pointguard"`)
-			writeError(w, http.StatusUnauthorized, CodeUnauthenticated, failure)
+			apierror.Write(w, http.StatusUnauthorized, apierror.CodeUnauthenticated, failure)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -153,15 +150,4 @@ func ClientKey(addr func(*http.Request) string) func(*http.Request) string {
 		}
 		return "ip:" + addr(r)
 	}
-}
-
-// writeError answers with a GraphQL-shaped error body.
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
-	})
 }

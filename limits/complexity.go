@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/pointguard/pointguard/apierror"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/pagination"
@@ -260,7 +261,7 @@ func (l *ComplexityLimit) MutateOperationContext(ctx context.Context, opCtx *gra
 	})
 	if cost > l.Limit {
 		err := gqlerror.Errorf("query complexity %d exceeds the limit of %d", cost, l.Limit)
-		errcode.Set(err, CodeQueryTooComplex)
+		errcode.Set(err, apierror.CodeQueryTooComplex)
 		return err
 	}
 	return nil

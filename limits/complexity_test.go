@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/complexity"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 // orgGraphQuery is the org-graph query of the README's "Speed" section
@@ -130,7 +132,7 @@ func TestCalculateFragmentFanOut(t *testing.T) {
 	}
 
 	r := post(t, server(Default()), b.String(), nil)
-	if r.Status != http.StatusUnprocessableEntity || r.code() != CodeQueryTooComplex {
+	if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeQueryTooComplex {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 }
@@ -179,7 +181,7 @@ func TestComplexitySaturates(t *testing.T) {
 func TestComplexityLimitRefuses(t *testing.T) {
 	h := server(Default())
 	r := post(t, h, tooComplexQuery, nil)
-	if r.Status != http.StatusUnprocessableEntity || r.code() != CodeQueryTooComplex {
+	if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeQueryTooComplex {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 	if msg := r.Errors[0].Message; msg != "query complexity 3020200 exceeds the limit of 50000" {
@@ -188,11 +190,11 @@ func TestComplexityLimitRefuses(t *testing.T) {
 
 	// Just over a configured limit; the README query (38,552) is under the default.
 	r = post(t, server(Config{MaxDepth: 12, MaxComplexity: 38_551, Introspection: true}), readmeGraphQuery, nil)
-	if r.code() != CodeQueryTooComplex || r.Errors[0].Message != "query complexity 38552 exceeds the limit of 38551" {
+	if r.code() != apierror.CodeQueryTooComplex || r.Errors[0].Message != "query complexity 38552 exceeds the limit of 38551" {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 	r = post(t, h, readmeGraphQuery, nil)
-	if r.hasCode(CodeQueryTooComplex) || r.hasCode(CodeQueryTooDeep) {
+	if r.hasCode(apierror.CodeQueryTooComplex) || r.hasCode(apierror.CodeQueryTooDeep) {
 		t.Fatalf("README query refused: %s", r.Raw)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 // Depth is the deepest field nesting of op: `{ a }` is 1, `{ a { b } }` is
@@ -140,7 +142,7 @@ func (l *DepthLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.
 	opCtx.Stats.SetExtension(depthExtension, &DepthStats{Depth: depth, Limit: l.Limit})
 	if depth > l.Limit {
 		err := gqlerror.Errorf("query depth %d exceeds the limit of %d", depth, l.Limit)
-		errcode.Set(err, CodeQueryTooDeep)
+		errcode.Set(err, apierror.CodeQueryTooDeep)
 		return err
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 func TestDepth(t *testing.T) {
@@ -113,7 +115,7 @@ func TestDepthLimitRefuses(t *testing.T) {
 	h := server(Default())
 
 	r := post(t, h, deepQuery(15), nil)
-	if r.Status != http.StatusUnprocessableEntity || r.code() != CodeQueryTooDeep {
+	if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeQueryTooDeep {
 		t.Fatalf("depth 15: %d %s", r.Status, r.Raw)
 	}
 	if msg := r.Errors[0].Message; msg != "query depth 15 exceeds the limit of 12" {
@@ -126,20 +128,20 @@ func TestDepthLimitRefuses(t *testing.T) {
 	// A client asking for application/graphql-response+json gets 400, as
 	// for gqlgen's validation errors.
 	r = post(t, h, deepQuery(13), nil, "Accept", "application/graphql-response+json")
-	if r.Status != http.StatusBadRequest || r.code() != CodeQueryTooDeep {
+	if r.Status != http.StatusBadRequest || r.code() != apierror.CodeQueryTooDeep {
 		t.Fatalf("depth 13, graphql-response+json: %d %s", r.Status, r.Raw)
 	}
 
 	// At the limit the operation is let through (it then fails here for
 	// want of resolvers, which is not a limit's error).
 	r = post(t, server(Config{MaxDepth: 12, MaxComplexity: 1 << 40, Introspection: true}), deepQuery(12), nil)
-	if r.hasCode(CodeQueryTooDeep) {
+	if r.hasCode(apierror.CodeQueryTooDeep) {
 		t.Fatalf("depth 12 refused: %s", r.Raw)
 	}
 
 	// A lower limit from the configuration.
 	r = post(t, server(Config{MaxDepth: 3, MaxComplexity: 50_000, Introspection: true}), `{ organization(slug: "a") { accounts { nodes { id } } } }`, nil)
-	if r.code() != CodeQueryTooDeep || r.Errors[0].Message != "query depth 4 exceeds the limit of 3" {
+	if r.code() != apierror.CodeQueryTooDeep || r.Errors[0].Message != "query depth 4 exceeds the limit of 3" {
 		t.Fatalf("limit 3: %d %s", r.Status, r.Raw)
 	}
 }
@@ -172,7 +174,7 @@ func TestIntrospectionAbuseRefused(t *testing.T) {
 
 	r = post(t, server(Config{MaxDepth: 5, MaxComplexity: 50_000, Introspection: true}),
 		`{ __schema { types { fields { type { fields { name } } } } } }`, nil)
-	if r.Status != http.StatusUnprocessableEntity || r.code() != CodeQueryTooDeep {
+	if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeQueryTooDeep {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 // Introspection is the handler extension for the introspection policy, in
@@ -52,7 +54,7 @@ func (noIntrospection) MutateOperationContext(ctx context.Context, opCtx *graphq
 	}
 	if f := introspectionField(opCtx.Doc, op.SelectionSet, map[string]bool{}); f != nil {
 		err := gqlerror.ErrorPosf(f.Position, "introspection is disabled on this server: %s cannot be queried", f.Name)
-		errcode.Set(err, CodeIntrospectionDisabled)
+		errcode.Set(err, apierror.CodeIntrospectionDisabled)
 		return err
 	}
 	return nil

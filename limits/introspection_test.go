@@ -3,6 +3,8 @@ package limits
 import (
 	"net/http"
 	"testing"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 func TestIntrospectionDisabled(t *testing.T) {
@@ -18,7 +20,7 @@ func TestIntrospectionDisabled(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := postOp(t, h, q, nil, map[string]string{"named operation": "B"}[name])
-			if r.Status != http.StatusUnprocessableEntity || r.code() != CodeIntrospectionDisabled {
+			if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeIntrospectionDisabled {
 				t.Fatalf("%d %.300s", r.Status, r.Raw)
 			}
 		})

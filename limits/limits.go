@@ -22,23 +22,17 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-)
 
-// Codes in extensions.code of the errors this package returns.
-const (
-	CodeQueryTooDeep          = "QUERY_TOO_DEEP"
-	CodeQueryTooComplex       = "QUERY_TOO_COMPLEX"
-	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
-	CodeRateLimited           = "RATE_LIMITED"
+	"github.com/pointguard/pointguard/apierror"
 )
 
 func init() {
 	// gqlgen answers an operation-context error with 422 only if its code is
 	// registered as a protocol error; unregistered codes (gqlgen's own
 	// COMPLEXITY_LIMIT_EXCEEDED among them) get 200.
-	errcode.RegisterErrorType(CodeQueryTooDeep, errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeQueryTooComplex, errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeIntrospectionDisabled, errcode.KindProtocol)
+	errcode.RegisterErrorType(apierror.CodeQueryTooDeep, errcode.KindProtocol)
+	errcode.RegisterErrorType(apierror.CodeQueryTooComplex, errcode.KindProtocol)
+	errcode.RegisterErrorType(apierror.CodeIntrospectionDisabled, errcode.KindProtocol)
 }
 
 // Config holds every limit. The zero value is not useful: start from Default

@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -11,6 +10,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 // limiterCacheSize bounds how many clients' limiters are kept. When it is
@@ -83,18 +84,10 @@ func (rl *rateLimiter) refuse(w http.ResponseWriter, l *rate.Limiter, now time.T
 	// The wait until one whole token is back, rounded up to a whole second.
 	missing := 1 - l.TokensAt(now)
 	retry := max(1, int(math.Ceil(missing/rl.perSecond)))
-	h := w.Header()
-	h.Set("Retry-After", strconv.Itoa(retry))
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusTooManyRequests)
-	json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{
-			"message": fmt.Sprintf("rate limit exceeded: at most %s requests per second (bursts of %d); retry after %d s",
-				strconv.FormatFloat(rl.perSecond, 'f', -1, 64), rl.burst, retry),
-			"extensions": map[string]any{"code": CodeRateLimited},
-		}},
-	})
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	apierror.Write(w, http.StatusTooManyRequests, apierror.CodeRateLimited,
+		fmt.Sprintf("rate limit exceeded: at most %s requests per second (bursts of %d); retry after %d s",
+			strconv.FormatFloat(rl.perSecond, 'f', -1, 64), rl.burst, retry))
 }
 
 // FailureLimit limits, by client address, failed attempts to authenticate:

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 // clock is a fake clock that moves only when told.
@@ -76,7 +78,7 @@ func TestRateLimitBurstThenRetryAfter(t *testing.T) {
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || len(body.Errors) != 1 ||
-		body.Errors[0].Extensions["code"] != CodeRateLimited || body.Errors[0].Message == "" {
+		body.Errors[0].Extensions["code"] != apierror.CodeRateLimited || body.Errors[0].Message == "" {
 		t.Fatalf("body %s (%v)", rec.Body, err)
 	}
 	t.Logf("429 body: %s", rec.Body)

@@ -10,18 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/pointguard/pointguard/apierror"
 	"github.com/pointguard/pointguard/domain"
-)
-
-// Codes in a GraphQL error's extensions.code, besides gqlgen's own
-// GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED.
-const (
-	CodeBadUserInput = "BAD_USER_INPUT"
-	CodeForbidden    = "FORBIDDEN"
-	// CodeUnauthenticated is auth.CodeUnauthenticated, for a token revoked
-	// while its request ran.
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeInternal        = "INTERNAL"
 )
 
 // PresentError shows the client only what is safe: errors it caused, with
@@ -42,20 +32,20 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		)
 		switch {
 		case errors.As(err, &inputErr):
-			return withCode(gqlErr, inputErr.Message, CodeBadUserInput)
+			return withCode(gqlErr, inputErr.Message, apierror.CodeBadUserInput)
 		case errors.As(err, &forbiddenErr):
-			return withCode(gqlErr, forbiddenErr.Message, CodeForbidden)
+			return withCode(gqlErr, forbiddenErr.Message, apierror.CodeForbidden)
 		case errors.As(err, &unauthErr):
-			return withCode(gqlErr, unauthErr.Message, CodeUnauthenticated)
+			return withCode(gqlErr, unauthErr.Message, apierror.CodeUnauthenticated)
 		case gqlErr.Err == nil:
 			// Raised by gqlgen itself while reading arguments (a null
 			// where a value is required, say): about the request.
-			return withCode(gqlErr, gqlErr.Message, CodeBadUserInput)
+			return withCode(gqlErr, gqlErr.Message, apierror.CodeBadUserInput)
 		}
 		if !errors.Is(err, context.Canceled) {
 			log.ErrorContext(ctx, "graphql internal error", "path", gqlErr.Path.String(), "error", err)
 		}
-		return withCode(gqlErr, "internal error", CodeInternal)
+		return withCode(gqlErr, "internal error", apierror.CodeInternal)
 	}
 }
 

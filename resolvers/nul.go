@@ -7,6 +7,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pointguard/pointguard/apierror"
 )
 
 // RejectNUL refuses, as BAD_USER_INPUT, an operation with the NUL
@@ -28,7 +30,7 @@ func (RejectNUL) MutateOperationContext(ctx context.Context, rc *graphql.Operati
 	if hasNUL(rc.Variables) || (rc.Operation != nil && selectionHasNUL(rc.Operation.SelectionSet, map[string]bool{})) {
 		return &gqlerror.Error{
 			Message:    "strings may not contain the NUL character (U+0000)",
-			Extensions: map[string]any{"code": CodeBadUserInput},
+			Extensions: map[string]any{"code": apierror.CodeBadUserInput},
 		}
 	}
 	return nil

@@ -1,0 +1,40 @@
+// Package apierror is the GraphQL errors Pointguard answers with: every
+// code it puts in extensions.code (besides gqlgen's GRAPHQL_PARSE_FAILED
+// and GRAPHQL_VALIDATION_FAILED), and the body of the answers made before
+// gqlgen runs (authentication, rate limits). The codes of userErrors in
+// mutation payloads are domain.ErrorCode.
+package apierror
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+const (
+	// CodeBadUserInput: an argument or variable the caller got wrong.
+	CodeBadUserInput = "BAD_USER_INPUT"
+	// CodeForbidden: a field the caller's role may not read.
+	CodeForbidden = "FORBIDDEN"
+	// CodeUnauthenticated: no valid token (HTTP 401), or one revoked while
+	// its request ran.
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	// CodeInternal: anything else; the detail goes to the log only.
+	CodeInternal = "INTERNAL"
+
+	CodeQueryTooDeep          = "QUERY_TOO_DEEP"
+	CodeQueryTooComplex       = "QUERY_TOO_COMPLEX"
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+	CodeRateLimited           = "RATE_LIMITED"
+)
+
+// Write answers status with a GraphQL error body of one error, never
+// cached.
+func Write(w http.ResponseWriter, status int, code, message string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}
