@@ -153,3 +153,12 @@ func (a *Account) GetID() string          { return a.ID }
 func (p *Provider) GetID() string         { return p.ID }
 func (p *IntegrationPoint) GetID() string { return p.ID }
 func (i *Integration) GetID() string      { return i.ID }
+
+// OrEmpty is s, or an empty slice for nil: lists are [] in JSON and in
+// stored snapshots, never null.
+func OrEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

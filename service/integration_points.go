@@ -35,9 +35,9 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		ID: domain.NewID(domain.KindIntegrationPoint), OrganizationID: in.OrganizationID,
 		Slug: in.Slug, Name: in.Name, Description: description, Category: in.Category, Version: 1,
 		AllowedProviders:          normalizeAllowed(in.AllowedProviders),
-		RequiredConfig:            nonNil(in.RequiredConfig),
+		RequiredConfig:            domain.OrEmpty(in.RequiredConfig),
 		MaxIntegrationsPerAccount: in.MaxIntegrationsPerAccount,
-		Rules:                     nonNilRules(in.Rules),
+		Rules:                     domain.OrEmpty(in.Rules),
 		AccountSelector:           normalizeSelector(in.AccountSelector),
 		CreatedAt:                 now, UpdatedAt: now,
 	}
@@ -197,13 +197,13 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 		next.AllowedProviders = normalizeAllowed(*in.AllowedProviders)
 	}
 	if required, set := in.RequiredConfig.ValueOK(); set {
-		next.RequiredConfig = nonNil(required)
+		next.RequiredConfig = domain.OrEmpty(required)
 	}
 	if limit, set := in.MaxIntegrationsPerAccount.ValueOK(); set {
 		next.MaxIntegrationsPerAccount = limit
 	}
 	if rs, set := in.Rules.ValueOK(); set {
-		next.Rules = nonNilRules(rs)
+		next.Rules = domain.OrEmpty(rs)
 	}
 	if sel, set := in.AccountSelector.ValueOK(); set {
 		next.AccountSelector = normalizeSelector(sel)
@@ -250,13 +250,6 @@ func sameRules(a, b *domain.IntegrationPoint) bool {
 		slices.Equal(a.AccountSelector.MatchLabels, b.AccountSelector.MatchLabels)
 }
 
-func nonNilRules(r []domain.Rule) []domain.Rule {
-	if r == nil {
-		return []domain.Rule{}
-	}
-	return r
-}
-
 func normalizeSelector(s *domain.AccountSelector) domain.AccountSelector {
 	if s == nil {
 		return domain.AccountSelector{Environments: []domain.Environment{}, MatchLabels: []domain.Label{}}
@@ -279,12 +272,5 @@ func equalLimit(a, b *int) bool {
 }
 
 func normalizeAllowed(a domain.AllowedProviders) domain.AllowedProviders {
-	return domain.AllowedProviders{Test: nonNil(a.Test), Prod: nonNil(a.Prod)}
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+	return domain.AllowedProviders{Test: domain.OrEmpty(a.Test), Prod: domain.OrEmpty(a.Prod)}
 }

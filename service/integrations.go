@@ -227,16 +227,22 @@ func lockTargets(ctx context.Context, tx *store.Tx, accountID, pointID string,
 	return account, point, nil
 }
 
-// judge runs the rules (prg is the point's compiled custom rules) and
-// records the result as i's compliance.
-func judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, prg *rules.Program, earlier int, now time.Time) []domain.Violation {
-	violations := rules.Check(rules.Facts{
+// check runs the rules of point (prg is its compiled custom rules) on an
+// integration of account that has earlier integrations before it on the point.
+func check(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, prg *rules.Program, earlier int) []domain.Violation {
+	return rules.Check(rules.Facts{
 		Point: point, Account: account, ProviderKey: i.ProviderKey, Provider: catalog.Lookup(i.ProviderKey),
 		Name: i.Name, Config: i.Config, Earlier: earlier, Program: prg,
 	})
+}
+
+// judge runs the rules (prg is the point's compiled custom rules) and
+// records the result as i's compliance.
+func judge(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, prg *rules.Program, earlier int, now time.Time) []domain.Violation {
+	violations := check(i, account, point, prg, earlier)
 	i.Compliance = domain.Compliance{
 		Status: rules.Status(violations), PointVersion: point.Version, CheckedAt: now,
-		Violations: nonNilViolations(violations),
+		Violations: domain.OrEmpty(violations),
 	}
 	return violations
 }
@@ -250,11 +256,4 @@ func Visible(violations []domain.Violation) []domain.Violation {
 		}
 	}
 	return out
-}
-
-func nonNilViolations(v []domain.Violation) []domain.Violation {
-	if v == nil {
-		return []domain.Violation{}
-	}
-	return v
 }

@@ -1,9 +1,7 @@
 package service
 
 import (
-	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
-	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -26,10 +24,7 @@ func (s *Service) Decide(uc *store.UseContext) (*UseDecision, error) {
 		return nil, err
 	}
 	i := uc.Integration
-	violations := rules.Check(rules.Facts{
-		Point: uc.Point, Account: uc.Account, ProviderKey: i.ProviderKey, Provider: catalog.Lookup(i.ProviderKey),
-		Name: i.Name, Config: i.Config, Earlier: uc.Earlier, Program: prg,
-	})
+	violations := check(i, uc.Account, uc.Point, prg, uc.Earlier)
 	version := uc.Point.Version
 	return &UseDecision{
 		Allowed: !domain.Denies(violations), Integration: i, PointVersion: &version, Violations: Visible(violations),

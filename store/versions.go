@@ -63,24 +63,10 @@ func (q *queries) FindIntegrationPointVersionPages(ctx context.Context, pointIDs
 		}
 		out[i] = &domain.IntegrationPointVersion{
 			ID: domain.VersionID(r.PointID, r.Version), IntegrationPointID: r.PointID, Version: r.Version,
-			Category: s.Category, AllowedProviders: s.AllowedProviders, RequiredConfig: nonNilStrings(s.RequiredConfig),
-			MaxIntegrationsPerAccount: s.MaxIntegrationsPerAccount, Rules: nonNilRules(s.Rules),
+			Category: s.Category, AllowedProviders: s.AllowedProviders, RequiredConfig: domain.OrEmpty(s.RequiredConfig),
+			MaxIntegrationsPerAccount: s.MaxIntegrationsPerAccount, Rules: domain.OrEmpty(s.Rules),
 			AccountSelector: s.AccountSelector, CreatedAt: r.CreatedAt.UTC(),
 		}
 	}
 	return out, nil
-}
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func nonNilRules(r []domain.Rule) []domain.Rule {
-	if r == nil {
-		return []domain.Rule{}
-	}
-	return r
 }
