@@ -378,7 +378,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.Use(resolvers.RejectNUL{})
+	gql.Use(limits.RejectNUL{})
 	if reads == ownExecutor {
 		// Last, so that it sees operations every other extension let through.
 		gql.Use(executor.New(es.Schema(), st, log))
