@@ -228,85 +228,15 @@ const (
 // demo data. On the embedded default, the demo tokens are kept in
 // data/demo.tokens and printed at every start.
 func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Service, loadDemo bool, log *slog.Logger) error {
-	if err := setAdminToken(ctx, cfg, svc, log); err != nil {
+	embedded := cfg.databaseURL == ""
+	if err := svc.EnsureAdminToken(ctx, cfg.adminToken, defaultAdminTokenFile, !embedded, log); err != nil {
 		return err
 	}
-	embedded := cfg.databaseURL == ""
-	var tokens *demo.Tokens
-	if loadDemo {
-		var err error
-		if tokens, err = demo.Load(ctx, st, svc); err != nil {
-			return err
-		}
-		if tokens != nil {
-			log.Info("loaded the demo organization", "slug", demo.OrganizationSlug)
-			if embedded {
-				content := "ORG_ADMIN " + tokens.OrgAdmin + "\nACCOUNT_ADMIN " + tokens.AccountAdmin + "\n"
-				if err := os.WriteFile(demoTokensFile, []byte(content), 0o600); err != nil {
-					return fmt.Errorf("demo tokens file: %w", err)
-				}
-			}
-		}
+	tokensFile := ""
+	if embedded {
+		tokensFile = demoTokensFile
 	}
-	if b, err := os.ReadFile(demoTokensFile); tokens == nil && embedded && err == nil {
-		tokens = &demo.Tokens{}
-		fmt.Sscanf(string(b), "ORG_ADMIN %s\nACCOUNT_ADMIN %s", &tokens.OrgAdmin, &tokens.AccountAdmin)
-		// Show only what still works: someone may have revoked them since.
-		if !live(ctx, st, tokens.OrgAdmin) || !live(ctx, st, tokens.AccountAdmin) {
-			log.Info("the demo tokens in " + demoTokensFile + " were revoked or have expired")
-			tokens = nil
-		}
-	}
-	if tokens != nil {
-		log.Info("demo tokens: in GraphiQL, open Headers and paste {\"Authorization\": \"Bearer <token>\"}",
-			"org_admin", tokens.OrgAdmin, "account_admin", tokens.AccountAdmin)
-	}
-	return nil
-}
-
-// live is true when token authenticates now.
-func live(ctx context.Context, st *store.Store, token string) bool {
-	t, _, err := auth.Lookup(ctx, st, token, time.Now())
-	return err == nil && t != nil
-}
-
-// setAdminToken makes POINTGUARD_ADMIN_TOKEN, or else the token in
-// data/admin.token, the platform admin's. A revoked file token (replaced by
-// POINTGUARD_ADMIN_TOKEN once) is replaced by a new one; a revoked
-// configured token stops the start: revoked tokens never come back.
-func setAdminToken(ctx context.Context, cfg config, svc *service.Service, log *slog.Logger) error {
-	if cfg.adminToken != "" {
-		if _, err := svc.SetBootstrapToken(ctx, cfg.adminToken); err != nil {
-			return fmt.Errorf("POINTGUARD_ADMIN_TOKEN: %w", err)
-		}
-		return nil
-	}
-	if cfg.databaseURL != "" {
-		log.Warn("POINTGUARD_ADMIN_TOKEN is unset: the platform admin token is the one in " + defaultAdminTokenFile)
-	}
-	for attempt := 0; ; attempt++ {
-		token, created, err := secrets.LoadOrCreateFile(defaultAdminTokenFile, auth.NewToken)
-		if err != nil {
-			return fmt.Errorf("admin token file: %w", err)
-		}
-		_, err = svc.SetBootstrapToken(ctx, token)
-		if errors.Is(err, service.ErrTokenUsed) && attempt == 0 {
-			log.Warn("the token in " + defaultAdminTokenFile + " was revoked; generating a new one")
-			if err := os.Remove(defaultAdminTokenFile); err != nil {
-				return fmt.Errorf("admin token file: %w", err)
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("admin token (%s): %w", defaultAdminTokenFile, err)
-		}
-		if created {
-			log.Info("generated the platform admin token; it is shown this once and kept in "+defaultAdminTokenFile, "token", token)
-		} else {
-			log.Info("the platform admin token is in " + defaultAdminTokenFile)
-		}
-		return nil
-	}
+	return demo.Start(ctx, st, svc, loadDemo, tokensFile, log)
 }
 
 // defaultSecretKeyFile keeps the secrets key when POINTGUARD_SECRET_KEY is unset.
