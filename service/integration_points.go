@@ -274,3 +274,15 @@ func equalLimit(a, b *int) bool {
 func normalizeAllowed(a domain.AllowedProviders) domain.AllowedProviders {
 	return domain.AllowedProviders{Test: domain.OrEmpty(a.Test), Prod: domain.OrEmpty(a.Prod)}
 }
+
+// DeleteIntegrationPoint deletes a point without integrations.
+func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (string, error) {
+	return deleteTarget(s, ctx, in.ID, domain.KindIntegrationPoint, "delete integration points",
+		func(tx *store.Tx) (*domain.IntegrationPoint, error) {
+			return tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
+		},
+		func(pr *policy.Principal, p *domain.IntegrationPoint) (policy.Decision, string) {
+			return pr.ManageOrganization(p.OrganizationID), p.OrganizationID
+		},
+		func(tx *store.Tx) error { return tx.DeleteIntegrationPoint(ctx, in.ID) })
+}

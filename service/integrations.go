@@ -257,3 +257,17 @@ func Visible(violations []domain.Violation) []domain.Violation {
 	}
 	return out
 }
+
+// DeleteIntegration deletes an integration.
+func (s *Service) DeleteIntegration(ctx context.Context, in DeleteInput) (string, error) {
+	return deleteTarget(s, ctx, in.ID, domain.KindIntegration, "delete integrations",
+		func(tx *store.Tx) (*domain.Integration, error) { return tx.LockIntegration(ctx, in.ID) },
+		func(pr *policy.Principal, i *domain.Integration) (policy.Decision, string) {
+			return pr.ManageIntegrations(i.OrganizationID, i.AccountID), i.OrganizationID
+		},
+		func(tx *store.Tx) error { return tx.DeleteIntegration(ctx, in.ID) })
+}
+
+// deleteTarget reads the target as the caller sees it, asks the policy
+// (decide also names the target's organization, for the audit log),
+// deletes and records the deletion.

@@ -4,13 +4,19 @@
 //
 // Errors: domain.UserErrors for anything the caller can fix; any other
 // error is internal.
+//
+// One file per aggregate (organizations.go, accounts.go,
+// integration_points.go, integrations.go, tokens.go), each with its
+// create, update and delete; access.go decides who may, audit.go records
+// what changed, validate.go checks inputs, recheck.go re-judges
+// integrations when their rules or their account change, use.go is the
+// use-time gate.
 package service
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -79,186 +85,6 @@ func slugTaken(err error, slug, parent string, field ...string) error {
 	return err
 }
 
-// CreateOrganization creates an organization.
-func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationInput) (*domain.Organization, error) {
-	var p problems
-	p.slug(in.Slug, "input", "slug")
-	p.name(in.Name, "input", "name")
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	pr, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := allow(pr, pr.CreateOrganization(), "create organizations", domain.KindOrganization, ""); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	o := &domain.Organization{ID: domain.NewID(domain.KindOrganization), Slug: in.Slug, Name: in.Name, CreatedAt: now, UpdatedAt: now}
-	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
-		if err := tx.CreateOrganization(ctx, o); err != nil {
-			return slugTaken(err, in.Slug, " by another organization", "input", "slug")
-		}
-		return s.audit(ctx, tx, pr, "createOrganization", o.ID, domain.KindOrganization, o.ID, nil, o)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
-}
-
-// CreateAccount creates an account in an organization.
-func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*domain.Account, error) {
-	var p problems
-	p.id(in.OrganizationID, domain.KindOrganization, "input", "organizationId")
-	p.slug(in.Slug, "input", "slug")
-	p.name(in.Name, "input", "name")
-	p.labels(in.Labels, "input", "labels")
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	labels := in.Labels
-	if labels == nil {
-		labels = []domain.Label{}
-	}
-	a := &domain.Account{
-		ID: domain.NewID(domain.KindAccount), OrganizationID: in.OrganizationID, Slug: in.Slug, Name: in.Name,
-		Environment: in.Environment, Labels: labels, CreatedAt: now, UpdatedAt: now,
-	}
-	pr, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := allow(pr, pr.ManageOrganization(in.OrganizationID), "create accounts",
-		domain.KindOrganization, in.OrganizationID, "input", "organizationId"); err != nil {
-		return nil, err
-	}
-	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
-		err := tx.CreateAccount(ctx, a)
-		err = notFound(err, domain.KindOrganization, in.OrganizationID, "input", "organizationId")
-		if err = slugTaken(err, in.Slug, " by another account of the organization", "input", "slug"); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, pr, "createAccount", a.OrganizationID, domain.KindAccount, a.ID, nil, a)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// UpdateAccount changes an account. A change of environment or labels
-// re-checks the account's integrations in the same transaction.
-func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*domain.Account, error) {
-	var p problems
-	p.id(in.ID, domain.KindAccount, "input", "id")
-	if in.Slug != nil {
-		p.slug(*in.Slug, "input", "slug")
-	}
-	if in.Name != nil {
-		p.name(*in.Name, "input", "name")
-	}
-	labels, setLabels := in.Labels.ValueOK()
-	if setLabels {
-		p.labels(labels, "input", "labels")
-	}
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	pr, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out *domain.Account
-	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
-		a, err := tx.LockAccount(ctx, in.ID)
-		if err != nil {
-			return notFound(err, domain.KindAccount, in.ID, "input", "id")
-		}
-		if err := allow(pr, pr.ManageOrganization(a.OrganizationID), "change accounts", domain.KindAccount, in.ID, "input", "id"); err != nil {
-			return err
-		}
-		next := *a
-		if in.Slug != nil {
-			next.Slug = *in.Slug
-		}
-		if in.Name != nil {
-			next.Name = *in.Name
-		}
-		if in.Environment != nil {
-			next.Environment = *in.Environment
-		}
-		if setLabels {
-			next.Labels = labels
-			if next.Labels == nil {
-				next.Labels = []domain.Label{}
-			}
-		}
-		if unchanged(a, &next) {
-			out = a
-			return nil
-		}
-		next.UpdatedAt = s.now()
-		if err := tx.UpdateAccount(ctx, &next); err != nil {
-			return slugTaken(err, next.Slug, " by another account of the organization", "input", "slug")
-		}
-		if next.Environment != a.Environment || !slices.Equal(next.Labels, a.Labels) {
-			if err := s.recheckAccount(ctx, tx, &next); err != nil {
-				return err
-			}
-		}
-		out = &next
-		return s.audit(ctx, tx, pr, "updateAccount", a.OrganizationID, domain.KindAccount, a.ID, a, &next)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// DeleteAccount deletes an account without integrations, and its tokens.
-func (s *Service) DeleteAccount(ctx context.Context, in DeleteInput) (string, error) {
-	return deleteTarget(s, ctx, in.ID, domain.KindAccount, "delete accounts",
-		func(tx *store.Tx) (*domain.Account, error) {
-			// Tokens before the account, as in every mutation (see inTx).
-			if err := tx.LockAccountTokens(ctx, in.ID); err != nil {
-				return nil, err
-			}
-			return tx.LockAccount(ctx, in.ID)
-		},
-		func(pr *policy.Principal, a *domain.Account) (policy.Decision, string) {
-			return pr.ManageOrganization(a.OrganizationID), a.OrganizationID
-		},
-		func(tx *store.Tx) error { return tx.DeleteAccount(ctx, in.ID) })
-}
-
-// DeleteIntegrationPoint deletes a point without integrations.
-func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (string, error) {
-	return deleteTarget(s, ctx, in.ID, domain.KindIntegrationPoint, "delete integration points",
-		func(tx *store.Tx) (*domain.IntegrationPoint, error) {
-			return tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
-		},
-		func(pr *policy.Principal, p *domain.IntegrationPoint) (policy.Decision, string) {
-			return pr.ManageOrganization(p.OrganizationID), p.OrganizationID
-		},
-		func(tx *store.Tx) error { return tx.DeleteIntegrationPoint(ctx, in.ID) })
-}
-
-// DeleteIntegration deletes an integration.
-func (s *Service) DeleteIntegration(ctx context.Context, in DeleteInput) (string, error) {
-	return deleteTarget(s, ctx, in.ID, domain.KindIntegration, "delete integrations",
-		func(tx *store.Tx) (*domain.Integration, error) { return tx.LockIntegration(ctx, in.ID) },
-		func(pr *policy.Principal, i *domain.Integration) (policy.Decision, string) {
-			return pr.ManageIntegrations(i.OrganizationID, i.AccountID), i.OrganizationID
-		},
-		func(tx *store.Tx) error { return tx.DeleteIntegration(ctx, in.ID) })
-}
-
-// deleteTarget reads the target as the caller sees it, asks the policy
-// (decide also names the target's organization, for the audit log),
-// deletes and records the deletion.
 func deleteTarget[T any](s *Service, ctx context.Context, id string, kind domain.Kind, what string,
 	find func(*store.Tx) (T, error), decide func(*policy.Principal, T) (policy.Decision, string), del func(*store.Tx) error) (string, error) {
 	var p problems
