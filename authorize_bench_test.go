@@ -105,7 +105,7 @@ func seedGate(b *testing.B, a *app, n int) []string {
 			Provider: "jira", Name: fmt.Sprintf("Jira %d", i), Config: map[string]any{
 				"project": "SEC", "site_url": "https://acme.atlassian.net", "auth_method": "api_token",
 				"email": "bot@acme.example", "api_token": "secret-token"}})
-		if err != nil || domain.Denies(v) {
+		if err != nil || !v.Allowed {
 			b.Fatalf("seed: %v %v", err, v)
 		}
 		ids[i] = in.ID

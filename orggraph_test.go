@@ -63,7 +63,7 @@ func seedOrgGraph(tb testing.TB, a *app, slug string, points, perPoint, accounts
 				AccountID: accountIDs[(p*perPoint+i)%accounts], IntegrationPointID: point.ID, Provider: "jira",
 				Name: fmt.Sprintf("Integration %d", i), Config: map[string]any{"project": fmt.Sprint(i)},
 			})
-			if err != nil || len(v) > 0 {
+			if err != nil || len(v.Violations) > 0 {
 				tb.Fatalf("seed integration: %v %v", err, v)
 			}
 		}

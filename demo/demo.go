@@ -103,9 +103,9 @@ func load(ctx context.Context, svc *service.Service) (*Tokens, error) {
 		{AccountID: prod.ID, IntegrationPointID: alerts.ID, Provider: "slack", Name: "SOC alerts (Slack)",
 			Config: map[string]any{"channel": "#soc-alerts"}},
 	} {
-		_, violations, err := svc.CreateIntegration(ctx, in)
-		if err == nil && len(violations) > 0 {
-			err = errors.New(violations[0].Message)
+		_, verdict, err := svc.CreateIntegration(ctx, in)
+		if err == nil && len(verdict.Violations) > 0 {
+			err = errors.New(verdict.Violations[0].Message)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("demo integration %q: %w", in.Name, err)

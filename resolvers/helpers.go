@@ -42,25 +42,6 @@ func violationList(v []domain.Violation) []*domain.Violation {
 	return out
 }
 
-// rulesViolated is the user error that accompanies refused integrations,
-// for clients that only look at userErrors.
-func rulesViolated(v []domain.Violation) []*domain.UserError {
-	denied := 0
-	for _, x := range v {
-		if x.Enforcement == domain.EnforcementDeny {
-			denied++
-		}
-	}
-	if denied == 0 {
-		return []*domain.UserError{}
-	}
-	return []*domain.UserError{{
-		Code:    domain.CodeRulesViolated,
-		Field:   []string{"input"},
-		Message: fmt.Sprintf("The integration breaks %d rule(s) of its integration point; nothing was written. See violations.", denied),
-	}}
-}
-
 // load reads one object through a loader; a missing one is (nil, nil).
 func load[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], id string) (*T, error) {
 	v, err := l.Load(ctx, id)
@@ -82,15 +63,15 @@ func integrationFilter(f *domain.IntegrationFilter) domain.IntegrationFilter {
 	return *f
 }
 
-func integrationPayload(i *domain.Integration, v []domain.Violation, err error) (*model.IntegrationPayload, error) {
+func integrationPayload(i *domain.Integration, v service.Verdict, err error) (*model.IntegrationPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil {
 		return nil, err
 	}
-	if len(ue) == 0 && i == nil {
-		ue = rulesViolated(v)
+	if len(ue) == 0 && v.Refusal != nil {
+		ue = []*domain.UserError{v.Refusal}
 	}
-	return &model.IntegrationPayload{Integration: i, Violations: violationList(service.Visible(v)), UserErrors: ue}, nil
+	return &model.IntegrationPayload{Integration: i, Violations: violationList(v.Violations), UserErrors: ue}, nil
 }
 
 func deletePayload(id string, err error) (*model.DeletePayload, error) {

@@ -71,7 +71,7 @@ func (r *queryResolver) CheckIntegration(ctx context.Context, input service.Crea
 	if err != nil {
 		return nil, err
 	}
-	return &model.IntegrationCheck{Allowed: len(ue) == 0 && !domain.Denies(v), Violations: violationList(service.Visible(v)), UserErrors: ue}, nil
+	return &model.IntegrationCheck{Allowed: len(ue) == 0 && v.Allowed, Violations: violationList(v.Violations), UserErrors: ue}, nil
 }
 
 // AuthorizeIntegrationUse is the resolver for the authorizeIntegrationUse field.

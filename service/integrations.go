@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pointguard/pointguard/catalog"
@@ -17,12 +18,12 @@ import (
 var errDryRun = errors.New("dry run")
 
 // CheckIntegration runs every rule createIntegration would, takes the same
-// locks, and writes nothing. It returns the violations; none means a create
-// with the same input would be accepted now.
-func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInput) ([]domain.Violation, error) {
+// locks, and writes nothing. Its verdict is what a create with the same
+// input would be told now.
+func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInput) (Verdict, error) {
 	pr, err := principal(ctx)
 	if err != nil {
-		return nil, err
+		return Verdict{}, err
 	}
 	var violations []domain.Violation
 	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
@@ -36,16 +37,16 @@ func (s *Service) CheckIntegration(ctx context.Context, in CreateIntegrationInpu
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
-	return violations, err
+	return verdictOf(violations), err
 }
 
 // CreateIntegration creates an integration unless a DENY rule refuses it;
-// then it writes nothing. It returns every violation: the DENY ones when
-// refused, else the WARN and AUDIT ones it was allowed despite.
-func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+// then it writes nothing. Its verdict shows the DENY violations when
+// refused, else the WARN ones it was allowed despite.
+func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (*domain.Integration, Verdict, error) {
 	pr, err := principal(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, Verdict{}, err
 	}
 	var (
 		out        *domain.Integration
@@ -64,9 +65,9 @@ func (s *Service) CreateIntegration(ctx context.Context, in CreateIntegrationInp
 		return s.audit(ctx, tx, pr, "createIntegration", i.OrganizationID, domain.KindIntegration, i.ID, nil, i)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, Verdict{}, err
 	}
-	return out, violations, nil
+	return out, verdictOf(violations), nil
 }
 
 // checkNew validates a create input, locks the account (so that concurrent
@@ -113,7 +114,7 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 
 // UpdateIntegration changes an integration unless a DENY rule refuses the
 // result; then it writes nothing. Violations are as for CreateIntegration.
-func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (*domain.Integration, []domain.Violation, error) {
+func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (*domain.Integration, Verdict, error) {
 	var p problems
 	p.id(in.ID, domain.KindIntegration, "input", "id")
 	if in.Name != nil {
@@ -129,11 +130,11 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		}
 	}
 	if err := p.err(); err != nil {
-		return nil, nil, err
+		return nil, Verdict{}, err
 	}
 	pr, err := principal(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, Verdict{}, err
 	}
 	var (
 		out        *domain.Integration
@@ -191,9 +192,9 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		return s.audit(ctx, tx, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, Verdict{}, err
 	}
-	return out, violations, nil
+	return out, verdictOf(violations), nil
 }
 
 func (s *Service) findIntegration(ctx context.Context, tx *store.Tx, id string) (*domain.Integration, error) {
@@ -247,8 +248,36 @@ func judge(i *domain.Integration, account *domain.Account, point *domain.Integra
 	return violations
 }
 
-// Visible drops AUDIT violations: they are only recorded in compliance.
-func Visible(violations []domain.Violation) []domain.Violation {
+// Verdict is what the caller of a write or a check of an integration is
+// told of its point's rules, as UseDecision is at use time.
+type Verdict struct {
+	// Allowed is true when no DENY rule refuses it.
+	Allowed bool
+	// Violations are those the caller sees; AUDIT ones are only recorded
+	// in the integration's compliance.
+	Violations []domain.Violation
+	// Refusal, when not allowed, says so as a user error, for clients that
+	// read only userErrors.
+	Refusal *domain.UserError
+}
+
+func verdictOf(violations []domain.Violation) Verdict {
+	v := Verdict{Allowed: !domain.Denies(violations), Violations: visible(violations)}
+	if !v.Allowed {
+		denied := 0
+		for _, x := range violations {
+			if x.Enforcement == domain.EnforcementDeny {
+				denied++
+			}
+		}
+		v.Refusal = &domain.UserError{Code: domain.CodeRulesViolated, Field: []string{"input"},
+			Message: fmt.Sprintf("The integration breaks %d rule(s) of its integration point; nothing was written. See violations.", denied)}
+	}
+	return v
+}
+
+// visible drops AUDIT violations: they are only recorded in compliance.
+func visible(violations []domain.Violation) []domain.Violation {
 	out := make([]domain.Violation, 0, len(violations))
 	for _, v := range violations {
 		if v.Enforcement != domain.EnforcementAudit {

@@ -27,6 +27,6 @@ func (s *Service) Decide(uc *store.UseContext) (*UseDecision, error) {
 	violations := check(i, uc.Account, uc.Point, prg, uc.Earlier)
 	version := uc.Point.Version
 	return &UseDecision{
-		Allowed: !domain.Denies(violations), Integration: i, PointVersion: &version, Violations: Visible(violations),
+		Allowed: !domain.Denies(violations), Integration: i, PointVersion: &version, Violations: visible(violations),
 	}, nil
 }
