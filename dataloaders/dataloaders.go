@@ -328,7 +328,9 @@ func pages[K, G comparable, T domain.Node](
 }
 
 // counts builds the batch function of a per-parent count loader; a parent
-// with no rows counts 0.
+// with no rows counts 0. A count is asked with its list's page key, as is:
+// split leaves the page out of the group, so counts of every page of a
+// parent are one statement.
 func counts[K, G comparable](
 	split func(K) (G, string),
 	fetch func(context.Context, G, []string) (map[string]int, error),

@@ -100,7 +100,6 @@ func integrationConnections[P domain.Node](ctx context.Context, parent store.Int
 			return dataloaders.IntegrationPageKey{Parent: parent, ParentID: p.GetID(), Filter: f, Page: page}
 		},
 		func(rows []*domain.Integration, key dataloaders.IntegrationPageKey) *pagination.IntegrationConnection {
-			key.Page = pagination.Page{}
 			return pagination.NewIntegrationConnection(rows, page, countFrom(l.IntegrationCount, key))
 		})
 }
@@ -206,7 +205,6 @@ func tokenConnections[P domain.Node](ctx context.Context, owner store.TokenOwner
 					return dataloaders.ApiTokenPageKey{Owner: owner, OwnerID: o.GetID(), Page: page}
 				},
 				func(rows []*domain.ApiToken, key dataloaders.ApiTokenPageKey) *pagination.ApiTokenConnection {
-					key.Page = pagination.Page{}
 					return pagination.NewConnection(rows, page, countFrom(l.ApiTokenCount, key))
 				})
 		})

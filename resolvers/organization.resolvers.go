@@ -41,7 +41,6 @@ func (r *organizationResolver) Accounts(ctx context.Context, objs []*domain.Orga
 			return dataloaders.AccountPageKey{OrganizationID: o.ID, Filter: f, Page: page}
 		},
 		func(rows []*domain.Account, key dataloaders.AccountPageKey) *pagination.AccountConnection {
-			key.Page = pagination.Page{}
 			return pagination.NewAccountConnection(rows, page, countFrom(l.AccountCount, key))
 		})
 }
@@ -58,7 +57,6 @@ func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*do
 			return dataloaders.IntegrationPointPageKey{OrganizationID: o.ID, Page: page}
 		},
 		func(rows []*domain.IntegrationPoint, key dataloaders.IntegrationPointPageKey) *pagination.IntegrationPointConnection {
-			key.Page = pagination.Page{}
 			return pagination.NewIntegrationPointConnection(rows, page, countFrom(l.IntegrationPointCount, key))
 		})
 }

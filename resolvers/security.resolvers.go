@@ -89,7 +89,6 @@ func (r *organizationResolver) AuditEvents(ctx context.Context, objs []*domain.O
 					return dataloaders.AuditEventPageKey{OrganizationID: o.ID, Filter: f, Page: page}
 				},
 				func(rows []*domain.AuditEvent, key dataloaders.AuditEventPageKey) *pagination.AuditEventConnection {
-					key.Page = pagination.Page{}
 					return pagination.NewConnection(rows, page, countFrom(l.AuditEventCount, key))
 				})
 		})
