@@ -476,8 +476,8 @@ type OrganizationResolver interface {
 	IntegrationPoints(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPoint], error)
 	Integrations(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 	ComplianceSummary(ctx context.Context, objs []*domain.Organization) ([]*domain.ComplianceSummary, error)
-	APITokens(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error)
 	AuditEvents(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AuditEventFilter) ([]*pagination.Connection[*domain.AuditEvent], error)
+	APITokens(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error)
 }
 type ProviderResolver interface {
 	ConfigSchema(ctx context.Context, obj *domain.Provider) (any, error)
@@ -2240,6 +2240,60 @@ type AccountPayload {
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/audit.graphqls", Input: `"""
+One change, recorded in the same transaction as the change itself: refused and
+failed mutations leave none. Nothing changes or deletes an event.
+"""
+type AuditEvent {
+  id: ID!
+  at: Time!
+  actor: AuditActor!
+  "The mutation that made the change, e.g. ` + "`" + `updateIntegrationPoint` + "`" + `."
+  action: String!
+  target: AuditTarget!
+  "` + "`" + `{before, after}` + "`" + `: the target as it was and became (null when it did not exist), secrets redacted."
+  changes: JSON!
+  "The request's X-Request-Id (the client's, or one Pointguard made up and returned)."
+  requestId: String!
+}
+
+type AuditActor {
+  "Null for Pointguard itself (the demo data, the bootstrap token)."
+  tokenId: ID
+  name: String!
+  role: Role!
+}
+
+type AuditTarget {
+  id: ID!
+  "The target's GraphQL type: Organization, Account, IntegrationPoint, Integration or ApiToken."
+  type: String!
+}
+
+input AuditEventFilter {
+  action: String
+  targetId: ID
+  "Events at or after this time."
+  since: Time
+}
+
+type AuditEventConnection {
+  edges: [AuditEventEdge!]!
+  nodes: [AuditEvent!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type AuditEventEdge {
+  cursor: String!
+  node: AuditEvent!
+}
+
+extend type Organization {
+  "The audit log, newest first. For ORG_ADMIN and ORG_VIEWER; null with FORBIDDEN for others."
+  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection
+}
+`, BuiltIn: false},
 	{Name: "../schema/integration.graphqls", Input: `extend type Query {
   "Dry run of createIntegration: runs every rule, writes nothing."
   checkIntegration(input: CreateIntegrationInput!): IntegrationCheck!
@@ -2770,7 +2824,7 @@ type DeletePayload {
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
-	{Name: "../schema/security.graphqls", Input: `extend type Query {
+	{Name: "../schema/tokens.graphqls", Input: `extend type Query {
   "The token this request was made with: who you are, to Pointguard."
   viewer: ApiToken!
 }
@@ -2871,60 +2925,9 @@ type ApiTokenPayload {
   userErrors: [UserError!]!
 }
 
-"""
-One change, recorded in the same transaction as the change itself: refused and
-failed mutations leave none. Nothing changes or deletes an event.
-"""
-type AuditEvent {
-  id: ID!
-  at: Time!
-  actor: AuditActor!
-  "The mutation that made the change, e.g. ` + "`" + `updateIntegrationPoint` + "`" + `."
-  action: String!
-  target: AuditTarget!
-  "` + "`" + `{before, after}` + "`" + `: the target as it was and became (null when it did not exist), secrets redacted."
-  changes: JSON!
-  "The request's X-Request-Id (the client's, or one Pointguard made up and returned)."
-  requestId: String!
-}
-
-type AuditActor {
-  "Null for Pointguard itself (the demo data, the bootstrap token)."
-  tokenId: ID
-  name: String!
-  role: Role!
-}
-
-type AuditTarget {
-  id: ID!
-  "The target's GraphQL type: Organization, Account, IntegrationPoint, Integration or ApiToken."
-  type: String!
-}
-
-input AuditEventFilter {
-  action: String
-  targetId: ID
-  "Events at or after this time."
-  since: Time
-}
-
-type AuditEventConnection {
-  edges: [AuditEventEdge!]!
-  nodes: [AuditEvent!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-type AuditEventEdge {
-  cursor: String!
-  node: AuditEvent!
-}
-
 extend type Organization {
   "The organization's own tokens (not its accounts'), revoked and expired ones too. For ORG_ADMIN; null with FORBIDDEN for others."
   apiTokens(first: Int, after: String): ApiTokenConnection
-  "The audit log, newest first. For ORG_ADMIN and ORG_VIEWER; null with FORBIDDEN for others."
-  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection
 }
 
 extend type Account {
@@ -3481,10 +3484,10 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_integrations(ctx, field)
 	case "complianceSummary":
 		return ec.fieldContext_Organization_complianceSummary(ctx, field)
-	case "apiTokens":
-		return ec.fieldContext_Organization_apiTokens(ctx, field)
 	case "auditEvents":
 		return ec.fieldContext_Organization_auditEvents(ctx, field)
+	case "apiTokens":
+		return ec.fieldContext_Organization_apiTokens(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -9813,73 +9816,6 @@ func (ec *executionContext) resolveBatch_Organization_complianceSummary(ctx cont
 	)
 }
 
-func (ec *executionContext) _Organization_apiTokens(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organization_apiTokens(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Organization_apiTokens(ctx, field, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.ApiToken]) graphql.Marshaler {
-			return ec.marshalOApiTokenConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Organization_apiTokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Organization",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ApiTokenConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organization_apiTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Organization_apiTokens(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (any, error) {
-	resolver := ec.Resolvers.Organization()
-	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.APITokens(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
-		})
-		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.ApiToken]](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Organization.apiTokens",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.APITokens(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
-	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.ApiToken]](
-		ctx,
-		results,
-		err,
-		"Organization.apiTokens",
-	)
-}
-
 func (ec *executionContext) _Organization_auditEvents(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9944,6 +9880,73 @@ func (ec *executionContext) resolveBatch_Organization_auditEvents(ctx context.Co
 		results,
 		err,
 		"Organization.auditEvents",
+	)
+}
+
+func (ec *executionContext) _Organization_apiTokens(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_apiTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Organization_apiTokens(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[*domain.ApiToken]) graphql.Marshaler {
+			return ec.marshalOApiTokenConnection2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_apiTokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiTokenConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organization_apiTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Organization_apiTokens(ctx context.Context, field graphql.CollectedField, obj *domain.Organization) (any, error) {
+	resolver := ec.Resolvers.Organization()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.APITokens(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.ApiToken]](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Organization.apiTokens",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.APITokens(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.ApiToken]](
+		ctx,
+		results,
+		err,
+		"Organization.apiTokens",
 	)
 }
 
@@ -15550,17 +15553,17 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_complianceSummary(ctx, field, obj)
 				})
-		case "apiTokens":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Organization_apiTokens(ctx, field, obj)
-				})
 		case "auditEvents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_auditEvents(ctx, field, obj)
+				})
+		case "apiTokens":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_apiTokens(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -37,11 +37,6 @@ func (r *apiTokenResolver) Account(ctx context.Context, objs []*domain.ApiToken)
 	return loadOptional(ctx, dataloaders.For(ctx).Account, objs, func(t *domain.ApiToken) string { return t.AccountID })
 }
 
-// Changes is the resolver for the changes field.
-func (r *auditEventResolver) Changes(ctx context.Context, obj *domain.AuditEvent) (any, error) {
-	return obj.Changes, nil
-}
-
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input service.CreateApiTokenInput) (*model.CreateAPITokenPayload, error) {
 	secret, t, err := r.Service.CreateApiToken(ctx, input)
@@ -70,30 +65,6 @@ func (r *organizationResolver) APITokens(ctx context.Context, objs []*domain.Org
 	})
 }
 
-// AuditEvents is the batch resolver for the auditEvents field.
-func (r *organizationResolver) AuditEvents(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AuditEventFilter) ([]*pagination.Connection[*domain.AuditEvent], error) {
-	page, err := pagination.NewPage(first, after, domain.KindAuditEvent)
-	if err != nil {
-		return nil, err
-	}
-	var f domain.AuditEventFilter
-	if filter != nil {
-		f = *filter
-	}
-	pr := policy.From(ctx)
-	l := dataloaders.For(ctx)
-	return permitted(ctx, objs, func(o *domain.Organization) policy.Decision { return pr.ReadAuditLog(o.ID) },
-		func(allowed []*domain.Organization) ([]*pagination.AuditEventConnection, error) {
-			return connections(ctx, allowed, l.AuditEventPage,
-				func(o *domain.Organization) dataloaders.AuditEventPageKey {
-					return dataloaders.AuditEventPageKey{OrganizationID: o.ID, Filter: f, Page: page}
-				},
-				func(rows []*domain.AuditEvent, key dataloaders.AuditEventPageKey) *pagination.AuditEventConnection {
-					return pagination.NewConnection(rows, page, countFrom(l.AuditEventCount, key))
-				})
-		})
-}
-
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*domain.ApiToken, error) {
 	t := auth.TokenFrom(ctx)
@@ -106,10 +77,4 @@ func (r *queryResolver) Viewer(ctx context.Context) (*domain.ApiToken, error) {
 // ApiToken returns graph.ApiTokenResolver implementation.
 func (r *Resolver) ApiToken() graph.ApiTokenResolver { return &apiTokenResolver{r} }
 
-// AuditEvent returns graph.AuditEventResolver implementation.
-func (r *Resolver) AuditEvent() graph.AuditEventResolver { return &auditEventResolver{r} }
-
-type (
-	apiTokenResolver   struct{ *Resolver }
-	auditEventResolver struct{ *Resolver }
-)
+type apiTokenResolver struct{ *Resolver }
