@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/demo"
@@ -47,7 +48,15 @@ type app struct {
 	// adminToken is the platform admin's, demo the demo's (withDemo).
 	adminToken string
 	demo       *demo.Tokens
+	// clock is both servers' time: a test moves it on instead of sleeping.
+	clock *testClock
 }
+
+// testClock is the time now, moved on by advance.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // as is the app seen by another token ("" for none).
 func (a *app) as(token string) *app {
@@ -65,7 +74,7 @@ func (a *app) on(t testing.TB) *app {
 
 func newApp(t testing.TB, databaseURL string) *app {
 	t.Helper()
-	a := &app{t: t, statements: new(atomic.Int64), gqlgenRuns: new(atomic.Int64), executorFailures: &failures{}}
+	a := &app{t: t, statements: new(atomic.Int64), gqlgenRuns: new(atomic.Int64), executorFailures: &failures{}, clock: &testClock{}}
 	ring, _ := secrets.NewKeyring(secrets.NewKey())
 	st, err := store.Open(context.Background(), databaseURL, store.Options{
 		OnQuery: func(string) { a.statements.Add(1) },
@@ -76,6 +85,7 @@ func newApp(t testing.TB, databaseURL string) *app {
 	}
 	a.store = st
 	a.service = service.New(st)
+	a.service.SetClock(a.clock.now)
 	var logTo io.Writer = io.Discard
 	if testing.Verbose() {
 		logTo = testWriter{t}
@@ -95,7 +105,9 @@ func newApp(t testing.TB, databaseURL string) *app {
 	if err != nil {
 		t.Fatalf("open reference store: %v", err)
 	}
-	refSrv := httptest.NewServer(newHandler(ref, service.New(ref), log, lim, gqlgenExecutor))
+	refService := service.New(ref)
+	refService.SetClock(a.clock.now)
+	refSrv := httptest.NewServer(newHandler(ref, refService, log, lim, gqlgenExecutor))
 	t.Cleanup(func() {
 		srv.Close()
 		refSrv.Close()

@@ -322,7 +322,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	// read what its token may see.
 	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
-	api = requestid.Middleware(auth.Authenticate(st, lim.FailureLimit(), log, time.Now, api))
+	api = requestid.Middleware(auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

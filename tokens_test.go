@@ -251,7 +251,7 @@ func TestApiTokenLifecycle(t *testing.T) {
 			if v := a.as(short).post(viewerQuery, nil); v.Status != http.StatusOK || len(v.Errors) > 0 {
 				t.Fatalf("the token before it expires: %s", v.Raw)
 			}
-			time.Sleep(time.Until(expiresAt) + 100*time.Millisecond)
+			a.clock.advance(time.Until(expiresAt) + time.Second)
 			assertUnauthenticated(t, postWithHeaders(t, a.url, viewerQuery, nil, bearer(short)), "expired")
 		})
 

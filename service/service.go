@@ -30,8 +30,8 @@ import (
 // Service runs the mutations against a store.
 type Service struct {
 	store *store.Store
-	// now is the clock; tests may replace it.
-	now func() time.Time
+	// clock is the time source (SetClock); now reads it.
+	clock func() time.Time
 	// programs caches compiled custom rules by point and version: a version
 	// never changes, so neither does its program.
 	programs *lru.Cache[programKey, *rules.Program]
@@ -45,11 +45,19 @@ type programKey struct {
 // New returns a service writing to s.
 func New(s *store.Store) *Service {
 	programs, _ := lru.New[programKey, *rules.Program](4096)
-	return &Service{store: s, programs: programs, now: func() time.Time {
-		// Microseconds: what PostgreSQL keeps, so a value reads back as written.
-		return time.Now().UTC().Truncate(time.Microsecond)
-	}}
+	return &Service{store: s, programs: programs, clock: time.Now}
 }
+
+// SetClock makes clock the service's time source: what tokens expire by,
+// what the audit log and compliance results are stamped with. Tests move
+// it instead of sleeping.
+func (s *Service) SetClock(clock func() time.Time) { s.clock = clock }
+
+// Now is the service's time, in microseconds: what PostgreSQL keeps, so a
+// value reads back as written.
+func (s *Service) Now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) now() time.Time { return s.Now() }
 
 // Program returns the point's compiled custom rules, compiling them at most
 // once per version. Only for committed points: a version being created in
