@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/fixtures"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/testdb"
@@ -94,7 +95,7 @@ func seedGate(b *testing.B, a *app, n int) []string {
 	point, err := a.service.CreateIntegrationPoint(ctx, service.CreateIntegrationPointInput{
 		OrganizationID: org.ID, Slug: "ticketing", Name: "Ticketing", Category: domain.CategoryTicketing,
 		AllowedProviders: domain.AllowedProviders{Prod: []string{"jira"}}, RequiredConfig: []string{"project"},
-		Rules: benchRules(),
+		Rules: fixtures.BenchmarkRules(),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -111,23 +112,4 @@ func seedGate(b *testing.B, a *app, n int) []string {
 		ids[i] = in.ID
 	}
 	return ids
-}
-
-// benchRules are 10 realistic custom rules.
-func benchRules() []domain.Rule {
-	deny := func(name, expr string) domain.Rule {
-		return domain.Rule{Name: name, Expression: expr, Message: name + " failed", Enforcement: domain.EnforcementDeny}
-	}
-	return []domain.Rule{
-		deny("atlassian-cloud", `integration.config.site_url.endsWith('.atlassian.net')`),
-		deny("https", `integration.config.site_url.startsWith('https://')`),
-		deny("project-key", `integration.config.project.matches('^[A-Z][A-Z0-9]+$')`),
-		deny("eu-only", `account.labels['region'] == 'eu'`),
-		deny("prod-auth", `account.environment != 'PROD' || integration.config.auth_method in ['api_token', 'oauth2']`),
-		deny("name-length", `integration.name.size() <= 64`),
-		deny("has-email", `has(integration.config.email)`),
-		deny("provider-key", `provider.key in ['jira', 'servicenow']`),
-		deny("category", `provider.category == 'TICKETING'`),
-		deny("version", `point.version >= 1`),
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/fixtures"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/testdb"
 )
@@ -40,20 +41,6 @@ func handlerWithLimits(t *testing.T, a *app, cfg limits.Config, reads readExecut
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
 	return newHandler(a.store, a.service, log, cfg, reads)
-}
-
-// deepQuery is a valid query of exactly depth n ≥ 2, nesting
-// organization { accounts { nodes { organization { … } } } }.
-func deepQuery(n int) string {
-	var b strings.Builder
-	b.WriteString(`{ organization(slug: "acme") {`)
-	cycle := []string{"accounts", "nodes", "organization"}
-	for i := range n - 2 {
-		b.WriteString(" " + cycle[i%3] + " {")
-	}
-	leaf := map[int]string{0: "id", 1: "totalCount", 2: "id"}[(n-2)%3]
-	b.WriteString(" " + leaf + strings.Repeat(" }", n-1) + " }")
-	return b.String()
 }
 
 // readmeGraphQuery is the README's first example, the whole graph.
@@ -96,13 +83,13 @@ func refused(t *testing.T, r result, status int, code, message string) {
 
 func TestLimitsQueryTooDeep(t *testing.T) {
 	a := limitedApp(t, limits.Default()).withDemo()
-	refused(t, a.post(deepQuery(20), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
+	refused(t, a.post(fixtures.DeepQuery(20), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
 		"query depth 20 exceeds the limit of 12")
-	refused(t, a.post(deepQuery(13), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
+	refused(t, a.post(fixtures.DeepQuery(13), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
 		"query depth 13 exceeds the limit of 12")
 
 	// Depth 12, with pages small enough to stay under the complexity limit.
-	q := strings.ReplaceAll(deepQuery(12), "accounts {", "accounts(first: 2) {")
+	q := strings.ReplaceAll(fixtures.DeepQuery(12), "accounts {", "accounts(first: 2) {")
 	r := a.do(q, nil)
 	if got := r.num(t, "organization.accounts.nodes.0.organization.accounts.nodes.0.organization.accounts.nodes.0.organization.accounts.totalCount"); got != 2 {
 		t.Errorf("depth 12 answered %s", r.Raw)

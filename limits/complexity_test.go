@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/complexity"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/fixtures"
 )
 
 // orgGraphQuery is the org-graph query of the README's "Speed" section
@@ -96,7 +97,7 @@ func TestComplexity(t *testing.T) {
 			{ organization(slug: "a") { ...P ...P integrationPoints(first: 2) { nodes { ...P } } } }
 			fragment P on Node { id }`, nil, 1 + 1 + 1 + 2*(1+1+1)},
 		{"GraphiQL's introspection", introspectionQuery(), nil, 0},
-		{"deep query", deepQuery(9), nil, 1 + 50*(1+1+1+50*(1+1+1+50*2))},
+		{"deep query", fixtures.DeepQuery(9), nil, 1 + 50*(1+1+1+50*(1+1+1+50*2))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := cost(t, tc.query, tc.vars); got != tc.want {

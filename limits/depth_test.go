@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/fixtures"
 )
 
 func TestDepth(t *testing.T) {
@@ -51,9 +52,9 @@ func TestDepth(t *testing.T) {
 
 func TestDeepQueryHelper(t *testing.T) {
 	for n := 2; n <= 25; n++ {
-		doc := load(t, deepQuery(n))
+		doc := load(t, fixtures.DeepQuery(n))
 		if got := Depth(doc, doc.Operations[0]); got != n {
-			t.Fatalf("deepQuery(%d) has depth %d: %s", n, got, deepQuery(n))
+			t.Fatalf("fixtures.DeepQuery(%d) has depth %d: %s", n, got, fixtures.DeepQuery(n))
 		}
 	}
 }
@@ -114,7 +115,7 @@ func TestDepthManySpreads(t *testing.T) {
 func TestDepthLimitRefuses(t *testing.T) {
 	h := server(Default())
 
-	r := post(t, h, deepQuery(15), nil)
+	r := post(t, h, fixtures.DeepQuery(15), nil)
 	if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeQueryTooDeep {
 		t.Fatalf("depth 15: %d %s", r.Status, r.Raw)
 	}
@@ -127,14 +128,14 @@ func TestDepthLimitRefuses(t *testing.T) {
 
 	// A client asking for application/graphql-response+json gets 400, as
 	// for gqlgen's validation errors.
-	r = post(t, h, deepQuery(13), nil, "Accept", "application/graphql-response+json")
+	r = post(t, h, fixtures.DeepQuery(13), nil, "Accept", "application/graphql-response+json")
 	if r.Status != http.StatusBadRequest || r.code() != apierror.CodeQueryTooDeep {
 		t.Fatalf("depth 13, graphql-response+json: %d %s", r.Status, r.Raw)
 	}
 
 	// At the limit the operation is let through (it then fails here for
 	// want of resolvers, which is not a limit's error).
-	r = post(t, server(Config{MaxDepth: 12, MaxComplexity: 1 << 40, Introspection: true}), deepQuery(12), nil)
+	r = post(t, server(Config{MaxDepth: 12, MaxComplexity: 1 << 40, Introspection: true}), fixtures.DeepQuery(12), nil)
 	if r.hasCode(apierror.CodeQueryTooDeep) {
 		t.Fatalf("depth 12 refused: %s", r.Raw)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -45,20 +44,6 @@ func introspectionQuery() string {
 		panic(err)
 	}
 	return string(b)
-}
-
-// deepQuery is a valid query of exactly depth n ≥ 2, nesting
-// organization { accounts { nodes { organization { … } } } }.
-func deepQuery(n int) string {
-	var b strings.Builder
-	b.WriteString(`{ organization(slug: "acme") {`)
-	cycle := []string{"accounts", "nodes", "organization"}
-	for i := range n - 2 {
-		b.WriteString(" " + cycle[i%3] + " {")
-	}
-	leaf := map[int]string{0: "id", 1: "totalCount", 2: "id"}[(n-2)%3]
-	b.WriteString(" " + leaf + strings.Repeat(" }", n-1) + " }")
-	return b.String()
 }
 
 // server is a gqlgen handler over the schema with the limits of cfg, as

@@ -6,26 +6,13 @@ import (
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/fixtures"
 )
 
 // benchFacts is one Jira integration against a point with the built-in
 // rules, jira's config schema and 10 custom rules.
 func benchFacts(b *testing.B) Facts {
-	deny := func(name, expr string) domain.Rule {
-		return domain.Rule{Name: name, Expression: expr, Message: name + " failed", Enforcement: domain.EnforcementDeny}
-	}
-	prg, errs := Compile([]domain.Rule{
-		deny("atlassian-cloud", `integration.config.site_url.endsWith('.atlassian.net')`),
-		deny("https", `integration.config.site_url.startsWith('https://')`),
-		deny("project-key", `integration.config.project.matches('^[A-Z][A-Z0-9]+$')`),
-		deny("eu-only", `account.labels['region'] == 'eu'`),
-		deny("prod-auth", `account.environment != 'PROD' || integration.config.auth_method in ['api_token', 'oauth2']`),
-		deny("name-length", `integration.name.size() <= 64`),
-		deny("has-email", `has(integration.config.email)`),
-		deny("provider-key", `provider.key in ['jira', 'servicenow']`),
-		deny("category", `provider.category == 'TICKETING'`),
-		deny("version", `point.version >= 1`),
-	})
+	prg, errs := Compile(fixtures.BenchmarkRules())
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
