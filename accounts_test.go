@@ -7,6 +7,7 @@ import (
 )
 
 func TestOrganizations(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		a.createOrg("acme")
 
@@ -30,6 +31,7 @@ func TestOrganizations(t *testing.T) {
 }
 
 func TestAccounts(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 

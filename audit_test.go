@@ -71,6 +71,7 @@ func requestIDs(events []map[string]any) []string {
 // mutations record nothing; the log can be filtered; only the organization's
 // admins and viewers read it; the database refuses to change it.
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		adminToken := a.mintToken("ORG_ADMIN", w.org)
@@ -447,6 +448,7 @@ func TestAuditLog(t *testing.T) {
 // userErrors are values of the schema's UserErrorCode enum, which typed
 // clients generate their code from.
 func TestUserErrorCodesInSchema(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, testdb.SQLite(t))
 	w := a.world()
 	viewer := a.as(a.mintToken("ORG_VIEWER", w.org))

@@ -29,6 +29,7 @@ import (
 // the query's index; POINTGUARD_DIFF_ONLY=<index> then sends that query
 // alone (the others are still generated, so it is the same query).
 func TestDifferentialRandomQueries(t *testing.T) {
+	t.Parallel()
 	count := envInt(t, "POINTGUARD_DIFF_QUERIES", 300)
 	seed := envInt(t, "POINTGUARD_DIFF_SEED", 1)
 	only := envInt(t, "POINTGUARD_DIFF_ONLY", -1)

@@ -19,6 +19,7 @@ func rule(name, expression, message, enforcement string) map[string]any {
 }
 
 func TestEnforcementModes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		r := a.do(pointWithRules, map[string]any{"input": ticketingPoint(w.org, map[string]any{"slug": "ruled", "rules": []any{
@@ -105,6 +106,7 @@ func TestEnforcementModes(t *testing.T) {
 }
 
 func TestInvalidRules(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		many := make([]any, 51)
@@ -156,6 +158,7 @@ const previewQuery = `query($input: UpdateIntegrationPointInput!) { previewInteg
 // TestRuleChangeWithPreview: the preview predicts exactly what the update
 // then does, seen in compliance, filters and the summaries.
 func TestRuleChangeWithPreview(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		cloud := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net"})
@@ -233,6 +236,7 @@ const authorize = `query($id: ID!) { authorizeIntegrationUse(integrationId: $id)
 
 // TestUseGate: the gate follows the point's current rules the moment they change.
 func TestUseGate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})
@@ -261,6 +265,7 @@ func TestUseGate(t *testing.T) {
 }
 
 func TestAccountScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		a.do(updateAccount, map[string]any{"input": map[string]any{"id": w.prod, "labels": []any{map[string]any{"key": "region", "value": "eu"}}}})
@@ -300,6 +305,7 @@ func TestAccountScope(t *testing.T) {
 }
 
 func TestProviderConfigSchema(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		r := a.do(createIntegration, integrationInput(w.prod, w.point, "jira", map[string]any{"project": "SEC", "site_url": "http://acme.atlassian.net"}))
@@ -316,6 +322,7 @@ func TestProviderConfigSchema(t *testing.T) {
 }
 
 func TestCheckIntegrationWithWarnings(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		p := a.createPoint(w.org, map[string]any{"slug": "warned", "rules": []any{
@@ -332,6 +339,7 @@ func TestCheckIntegrationWithWarnings(t *testing.T) {
 // TestVersionsAndChangesPage: version and impact lists page like every
 // connection.
 func TestVersionsAndChangesPage(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		for i := 0; i < 3; i++ {
@@ -376,6 +384,7 @@ func TestVersionsAndChangesPage(t *testing.T) {
 // TestPreviewLeavesNoTrace: a previewed version is rolled back, and the
 // real update that takes its number is judged by its own rules.
 func TestPreviewLeavesNoTrace(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})

@@ -12,6 +12,7 @@ import (
 )
 
 func TestNode(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		integration := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "P"})
@@ -43,6 +44,7 @@ func TestNode(t *testing.T) {
 // TestPagination walks a list in pages while rows are added: keyset pages
 // neither repeat nor skip a row.
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		for i := 0; i < 5; i++ {
@@ -93,6 +95,7 @@ func TestPagination(t *testing.T) {
 
 // TestErrorsDoNotLeak: a failing database gives "internal error", never SQL.
 func TestErrorsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		a.createOrg("acme")
 		a.store.Close()
@@ -118,6 +121,7 @@ func TestErrorsDoNotLeak(t *testing.T) {
 }
 
 func TestHTTP(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, testdb.SQLite(t))
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/nope": 404} {
 		resp, err := http.Get(a.url + path)
@@ -170,6 +174,7 @@ func TestHTTP(t *testing.T) {
 // refused in any argument or variable with one clear error, never an
 // internal one, and nothing is written.
 func TestNULRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		before := digest(t, a.store)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestCreateIntegration(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		cfg := map[string]any{"project": "SEC"}
@@ -147,6 +148,7 @@ func joinPath(field []any) string {
 }
 
 func TestCheckIntegrationWritesNothing(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		r := a.do(checkIntegration, integrationInput(w.prod, w.point, "zendesk", map[string]any{}))
@@ -175,6 +177,7 @@ func TestCheckIntegrationWritesNothing(t *testing.T) {
 // TestLimitReachedUnderConcurrentCreates fires more creates than the limit
 // at once: exactly the limit is written, every other one is LIMIT_REACHED.
 func TestLimitReachedUnderConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		const limit, attempts = 3, 12
@@ -218,6 +221,7 @@ func TestLimitReachedUnderConcurrentCreates(t *testing.T) {
 }
 
 func TestUpdateIntegration(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})

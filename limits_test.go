@@ -82,6 +82,7 @@ func refused(t *testing.T, r result, status int, code, message string) {
 }
 
 func TestLimitsQueryTooDeep(t *testing.T) {
+	t.Parallel()
 	a := limitedApp(t, limits.Default()).withDemo()
 	refused(t, a.post(fixtures.DeepQuery(20), nil), http.StatusUnprocessableEntity, apierror.CodeQueryTooDeep,
 		"query depth 20 exceeds the limit of 12")
@@ -103,6 +104,7 @@ func TestLimitsQueryTooDeep(t *testing.T) {
 }
 
 func TestLimitsQueryTooComplex(t *testing.T) {
+	t.Parallel()
 	a := limitedApp(t, limits.Default())
 	refused(t, a.post(`{ organizations(first: 100) { nodes { accounts(first: 100) { nodes {
 		integrations(first: 100) { nodes { id } } } } } } }`, nil),
@@ -120,6 +122,7 @@ func TestLimitsQueryTooComplex(t *testing.T) {
 // (complexity 38,552) and the org-graph query of its Speed section
 // (18,103) pass the default limits.
 func TestLimitsAllowTheReadmeQueries(t *testing.T) {
+	t.Parallel()
 	a := limitedApp(t, limits.Default()).withDemo()
 	r := a.do(readmeGraphQuery(t), nil)
 	if got := r.num(t, "organization.integrationPoints.nodes.0.integrations.totalCount"); got != 3 {
@@ -132,6 +135,7 @@ func TestLimitsAllowTheReadmeQueries(t *testing.T) {
 }
 
 func TestLimitsIntrospection(t *testing.T) {
+	t.Parallel()
 	r := limitedApp(t, limits.Default()).do(graphiqlIntrospectionQuery(t), nil)
 	if types := r.list(t, "__schema.types"); len(types) < 20 {
 		t.Errorf("introspection answered %d types", len(types))
@@ -153,6 +157,7 @@ func TestLimitsIntrospection(t *testing.T) {
 // the rest of the server is not limited; a token is let in again once its
 // allowance is back.
 func TestLimitsRateLimit(t *testing.T) {
+	t.Parallel()
 	cfg := limits.Default()
 	cfg.RatePerSecond, cfg.RateBurst = 20, 3 // a token every 50 ms
 	a := limitedApp(t, cfg)

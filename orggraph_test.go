@@ -168,6 +168,7 @@ func integrationNodes(raw string) int {
 // accounts, more than any batch of a loader held, plus one statement that
 // checks the token. Package executor answers every shape itself.
 func TestOrgGraphStatementCount(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		a := newApp(t, databaseURL)
 		seedOrgGraph(t, a, "small", 2, 5, 2)

@@ -9,6 +9,7 @@ import (
 // TestRuleChangeMarksDrift: tightening a point's rules keeps the existing
 // integrations, marks those that no longer comply, and makes them findable.
 func TestRuleChangeMarksDrift(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		jira := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})
@@ -79,6 +80,7 @@ func TestRuleChangeMarksDrift(t *testing.T) {
 // TestLoweredLimitFlagsNewest: lowering maxIntegrationsPerAccount keeps the
 // oldest integrations compliant and flags the newest.
 func TestLoweredLimitFlagsNewest(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		ids := []string{
@@ -107,6 +109,7 @@ func TestLoweredLimitFlagsNewest(t *testing.T) {
 }
 
 func TestUpdateIntegrationPoint(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})
@@ -169,6 +172,7 @@ func TestUpdateIntegrationPoint(t *testing.T) {
 }
 
 func TestCreateIntegrationPointBadInput(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		r := a.do(createIntegrationPoint, map[string]any{"input": ticketingPoint(w.org, map[string]any{

@@ -14,6 +14,7 @@ import (
 // TestReadmeExamples runs the README's examples against the demo data and
 // checks the answer it shows, so that the README stays true.
 func TestReadmeExamples(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // harness: root fields under two aliases (one fetch for both), and secret
 // fields without the ID that opens them.
 func TestExecutorAnswersItself(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net",
@@ -45,6 +46,7 @@ func TestExecutorAnswersItself(t *testing.T) {
 // takes in one compound SELECT (500), is answered whole, in two statements
 // there and one on PostgreSQL.
 func TestManyParentsAtOneLevel(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		ctx := policy.With(context.Background(), policy.System)
 		org, err := a.service.CreateOrganization(ctx, service.CreateOrganizationInput{Slug: "many", Name: "Many"})
@@ -96,6 +98,7 @@ func TestManyParentsAtOneLevel(t *testing.T) {
 // in one, kinds mixed, unknown and foreign IDs, and a point an account
 // token may not see, which stays hidden though another field looked it up.
 func TestLookupsReadTogether(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		prodOnly := a.createPoint(w.org, map[string]any{"slug": "prod-only", "accountSelector": map[string]any{"environments": []string{"PROD"}}})
@@ -148,6 +151,7 @@ func TestLookupsReadTogether(t *testing.T) {
 // the pool reuses its connections instead of closing one after each
 // request and opening another (which on PostgreSQL is a new backend).
 func TestPoolKeepsConnections(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		a.integrate(w.test, w.point, "jira", map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net",

@@ -27,6 +27,7 @@ func outcome(t *testing.T, r result, field string) string {
 // tokens belong to a PROD account; the organization has a TEST account and
 // a point that selects TEST accounts only.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		prod, test := a.createAccount(org, "acme-prod", "PROD"), a.createAccount(org, "acme-test", "TEST")
@@ -163,6 +164,7 @@ func slug(kind, role string) string {
 // TestDeletedAccountTokens: deleting an account takes its tokens with it:
 // their next request is refused, and the deletion is in the audit log.
 func TestDeletedAccountTokens(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		acc := a.createAccount(org, "gone", "TEST")
@@ -192,6 +194,7 @@ func TestDeletedAccountTokens(t *testing.T) {
 // account), so neither side fails with a deadlock: one wins, the other is
 // told why.
 func TestDeleteAccountRacingItsToken(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		point := a.createPoint(org, nil)

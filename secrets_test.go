@@ -66,6 +66,7 @@ func rawDatabaseContains(t *testing.T, db *sql.DB, engine store.Engine, needle s
 // returned, not even through a rule that tries to echo it, and survives
 // updates that leave it out.
 func TestSecretsNeverLeave(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		p := a.createPoint(w.org, map[string]any{"slug": "echo", "rules": []any{map[string]any{
@@ -131,6 +132,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 }
 
 func TestSecretRotation(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		ctx := context.Background()
 		oldKey, newKey := secrets.NewKey(), secrets.NewKey()
@@ -215,6 +217,7 @@ func seedSecret(t *testing.T, st *store.Store) string {
 // TestNestedSecrets: a secret inside a config object (app.private_key) is
 // sealed, hidden and kept like a top-level one.
 func TestNestedSecrets(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		r := a.do(createIntegrationPoint, map[string]any{"input": map[string]any{"organizationId": w.org, "slug": "appsec",
@@ -254,6 +257,7 @@ func TestNestedSecrets(t *testing.T) {
 // kept out of responses, so it is refused, naming where, and nothing is
 // written or echoed.
 func TestSecretsInsideListsRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		r := a.do(createIntegration, integrationInput(w.prod, w.point, "jira", map[string]any{
@@ -272,6 +276,7 @@ func TestSecretsInsideListsRefused(t *testing.T) {
 // TestSecretOnlyUpdate: an update that changes nothing but a secret is
 // written, and the audit log says which secret changed, not to what.
 func TestSecretOnlyUpdate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 		config := map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net", "auth_method": "api_token",

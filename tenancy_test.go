@@ -301,6 +301,7 @@ func mustNotShow(t *testing.T, r result, hidden []string) {
 // another account's. Each answer is a denial or null, and no mutation
 // changes the database (a digest of every table, before and after).
 func TestCrossTenant(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		acme, globex := a.tenant("acme"), a.tenant("globex")
 
@@ -418,6 +419,7 @@ func queryStrings(t *testing.T, db *sql.DB, query string) []string {
 // answers are those for an ID that names nothing, so they tell nothing.
 // An integration already on such a point stays the account's to change.
 func TestPointsOutOfAccountScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		prod := a.createAccount(org, "acme-prod", "PROD")

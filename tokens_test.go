@@ -98,6 +98,7 @@ var tokenFormat = regexp.MustCompile(`^pointguard_([0-9a-f]+)$`)
 // once and kept only as a hash, authenticates, records its use, and stops
 // working when revoked or expired.
 func TestApiTokenLifecycle(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		w := a.world()
 
@@ -390,6 +391,7 @@ func toStrings(l []any) []string {
 // principal below is what the middleware put in the context of a request
 // that started before the revocation.
 func TestTokenRevokedWhileItsRequestRuns(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		r := a.do(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_ADMIN", "name": "soon revoked", "organizationId": org}})
@@ -422,6 +424,7 @@ func TestTokenRevokedWhileItsRequestRuns(t *testing.T) {
 // database is asked (bytes PostgreSQL would reject as UTF-8 included);
 // a configured admin token keeps most of its characters secret.
 func TestTokenShapes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		for _, bad := range []string{strings.Repeat("\xff", 40), "pointguard_" + strings.Repeat("é", 30)} {
 			assertUnauthenticated(t, postWithHeaders(t, a.url, `{ viewer { id } }`, nil, bearer(bad)), "invalid token")
@@ -439,6 +442,7 @@ func TestTokenShapes(t *testing.T) {
 // TestMintedTokensExpireWithTheirMinter: a token outlives none of the
 // tokens that minted it, so expiry cannot be escaped by minting.
 func TestMintedTokensExpireWithTheirMinter(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		limit := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
@@ -461,6 +465,7 @@ func TestMintedTokensExpireWithTheirMinter(t *testing.T) {
 // TestBootstrapTokenConcurrentStarts: instances starting at once with the
 // same new POINTGUARD_ADMIN_TOKEN all start, and one token is live.
 func TestBootstrapTokenConcurrentStarts(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		token := auth.NewToken()
 		errs := make(chan error, 4)
@@ -488,6 +493,7 @@ func TestBootstrapTokenConcurrentStarts(t *testing.T) {
 // TestTokenRevokesItself: any token may revoke itself, a viewer's too, so
 // a leaked token can be put out of use with nothing but itself.
 func TestTokenRevokesItself(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		viewer := a.as(a.mintToken("ORG_VIEWER", org))
