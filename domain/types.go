@@ -12,23 +12,23 @@ type Node interface {
 
 // Organization is a SaaS vendor: it defines integration points and serves accounts.
 type Organization struct {
-	ID        string    `db:"id"`
-	Slug      string    `db:"slug"`
-	Name      string    `db:"name"`
-	CreatedAt time.Time `db:"created_at"`
-	UpdatedAt time.Time `db:"updated_at"`
+	ID        string
+	Slug      string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Account is a customer, tenant or business unit of an organization.
 type Account struct {
-	ID             string      `db:"id"`
-	OrganizationID string      `db:"organization_id"`
-	Slug           string      `db:"slug"`
-	Name           string      `db:"name"`
-	Environment    Environment `db:"environment"`
-	Labels         []Label     `db:"-"`
-	CreatedAt      time.Time   `db:"created_at"`
-	UpdatedAt      time.Time   `db:"updated_at"`
+	ID             string
+	OrganizationID string
+	Slug           string
+	Name           string
+	Environment    Environment
+	Labels         []Label
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Label is a key-value tag on an account.
