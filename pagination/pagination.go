@@ -137,51 +137,9 @@ type (
 	ImpactEdge                        = Edge[*domain.Impact]
 )
 
-// NewIntegrationPointVersionConnection builds a page of versions from up to page.Limit() rows.
-func NewIntegrationPointVersionConnection(rows []*domain.IntegrationPointVersion, page Page, count CountFunc) *IntegrationPointVersionConnection {
-	c := build(rows, page, count)
-	return &c
-}
-
 // NewImpactConnection pages impacts held in memory, ordered by integration ID.
 func NewImpactConnection(all []*domain.Impact, page Page) *ImpactConnection {
-	start := 0
-	if page.After != "" {
-		start = len(all)
-		for i, impact := range all {
-			if impact.GetID() > page.After {
-				start = i
-				break
-			}
-		}
-	}
-	rows := all[start:min(len(all), start+page.Limit())]
-	c := build(rows, page, func(context.Context) (int, error) { return len(all), nil })
-	return &c
-}
-
-// NewOrganizationConnection builds a page of organizations from up to page.Limit() rows.
-func NewOrganizationConnection(rows []*domain.Organization, page Page, count CountFunc) *OrganizationConnection {
-	c := build(rows, page, count)
-	return &c
-}
-
-// NewAccountConnection builds a page of accounts from up to page.Limit() rows.
-func NewAccountConnection(rows []*domain.Account, page Page, count CountFunc) *AccountConnection {
-	c := build(rows, page, count)
-	return &c
-}
-
-// NewIntegrationPointConnection builds a page of points from up to page.Limit() rows.
-func NewIntegrationPointConnection(rows []*domain.IntegrationPoint, page Page, count CountFunc) *IntegrationPointConnection {
-	c := build(rows, page, count)
-	return &c
-}
-
-// NewIntegrationConnection builds a page of integrations from up to page.Limit() rows.
-func NewIntegrationConnection(rows []*domain.Integration, page Page, count CountFunc) *IntegrationConnection {
-	c := build(rows, page, count)
-	return &c
+	return NewConnection(Window(all, page), page, func(context.Context) (int, error) { return len(all), nil })
 }
 
 // The token and audit-log connections; audit events come newest first.

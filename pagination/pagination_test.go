@@ -168,7 +168,7 @@ func TestNewOrganizationConnection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rows := orgs(tt.rows)
-			c := pagination.NewOrganizationConnection(rows, tt.page, noCount(t))
+			c := pagination.NewConnection(rows, tt.page, noCount(t))
 
 			if len(c.Nodes) != tt.wantNodes || len(c.Edges) != tt.wantNodes {
 				t.Fatalf("%d nodes and %d edges, want %d", len(c.Nodes), len(c.Edges), tt.wantNodes)
@@ -229,22 +229,22 @@ func TestNewConnections(t *testing.T) {
 	}{
 		{"Organization", func() result {
 			rows := []*domain.Organization{{ID: "org_00000000000000000000000000000001"}, {ID: "org_00000000000000000000000000000002"}}
-			c := pagination.NewOrganizationConnection(rows, page, noCount(t))
+			c := pagination.NewConnection(rows, page, noCount(t))
 			return result{len(c.Nodes), len(c.Edges), c.PageInfo, c.Nodes[0].ID, c.Edges[0].Cursor}
 		}, "org_00000000000000000000000000000001"},
 		{"Account", func() result {
 			rows := []*domain.Account{{ID: "acc_00000000000000000000000000000001"}, {ID: "acc_00000000000000000000000000000002"}}
-			c := pagination.NewAccountConnection(rows, page, noCount(t))
+			c := pagination.NewConnection(rows, page, noCount(t))
 			return result{len(c.Nodes), len(c.Edges), c.PageInfo, c.Nodes[0].ID, c.Edges[0].Cursor}
 		}, "acc_00000000000000000000000000000001"},
 		{"IntegrationPoint", func() result {
 			rows := []*domain.IntegrationPoint{{ID: "ipt_00000000000000000000000000000001"}, {ID: "ipt_00000000000000000000000000000002"}}
-			c := pagination.NewIntegrationPointConnection(rows, page, noCount(t))
+			c := pagination.NewConnection(rows, page, noCount(t))
 			return result{len(c.Nodes), len(c.Edges), c.PageInfo, c.Nodes[0].ID, c.Edges[0].Cursor}
 		}, "ipt_00000000000000000000000000000001"},
 		{"Integration", func() result {
 			rows := []*domain.Integration{{ID: "int_00000000000000000000000000000001"}, {ID: "int_00000000000000000000000000000002"}}
-			c := pagination.NewIntegrationConnection(rows, page, noCount(t))
+			c := pagination.NewConnection(rows, page, noCount(t))
 			return result{len(c.Nodes), len(c.Edges), c.PageInfo, c.Nodes[0].ID, c.Edges[0].Cursor}
 		}, "int_00000000000000000000000000000001"},
 	}
@@ -274,7 +274,7 @@ func TestTotalCount(t *testing.T) {
 			calls++
 			return 1234, nil
 		}
-		c := pagination.NewAccountConnection([]*domain.Account{{ID: domain.NewID(domain.KindAccount)}}, pagination.Page{First: 10}, count)
+		c := pagination.NewConnection([]*domain.Account{{ID: domain.NewID(domain.KindAccount)}}, pagination.Page{First: 10}, count)
 		if calls != 0 {
 			t.Fatalf("count called %d times while building the connection, want 0", calls)
 		}
@@ -297,7 +297,7 @@ func TestTotalCount(t *testing.T) {
 		ctx := context.WithValue(context.Background(), key{}, "marker")
 		var seen any
 		count := func(ctx context.Context) (int, error) { seen = ctx.Value(key{}); return 0, nil }
-		c := pagination.NewIntegrationConnection(nil, pagination.Page{First: 10}, count)
+		c := pagination.NewConnection[*domain.Account](nil, pagination.Page{First: 10}, count)
 		if _, err := c.TotalCount(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func TestTotalCount(t *testing.T) {
 	t.Run("Error", func(t *testing.T) {
 		boom := errors.New("boom")
 		count := func(context.Context) (int, error) { return 0, boom }
-		c := pagination.NewIntegrationPointConnection(nil, pagination.Page{First: 10}, count)
+		c := pagination.NewConnection[*domain.Account](nil, pagination.Page{First: 10}, count)
 		if _, err := c.TotalCount(context.Background()); !errors.Is(err, boom) {
 			t.Errorf("TotalCount error = %v, want %v", err, boom)
 		}

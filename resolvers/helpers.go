@@ -100,7 +100,7 @@ func integrationConnections[P domain.Node](ctx context.Context, parent store.Int
 			return dataloaders.IntegrationPageKey{Parent: parent, ParentID: p.GetID(), Filter: f, Page: page}
 		},
 		func(rows []*domain.Integration, key dataloaders.IntegrationPageKey) *pagination.IntegrationConnection {
-			return pagination.NewIntegrationConnection(rows, page, countFrom(l.IntegrationCount, key))
+			return pagination.NewConnection(rows, page, countFrom(l.IntegrationCount, key))
 		})
 }
 
@@ -265,5 +265,5 @@ func pointsSelecting(ctx context.Context, account *domain.Account, page paginati
 		return nil, err
 	}
 	total := len(all)
-	return pagination.NewIntegrationPointConnection(pagination.Window(all, page), page, func(context.Context) (int, error) { return total, nil }), nil
+	return pagination.NewConnection(pagination.Window(all, page), page, func(context.Context) (int, error) { return total, nil }), nil
 }

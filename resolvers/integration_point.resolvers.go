@@ -61,7 +61,7 @@ func (r *integrationPointResolver) Versions(ctx context.Context, objs []*domain.
 					total = p.Version
 				}
 			}
-			return pagination.NewIntegrationPointVersionConnection(rows, page, func(context.Context) (int, error) { return total, nil })
+			return pagination.NewConnection(rows, page, func(context.Context) (int, error) { return total, nil })
 		})
 }
 

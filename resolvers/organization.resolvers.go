@@ -41,7 +41,7 @@ func (r *organizationResolver) Accounts(ctx context.Context, objs []*domain.Orga
 			return dataloaders.AccountPageKey{OrganizationID: o.ID, Filter: f, Page: page}
 		},
 		func(rows []*domain.Account, key dataloaders.AccountPageKey) *pagination.AccountConnection {
-			return pagination.NewAccountConnection(rows, page, countFrom(l.AccountCount, key))
+			return pagination.NewConnection(rows, page, countFrom(l.AccountCount, key))
 		})
 }
 
@@ -57,7 +57,7 @@ func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*do
 			return dataloaders.IntegrationPointPageKey{OrganizationID: o.ID, Page: page}
 		},
 		func(rows []*domain.IntegrationPoint, key dataloaders.IntegrationPointPageKey) *pagination.IntegrationPointConnection {
-			return pagination.NewIntegrationPointConnection(rows, page, countFrom(l.IntegrationPointCount, key))
+			return pagination.NewConnection(rows, page, countFrom(l.IntegrationPointCount, key))
 		})
 }
 
@@ -102,7 +102,7 @@ func (r *queryResolver) Organizations(ctx context.Context, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	return pagination.NewOrganizationConnection(rows, page, read.CountOrganizations), nil
+	return pagination.NewConnection(rows, page, read.CountOrganizations), nil
 }
 
 // Mutation returns graph.MutationResolver implementation.
