@@ -33,46 +33,44 @@ const Wait = 2 * time.Millisecond
 // rows is still one statement.
 const maxBatch = pagination.MaxFirst * pagination.MaxFirst
 
-// AccountPageKey asks for one organization's page of accounts.
-type AccountPageKey struct {
-	OrganizationID string
-	Filter         domain.AccountFilter
-	Page           pagination.Page
-}
-
-// IntegrationPointPageKey asks for one organization's page of points.
-type IntegrationPointPageKey struct {
-	OrganizationID string
-	Page           pagination.Page
-}
-
-// IntegrationPageKey asks for one parent's page of integrations.
-type IntegrationPageKey struct {
-	Parent   store.IntegrationParent
+// ListKey asks for one parent's page of a list, filtered. The lists of one
+// loader with equal Filter and Page are one statement for all their
+// parents, and their counts, the page left out, one more.
+type ListKey[F comparable] struct {
 	ParentID string
-	Filter   domain.IntegrationFilter
+	Filter   F
 	Page     pagination.Page
 }
 
-// VersionPageKey asks for one point's page of versions.
-type VersionPageKey struct {
-	IntegrationPointID string
-	Page               pagination.Page
+// group is the key without its parent: what a page batch shares.
+func (k ListKey[F]) group() (ListKey[F], string) {
+	id := k.ParentID
+	k.ParentID = ""
+	return k, id
 }
 
-// ApiTokenPageKey asks for one owner's page of tokens.
-type ApiTokenPageKey struct {
-	Owner   store.TokenOwner
-	OwnerID string
-	Page    pagination.Page
+// countGroup is the key without its parent and page: what a count batch shares.
+func (k ListKey[F]) countGroup() (ListKey[F], string) {
+	g, id := k.group()
+	g.Page = pagination.Page{}
+	return g, id
 }
 
-// AuditEventPageKey asks for one organization's page of audit events.
-type AuditEventPageKey struct {
-	OrganizationID string
-	Filter         domain.AuditEventFilter
-	Page           pagination.Page
+// IntegrationList is which integrations of a parent a list shows.
+type IntegrationList struct {
+	Parent store.IntegrationParent
+	Filter domain.IntegrationFilter
 }
+
+// The keys of each list (no filter: struct{}).
+type (
+	AccountPageKey          = ListKey[domain.AccountFilter]    // an organization's accounts
+	IntegrationPointPageKey = ListKey[struct{}]                // an organization's points
+	IntegrationPageKey      = ListKey[IntegrationList]         // a parent's integrations
+	VersionPageKey          = ListKey[struct{}]                // a point's versions
+	ApiTokenPageKey         = ListKey[store.TokenOwner]        // an owner's tokens
+	AuditEventPageKey       = ListKey[domain.AuditEventFilter] // an organization's audit events
+)
 
 // SummaryKey asks for the compliance summary of one parent.
 type SummaryKey struct {
@@ -129,62 +127,35 @@ func New(s *store.Reader) *Loaders {
 		}, opts...),
 
 		AccountPage: dataloadgen.NewLoader(pages(
-			func(k AccountPageKey) (AccountPageKey, string) {
-				return AccountPageKey{Filter: k.Filter, Page: k.Page}, k.OrganizationID
-			},
 			func(ctx context.Context, g AccountPageKey, ids []string) ([]*domain.Account, error) {
 				return s.FindAccountPages(ctx, ids, g.Filter, g.Page, store.AllColumns)
 			},
 			func(_ AccountPageKey, a *domain.Account) string { return a.OrganizationID },
 		), opts...),
-		AccountCount: dataloadgen.NewLoader(counts(
-			func(k AccountPageKey) (AccountPageKey, string) {
-				return AccountPageKey{Filter: k.Filter}, k.OrganizationID
-			},
-			func(ctx context.Context, g AccountPageKey, ids []string) (map[string]int, error) {
-				return s.CountAccounts(ctx, ids, g.Filter)
-			},
-		), opts...),
+		AccountCount: dataloadgen.NewLoader(counts(func(ctx context.Context, g AccountPageKey, ids []string) (map[string]int, error) {
+			return s.CountAccounts(ctx, ids, g.Filter)
+		}), opts...),
 
 		IntegrationPointPage: dataloadgen.NewLoader(pages(
-			func(k IntegrationPointPageKey) (IntegrationPointPageKey, string) {
-				return IntegrationPointPageKey{Page: k.Page}, k.OrganizationID
-			},
 			func(ctx context.Context, g IntegrationPointPageKey, ids []string) ([]*domain.IntegrationPoint, error) {
 				return s.FindIntegrationPointPages(ctx, ids, g.Page, store.AllColumns)
 			},
 			func(_ IntegrationPointPageKey, p *domain.IntegrationPoint) string { return p.OrganizationID },
 		), opts...),
-		IntegrationPointCount: dataloadgen.NewLoader(counts(
-			func(k IntegrationPointPageKey) (IntegrationPointPageKey, string) {
-				return IntegrationPointPageKey{}, k.OrganizationID
-			},
-			func(ctx context.Context, _ IntegrationPointPageKey, ids []string) (map[string]int, error) {
-				return s.CountIntegrationPoints(ctx, ids)
-			},
-		), opts...),
+		IntegrationPointCount: dataloadgen.NewLoader(counts(func(ctx context.Context, _ IntegrationPointPageKey, ids []string) (map[string]int, error) {
+			return s.CountIntegrationPoints(ctx, ids)
+		}), opts...),
 
 		IntegrationPage: dataloadgen.NewLoader(pages(
-			func(k IntegrationPageKey) (IntegrationPageKey, string) {
-				return IntegrationPageKey{Parent: k.Parent, Filter: k.Filter, Page: k.Page}, k.ParentID
-			},
 			func(ctx context.Context, g IntegrationPageKey, ids []string) ([]*domain.Integration, error) {
-				return s.FindIntegrationPages(ctx, g.Parent, ids, g.Filter, g.Page, store.AllColumns)
+				return s.FindIntegrationPages(ctx, g.Filter.Parent, ids, g.Filter.Filter, g.Page, store.AllColumns)
 			},
 			integrationParent,
 		), opts...),
-		IntegrationCount: dataloadgen.NewLoader(counts(
-			func(k IntegrationPageKey) (IntegrationPageKey, string) {
-				return IntegrationPageKey{Parent: k.Parent, Filter: k.Filter}, k.ParentID
-			},
-			func(ctx context.Context, g IntegrationPageKey, ids []string) (map[string]int, error) {
-				return s.CountIntegrations(ctx, g.Parent, ids, g.Filter)
-			},
-		), opts...),
+		IntegrationCount: dataloadgen.NewLoader(counts(func(ctx context.Context, g IntegrationPageKey, ids []string) (map[string]int, error) {
+			return s.CountIntegrations(ctx, g.Filter.Parent, ids, g.Filter.Filter)
+		}), opts...),
 		VersionPage: dataloadgen.NewLoader(pages(
-			func(k VersionPageKey) (VersionPageKey, string) {
-				return VersionPageKey{Page: k.Page}, k.IntegrationPointID
-			},
 			func(ctx context.Context, g VersionPageKey, ids []string) ([]*domain.IntegrationPointVersion, error) {
 				return s.FindIntegrationPointVersionPages(ctx, ids, g.Page)
 			},
@@ -196,48 +167,34 @@ func New(s *store.Reader) *Loaders {
 		), opts...),
 
 		ApiTokenPage: dataloadgen.NewLoader(pages(
-			func(k ApiTokenPageKey) (ApiTokenPageKey, string) {
-				return ApiTokenPageKey{Owner: k.Owner, Page: k.Page}, k.OwnerID
-			},
 			func(ctx context.Context, g ApiTokenPageKey, ids []string) ([]*domain.ApiToken, error) {
-				return s.FindApiTokenPages(ctx, g.Owner, ids, g.Page)
+				return s.FindApiTokenPages(ctx, g.Filter, ids, g.Page)
 			},
 			func(g ApiTokenPageKey, t *domain.ApiToken) string {
-				if g.Owner == store.OfAccount {
+				if g.Filter == store.OfAccount {
 					return t.AccountID
 				}
 				return t.OrganizationID
 			},
 		), opts...),
-		ApiTokenCount: dataloadgen.NewLoader(counts(
-			func(k ApiTokenPageKey) (ApiTokenPageKey, string) { return ApiTokenPageKey{Owner: k.Owner}, k.OwnerID },
-			func(ctx context.Context, g ApiTokenPageKey, ids []string) (map[string]int, error) {
-				return s.CountApiTokens(ctx, g.Owner, ids)
-			},
-		), opts...),
+		ApiTokenCount: dataloadgen.NewLoader(counts(func(ctx context.Context, g ApiTokenPageKey, ids []string) (map[string]int, error) {
+			return s.CountApiTokens(ctx, g.Filter, ids)
+		}), opts...),
 		AuditEventPage: dataloadgen.NewLoader(newestFirst(pages(
-			func(k AuditEventPageKey) (AuditEventPageKey, string) {
-				return AuditEventPageKey{Filter: k.Filter, Page: k.Page}, k.OrganizationID
-			},
 			func(ctx context.Context, g AuditEventPageKey, ids []string) ([]*domain.AuditEvent, error) {
 				return s.FindAuditEventPages(ctx, ids, g.Filter, g.Page)
 			},
 			func(_ AuditEventPageKey, e *domain.AuditEvent) string { return e.OrganizationID },
 		)), opts...),
-		AuditEventCount: dataloadgen.NewLoader(counts(
-			func(k AuditEventPageKey) (AuditEventPageKey, string) {
-				return AuditEventPageKey{Filter: k.Filter}, k.OrganizationID
-			},
-			func(ctx context.Context, g AuditEventPageKey, ids []string) (map[string]int, error) {
-				return s.CountAuditEvents(ctx, ids, g.Filter)
-			},
-		), opts...),
+		AuditEventCount: dataloadgen.NewLoader(counts(func(ctx context.Context, g AuditEventPageKey, ids []string) (map[string]int, error) {
+			return s.CountAuditEvents(ctx, ids, g.Filter)
+		}), opts...),
 	}
 }
 
 // integrationParent is the ID of the parent an integration was listed under.
 func integrationParent(g IntegrationPageKey, i *domain.Integration) string {
-	switch g.Parent {
+	switch g.Filter.Parent {
 	case store.ByAccount:
 		return i.AccountID
 	case store.ByIntegrationPoint:
@@ -300,16 +257,14 @@ func byID[T domain.Node](find func(context.Context, []string) ([]T, error)) func
 	}
 }
 
-// pages builds the batch function of a per-parent page loader. split cuts a
-// key into what its parents share (filter and page) and the parent ID; keys
-// sharing the first part are fetched with one statement. A parent with no
-// rows gets an empty page.
-func pages[K, G comparable, T domain.Node](
-	split func(K) (G, string),
-	fetch func(context.Context, G, []string) ([]T, error),
-	parentOf func(G, T) string,
-) func(context.Context, []K) ([][]T, []error) {
-	return batchByGroup(split, func(ctx context.Context, g G, ids []string) (map[string][]T, error) {
+// pages builds the batch function of a per-parent page loader: keys with
+// equal filter and page (ListKey.group) are fetched with one statement. A
+// parent with no rows gets an empty page.
+func pages[F comparable, T domain.Node](
+	fetch func(context.Context, ListKey[F], []string) ([]T, error),
+	parentOf func(ListKey[F], T) string,
+) func(context.Context, []ListKey[F]) ([][]T, []error) {
+	return batchByGroup(ListKey[F].group, func(ctx context.Context, g ListKey[F], ids []string) (map[string][]T, error) {
 		rows, err := fetch(ctx, g, ids)
 		if err != nil {
 			return nil, err
@@ -329,13 +284,12 @@ func pages[K, G comparable, T domain.Node](
 
 // counts builds the batch function of a per-parent count loader; a parent
 // with no rows counts 0. A count is asked with its list's page key, as is:
-// split leaves the page out of the group, so counts of every page of a
-// parent are one statement.
-func counts[K, G comparable](
-	split func(K) (G, string),
-	fetch func(context.Context, G, []string) (map[string]int, error),
-) func(context.Context, []K) ([]int, []error) {
-	return batchByGroup(split, fetch)
+// countGroup leaves the page out, so counts of every page of a parent are
+// one statement.
+func counts[F comparable](
+	fetch func(context.Context, ListKey[F], []string) (map[string]int, error),
+) func(context.Context, []ListKey[F]) ([]int, []error) {
+	return batchByGroup(ListKey[F].countGroup, fetch)
 }
 
 func batchByGroup[K, G comparable, V any](

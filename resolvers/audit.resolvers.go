@@ -36,7 +36,7 @@ func (r *organizationResolver) AuditEvents(ctx context.Context, objs []*domain.O
 		func(allowed []*domain.Organization) ([]*pagination.AuditEventConnection, error) {
 			return connections(ctx, allowed, l.AuditEventPage,
 				func(o *domain.Organization) dataloaders.AuditEventPageKey {
-					return dataloaders.AuditEventPageKey{OrganizationID: o.ID, Filter: f, Page: page}
+					return dataloaders.AuditEventPageKey{ParentID: o.ID, Filter: f, Page: page}
 				},
 				func(rows []*domain.AuditEvent, key dataloaders.AuditEventPageKey) *pagination.AuditEventConnection {
 					return pagination.NewConnection(rows, page, countFrom(l.AuditEventCount, key))

@@ -97,7 +97,7 @@ func integrationConnections[P domain.Node](ctx context.Context, parent store.Int
 	l := dataloaders.For(ctx)
 	return connections(ctx, objs, l.IntegrationPage,
 		func(p P) dataloaders.IntegrationPageKey {
-			return dataloaders.IntegrationPageKey{Parent: parent, ParentID: p.GetID(), Filter: f, Page: page}
+			return dataloaders.IntegrationPageKey{ParentID: p.GetID(), Filter: dataloaders.IntegrationList{Parent: parent, Filter: f}, Page: page}
 		},
 		func(rows []*domain.Integration, key dataloaders.IntegrationPageKey) *pagination.IntegrationConnection {
 			return pagination.NewConnection(rows, page, countFrom(l.IntegrationCount, key))
@@ -202,7 +202,7 @@ func tokenConnections[P domain.Node](ctx context.Context, owner store.TokenOwner
 		func(allowed []P) ([]*pagination.ApiTokenConnection, error) {
 			return connections(ctx, allowed, l.ApiTokenPage,
 				func(o P) dataloaders.ApiTokenPageKey {
-					return dataloaders.ApiTokenPageKey{Owner: owner, OwnerID: o.GetID(), Page: page}
+					return dataloaders.ApiTokenPageKey{ParentID: o.GetID(), Filter: owner, Page: page}
 				},
 				func(rows []*domain.ApiToken, key dataloaders.ApiTokenPageKey) *pagination.ApiTokenConnection {
 					return pagination.NewConnection(rows, page, countFrom(l.ApiTokenCount, key))

@@ -51,13 +51,13 @@ func (r *integrationPointResolver) Versions(ctx context.Context, objs []*domain.
 	l := dataloaders.For(ctx)
 	return connections(ctx, objs, l.VersionPage,
 		func(p *domain.IntegrationPoint) dataloaders.VersionPageKey {
-			return dataloaders.VersionPageKey{IntegrationPointID: p.ID, Page: page}
+			return dataloaders.VersionPageKey{ParentID: p.ID, Page: page}
 		},
 		func(rows []*domain.IntegrationPointVersion, key dataloaders.VersionPageKey) *pagination.IntegrationPointVersionConnection {
 			// Versions run 1, 2, … without gaps: the point's version is their count.
 			total := 0
 			for _, p := range objs {
-				if p.ID == key.IntegrationPointID {
+				if p.ID == key.ParentID {
 					total = p.Version
 				}
 			}

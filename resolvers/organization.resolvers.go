@@ -38,7 +38,7 @@ func (r *organizationResolver) Accounts(ctx context.Context, objs []*domain.Orga
 	l := dataloaders.For(ctx)
 	return connections(ctx, objs, l.AccountPage,
 		func(o *domain.Organization) dataloaders.AccountPageKey {
-			return dataloaders.AccountPageKey{OrganizationID: o.ID, Filter: f, Page: page}
+			return dataloaders.AccountPageKey{ParentID: o.ID, Filter: f, Page: page}
 		},
 		func(rows []*domain.Account, key dataloaders.AccountPageKey) *pagination.AccountConnection {
 			return pagination.NewConnection(rows, page, countFrom(l.AccountCount, key))
@@ -54,7 +54,7 @@ func (r *organizationResolver) IntegrationPoints(ctx context.Context, objs []*do
 	l := dataloaders.For(ctx)
 	return connections(ctx, objs, l.IntegrationPointPage,
 		func(o *domain.Organization) dataloaders.IntegrationPointPageKey {
-			return dataloaders.IntegrationPointPageKey{OrganizationID: o.ID, Page: page}
+			return dataloaders.IntegrationPointPageKey{ParentID: o.ID, Page: page}
 		},
 		func(rows []*domain.IntegrationPoint, key dataloaders.IntegrationPointPageKey) *pagination.IntegrationPointConnection {
 			return pagination.NewConnection(rows, page, countFrom(l.IntegrationPointCount, key))
