@@ -30,21 +30,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
-
+	"github.com/pointguard/pointguard/api"
 	"github.com/pointguard/pointguard/auth"
-	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/demo"
-	"github.com/pointguard/pointguard/executor"
-	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
-	"github.com/pointguard/pointguard/playground"
-	"github.com/pointguard/pointguard/requestid"
-	"github.com/pointguard/pointguard/resolvers"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
@@ -52,9 +41,6 @@ import (
 
 // defaultDatabase is the embedded database used when DATABASE_URL is empty.
 const defaultDatabase = "data/pointguard.db"
-
-// maxBodyBytes bounds a GraphQL request body.
-const maxBodyBytes = 1 << 20
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -93,7 +79,7 @@ type config struct {
 	command string
 	// readExecutor runs query operations: "pointguard" (default) or
 	// "gqlgen" (POINTGUARD_EXECUTOR), the switch back if ours misbehaves.
-	readExecutor readExecutor
+	readExecutor api.ReadExecutor
 	// limits bound queries: POINTGUARD_MAX_DEPTH, POINTGUARD_MAX_COMPLEXITY,
 	// POINTGUARD_RATE_LIMIT, POINTGUARD_RATE_BURST, POINTGUARD_INTROSPECTION.
 	limits limits.Config
@@ -121,13 +107,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			c.oldSecretKeys = append(c.oldSecretKeys, k)
 		}
 	}
-	switch e := readExecutor(getenv("POINTGUARD_EXECUTOR")); e {
-	case "", ownExecutor:
-		c.readExecutor = ownExecutor
-	case gqlgenExecutor:
+	switch e := api.ReadExecutor(getenv("POINTGUARD_EXECUTOR")); e {
+	case "", api.Pointguard:
+		c.readExecutor = api.Pointguard
+	case api.Gqlgen:
 		c.readExecutor = e
 	default:
-		return config{}, fmt.Errorf("POINTGUARD_EXECUTOR: %q is neither %q nor %q", e, ownExecutor, gqlgenExecutor)
+		return config{}, fmt.Errorf("POINTGUARD_EXECUTOR: %q is neither %q nor %q", e, api.Pointguard, api.Gqlgen)
 	}
 	lim, err := limits.FromEnv(getenv)
 	if err != nil {
@@ -167,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           newHandler(st, svc, log, cfg.limits, cfg.readExecutor),
+		Handler:           api.New(st, svc, log, cfg.limits, cfg.readExecutor),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -280,65 +266,4 @@ func keyring(cfg config, log *slog.Logger) (*secrets.Keyring, error) {
 func portOf(ln net.Listener) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return ":" + port
-}
-
-// readExecutor names what executes query operations.
-type readExecutor string
-
-const (
-	// ownExecutor is package executor, with gqlgen for what it does not plan.
-	ownExecutor readExecutor = "pointguard"
-	// gqlgenExecutor is gqlgen's generated executor for every operation.
-	gqlgenExecutor readExecutor = "gqlgen"
-)
-
-// newHandler is the whole HTTP API: GraphQL at /graphql (POST and GET),
-// GraphiQL at /, and the health checks.
-func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads readExecutor) http.Handler {
-	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc}}
-	limits.Complexity(&schema.Complexity)
-	es := graph.NewExecutableSchema(schema)
-	gql := handler.New(es)
-	gql.AddTransport(transport.GET{})
-	if reads == ownExecutor {
-		gql.AddTransport(executor.POST{})
-	} else {
-		gql.AddTransport(transport.POST{})
-	}
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	lim.Use(gql) // introspection policy, depth and complexity limits
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.Use(limits.RejectNUL{})
-	if reads == ownExecutor {
-		// Last, so that it sees operations every other extension let through.
-		gql.Use(executor.New(es.Schema(), st, log))
-	}
-	gql.SetErrorPresenter(resolvers.PresentError(log))
-	gql.SetRecoverFunc(resolvers.Recover(log))
-
-	// Outside in: name the request, find its token (unless its address is
-	// out of failed attempts), rate-limit by token (or address, without
-	// one), refuse it without one, bound its body, give it loaders that
-	// read what its token may see.
-	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), maxBodyBytes)
-	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
-	api = requestid.Middleware(auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api))
-
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
-	playground.Register(mux, "/graphql")
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			log.WarnContext(ctx, "database not ready", "error", err)
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ok\n")
-	})
-	return mux
 }

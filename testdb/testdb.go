@@ -7,9 +7,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,4 +106,51 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// CellsContaining reads every cell of every table as text and reports
+// where needle appears, as table.column: proof that a secret is nowhere in
+// clear. sqlite tells how to list the tables.
+func CellsContaining(t testing.TB, db *sql.DB, sqlite bool, needle string) []string {
+	t.Helper()
+	query := "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+	if sqlite {
+		query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+	}
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	var found []string
+	for _, table := range tables {
+		rows, err := db.Query("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			cells := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range cells {
+				ptrs[i] = &cells[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range cells {
+				if strings.Contains(fmt.Sprintf("%s", c), needle) {
+					found = append(found, table+"."+cols[i])
+				}
+			}
+		}
+		rows.Close()
+	}
+	return found
 }

@@ -1,8 +1,7 @@
-package main
+package api
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -15,52 +14,6 @@ import (
 )
 
 const secretToken = "tok-SECRET-8c1f0e5b9a"
-
-// rawDatabaseContains reads every cell of every table as text and reports
-// where needle appears.
-func rawDatabaseContains(t *testing.T, db *sql.DB, engine store.Engine, needle string) []string {
-	t.Helper()
-	query := "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-	if engine == store.SQLite {
-		query = "SELECT name FROM sqlite_master WHERE type = 'table'"
-	}
-	rows, err := db.Query(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		rows.Scan(&name)
-		tables = append(tables, name)
-	}
-	rows.Close()
-	var found []string
-	for _, table := range tables {
-		rows, err := db.Query("SELECT * FROM " + table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			cells := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range cells {
-				ptrs[i] = &cells[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, c := range cells {
-				if strings.Contains(fmt.Sprintf("%s", c), needle) {
-					found = append(found, table+"."+cols[i])
-				}
-			}
-		}
-		rows.Close()
-	}
-	return found
-}
 
 // TestSecretsNeverLeave: a secret goes in, is sealed at rest, is never
 // returned, not even through a rule that tries to echo it, and survives
@@ -111,10 +64,10 @@ func TestSecretsNeverLeave(t *testing.T) {
 				t.Fatalf("a response contains the secret: %s", b)
 			}
 		}
-		if where := rawDatabaseContains(t, a.store.DB(), a.store.Engine(), secretToken); len(where) > 0 {
+		if where := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == store.SQLite, secretToken); len(where) > 0 {
 			t.Errorf("the secret is in clear in %v", where)
 		}
-		if where := rawDatabaseContains(t, a.store.DB(), a.store.Engine(), "bot@acme.example"); len(where) == 0 {
+		if where := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == store.SQLite, "bot@acme.example"); len(where) == 0 {
 			t.Error("the raw-database scan finds nothing at all: it cannot prove the secret is absent")
 		}
 
@@ -247,7 +200,7 @@ func TestNestedSecrets(t *testing.T) {
 				t.Fatalf("a response contains the nested secret: %s", body)
 			}
 		}
-		if where := rawDatabaseContains(t, a.store.DB(), a.store.Engine(), "nested-secret-5d2c"); len(where) > 0 {
+		if where := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == store.SQLite, "nested-secret-5d2c"); len(where) > 0 {
 			t.Errorf("the nested secret is in clear in %v", where)
 		}
 	})

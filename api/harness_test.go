@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bytes"
@@ -98,7 +98,7 @@ func newApp(t testing.TB, databaseURL string) *app {
 	}
 	lim := limits.Default()
 	lim.RatePerSecond = 0 // tests and benchmarks hammer the server from one address
-	srv := httptest.NewServer(newHandler(st, a.service, log, lim, ownExecutor))
+	srv := httptest.NewServer(New(st, a.service, log, lim, Pointguard))
 	// The reference opens the database again, without the statement hook,
 	// so that comparing does not change what tests count.
 	ref, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: ring})
@@ -107,7 +107,7 @@ func newApp(t testing.TB, databaseURL string) *app {
 	}
 	refService := service.New(ref)
 	refService.SetClock(a.clock.now)
-	refSrv := httptest.NewServer(newHandler(ref, refService, log, lim, gqlgenExecutor))
+	refSrv := httptest.NewServer(New(ref, refService, log, lim, Gqlgen))
 	t.Cleanup(func() {
 		srv.Close()
 		refSrv.Close()

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bytes"
@@ -20,13 +20,13 @@ import (
 	"github.com/pointguard/pointguard/testdb"
 )
 
-// limitedApp is an app on SQLite whose handler is newHandler given the
-// limits cfg. It skips the test while newHandler takes no limits.Config.
+// limitedApp is an app on SQLite whose handler is New given the
+// limits cfg. It skips the test while New takes no limits.Config.
 func limitedApp(t *testing.T, cfg limits.Config) *app {
 	t.Helper()
 	a := newApp(t, testdb.SQLite(t))
-	srv := httptest.NewServer(handlerWithLimits(t, a, cfg, ownExecutor))
-	ref := httptest.NewServer(handlerWithLimits(t, a, cfg, gqlgenExecutor))
+	srv := httptest.NewServer(handlerWithLimits(t, a, cfg, Pointguard))
+	ref := httptest.NewServer(handlerWithLimits(t, a, cfg, Gqlgen))
 	t.Cleanup(srv.Close)
 	t.Cleanup(ref.Close)
 	a.url, a.referenceURL = srv.URL, ref.URL
@@ -34,19 +34,19 @@ func limitedApp(t *testing.T, cfg limits.Config) *app {
 }
 
 // handlerWithLimits is the real handler with the given limits.
-func handlerWithLimits(t *testing.T, a *app, cfg limits.Config, reads readExecutor) http.Handler {
+func handlerWithLimits(t *testing.T, a *app, cfg limits.Config, reads ReadExecutor) http.Handler {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	return newHandler(a.store, a.service, log, cfg, reads)
+	return New(a.store, a.service, log, cfg, reads)
 }
 
 // readmeGraphQuery is the README's first example, the whole graph.
 func readmeGraphQuery(t *testing.T) string {
 	t.Helper()
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func readmeGraphQuery(t *testing.T) string {
 
 func graphiqlIntrospectionQuery(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("limits/testdata/graphiql-introspection.graphql")
+	b, err := os.ReadFile("../limits/testdata/graphiql-introspection.graphql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"fmt"
@@ -234,7 +234,7 @@ func TestAuditLog(t *testing.T) {
 				if strings.Contains(r.Raw, s) {
 					t.Errorf("the audit log shows a secret %q", s)
 				}
-				if where := rawDatabaseContains(t, a.store.DB(), a.store.Engine(), s); len(where) > 0 {
+				if where := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == store.SQLite, s); len(where) > 0 {
 					t.Errorf("secret %q is in clear in %v", s, where)
 				}
 			}

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/testdb"
 )
 
 // rawResponse is an HTTP answer of /graphql with its headers.
@@ -139,16 +141,16 @@ func TestApiTokenLifecycle(t *testing.T) {
 
 		t.Run("ShownOnce", func(t *testing.T) {
 			db, engine := a.store.DB(), a.store.Engine()
-			if where := rawDatabaseContains(t, db, engine, token); len(where) > 0 {
+			if where := testdb.CellsContaining(t, db, engine == store.SQLite, token); len(where) > 0 {
 				t.Errorf("the token is in clear in %v", where)
 			}
-			if where := rawDatabaseContains(t, db, engine, token[23:]); len(where) > 0 {
+			if where := testdb.CellsContaining(t, db, engine == store.SQLite, token[23:]); len(where) > 0 {
 				t.Errorf("the token's secret part is in clear in %v", where)
 			}
-			if where := rawDatabaseContains(t, db, engine, prefix); len(where) == 0 {
+			if where := testdb.CellsContaining(t, db, engine == store.SQLite, prefix); len(where) == 0 {
 				t.Error("the raw-database scan does not even find the prefix: it cannot prove the token is absent")
 			}
-			if where := rawDatabaseContains(t, db, engine, auth.Hash(token)); len(where) == 0 {
+			if where := testdb.CellsContaining(t, db, engine == store.SQLite, auth.Hash(token)); len(where) == 0 {
 				t.Error("the token's hash is not stored")
 			}
 			list := a.do(orgTokens, map[string]any{"id": w.org})

@@ -1,0 +1,93 @@
+// Package api is Pointguard's HTTP API, wired: GraphQL at /graphql with
+// its middleware (request IDs, tokens, rate limits, body size, loaders),
+// GraphiQL and the health checks. Its tests beside it are the stories of
+// the API, told through this handler to a real database.
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/pointguard/pointguard/auth"
+	"github.com/pointguard/pointguard/dataloaders"
+	"github.com/pointguard/pointguard/executor"
+	"github.com/pointguard/pointguard/graph"
+	"github.com/pointguard/pointguard/limits"
+	"github.com/pointguard/pointguard/playground"
+	"github.com/pointguard/pointguard/requestid"
+	"github.com/pointguard/pointguard/resolvers"
+	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// ReadExecutor names what executes query operations.
+type ReadExecutor string
+
+const (
+	// Pointguard is package executor, with gqlgen for what it does not plan.
+	Pointguard ReadExecutor = "pointguard"
+	// Gqlgen is gqlgen's generated executor for every operation.
+	Gqlgen ReadExecutor = "gqlgen"
+)
+
+// MaxBodyBytes bounds a GraphQL request body.
+const MaxBodyBytes = 1 << 20
+
+// New is the whole HTTP API: GraphQL at /graphql (POST and GET), GraphiQL
+// at /, and the health checks.
+func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor) http.Handler {
+	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc}}
+	limits.Complexity(&schema.Complexity)
+	es := graph.NewExecutableSchema(schema)
+	gql := handler.New(es)
+	gql.AddTransport(transport.GET{})
+	if reads == Pointguard {
+		gql.AddTransport(executor.POST{})
+	} else {
+		gql.AddTransport(transport.POST{})
+	}
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	lim.Use(gql) // introspection policy, depth and complexity limits
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	gql.Use(limits.RejectNUL{})
+	if reads == Pointguard {
+		// Last, so that it sees operations every other extension let through.
+		gql.Use(executor.New(es.Schema(), st, log))
+	}
+	gql.SetErrorPresenter(resolvers.PresentError(log))
+	gql.SetRecoverFunc(resolvers.Recover(log))
+
+	// Outside in: name the request, find its token (unless its address is
+	// out of failed attempts), rate-limit by token (or address, without
+	// one), refuse it without one, bound its body, give it loaders that
+	// read what its token may see.
+	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), MaxBodyBytes)
+	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
+	api = requestid.Middleware(auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api))
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
+	playground.Register(mux, "/graphql")
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "database not ready", "error", err)
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	return mux
+}
