@@ -50,7 +50,7 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		APITokens         func(childComplexity int, first *int, after *string) int
+		ApiTokens         func(childComplexity int, first *int, after *string) int
 		CreatedAt         func(childComplexity int) int
 		Environment       func(childComplexity int) int
 		ID                func(childComplexity int) int
@@ -116,7 +116,7 @@ type ComplexityRoot struct {
 	}
 
 	ApiTokenPayload struct {
-		APIToken   func(childComplexity int) int
+		ApiToken   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -168,7 +168,7 @@ type ComplexityRoot struct {
 	}
 
 	CreateApiTokenPayload struct {
-		APIToken   func(childComplexity int) int
+		ApiToken   func(childComplexity int) int
 		Token      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
@@ -311,23 +311,23 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIToken         func(childComplexity int, input service.CreateApiTokenInput) int
 		CreateAccount          func(childComplexity int, input service.CreateAccountInput) int
+		CreateApiToken         func(childComplexity int, input service.CreateApiTokenInput) int
 		CreateIntegration      func(childComplexity int, input service.CreateIntegrationInput) int
 		CreateIntegrationPoint func(childComplexity int, input service.CreateIntegrationPointInput) int
 		CreateOrganization     func(childComplexity int, input service.CreateOrganizationInput) int
 		DeleteAccount          func(childComplexity int, input service.DeleteInput) int
 		DeleteIntegration      func(childComplexity int, input service.DeleteInput) int
 		DeleteIntegrationPoint func(childComplexity int, input service.DeleteInput) int
-		RevokeAPIToken         func(childComplexity int, input service.RevokeApiTokenInput) int
+		RevokeApiToken         func(childComplexity int, input service.RevokeApiTokenInput) int
 		UpdateAccount          func(childComplexity int, input service.UpdateAccountInput) int
 		UpdateIntegration      func(childComplexity int, input service.UpdateIntegrationInput) int
 		UpdateIntegrationPoint func(childComplexity int, input service.UpdateIntegrationPointInput) int
 	}
 
 	Organization struct {
-		APITokens         func(childComplexity int, first *int, after *string) int
 		Accounts          func(childComplexity int, first *int, after *string, filter *domain.AccountFilter) int
+		ApiTokens         func(childComplexity int, first *int, after *string) int
 		AuditEvents       func(childComplexity int, first *int, after *string, filter *domain.AuditEventFilter) int
 		ComplianceSummary func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
@@ -426,7 +426,7 @@ type AccountResolver interface {
 
 	Integrations(ctx context.Context, objs []*domain.Account, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 	IntegrationPoints(ctx context.Context, obj *domain.Account, first *int, after *string) (*pagination.Connection[*domain.IntegrationPoint], error)
-	APITokens(ctx context.Context, objs []*domain.Account, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error)
+	ApiTokens(ctx context.Context, objs []*domain.Account, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error)
 }
 type AllowedProvidersResolver interface {
 	Test(ctx context.Context, obj *domain.AllowedProviders) ([]*domain.Provider, error)
@@ -468,8 +468,8 @@ type MutationResolver interface {
 	CreateIntegrationPoint(ctx context.Context, input service.CreateIntegrationPointInput) (*model.IntegrationPointPayload, error)
 	UpdateIntegrationPoint(ctx context.Context, input service.UpdateIntegrationPointInput) (*model.IntegrationPointPayload, error)
 	DeleteIntegrationPoint(ctx context.Context, input service.DeleteInput) (*model.DeletePayload, error)
-	CreateAPIToken(ctx context.Context, input service.CreateApiTokenInput) (*model.CreateAPITokenPayload, error)
-	RevokeAPIToken(ctx context.Context, input service.RevokeApiTokenInput) (*model.APITokenPayload, error)
+	CreateApiToken(ctx context.Context, input service.CreateApiTokenInput) (*model.CreateApiTokenPayload, error)
+	RevokeApiToken(ctx context.Context, input service.RevokeApiTokenInput) (*model.ApiTokenPayload, error)
 }
 type OrganizationResolver interface {
 	Accounts(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AccountFilter) ([]*pagination.Connection[*domain.Account], error)
@@ -477,7 +477,7 @@ type OrganizationResolver interface {
 	Integrations(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
 	ComplianceSummary(ctx context.Context, objs []*domain.Organization) ([]*domain.ComplianceSummary, error)
 	AuditEvents(ctx context.Context, objs []*domain.Organization, first *int, after *string, filter *domain.AuditEventFilter) ([]*pagination.Connection[*domain.AuditEvent], error)
-	APITokens(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error)
+	ApiTokens(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error)
 }
 type ProviderResolver interface {
 	ConfigSchema(ctx context.Context, obj *domain.Provider) (any, error)
@@ -514,7 +514,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	switch typeName + "." + field {
 
 	case "Account.apiTokens":
-		if e.ComplexityRoot.Account.APITokens == nil {
+		if e.ComplexityRoot.Account.ApiTokens == nil {
 			break
 		}
 
@@ -523,7 +523,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Account.APITokens(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Account.ApiTokens(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Account.createdAt":
 		if e.ComplexityRoot.Account.CreatedAt == nil {
 			break
@@ -772,11 +772,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.ApiTokenEdge.Node(childComplexity), true
 
 	case "ApiTokenPayload.apiToken":
-		if e.ComplexityRoot.ApiTokenPayload.APIToken == nil {
+		if e.ComplexityRoot.ApiTokenPayload.ApiToken == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ApiTokenPayload.APIToken(childComplexity), true
+		return e.ComplexityRoot.ApiTokenPayload.ApiToken(childComplexity), true
 	case "ApiTokenPayload.userErrors":
 		if e.ComplexityRoot.ApiTokenPayload.UserErrors == nil {
 			break
@@ -948,11 +948,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.ComplianceSummary.Warning(childComplexity), true
 
 	case "CreateApiTokenPayload.apiToken":
-		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
+		if e.ComplexityRoot.CreateApiTokenPayload.ApiToken == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CreateApiTokenPayload.APIToken(childComplexity), true
+		return e.ComplexityRoot.CreateApiTokenPayload.ApiToken(childComplexity), true
 	case "CreateApiTokenPayload.token":
 		if e.ComplexityRoot.CreateApiTokenPayload.Token == nil {
 			break
@@ -1497,17 +1497,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Label.Value(childComplexity), true
 
-	case "Mutation.createApiToken":
-		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createApiToken_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(service.CreateApiTokenInput)), true
 	case "Mutation.createAccount":
 		if e.ComplexityRoot.Mutation.CreateAccount == nil {
 			break
@@ -1519,6 +1508,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(service.CreateAccountInput)), true
+	case "Mutation.createApiToken":
+		if e.ComplexityRoot.Mutation.CreateApiToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateApiToken(childComplexity, args["input"].(service.CreateApiTokenInput)), true
 	case "Mutation.createIntegration":
 		if e.ComplexityRoot.Mutation.CreateIntegration == nil {
 			break
@@ -1586,7 +1586,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.DeleteIntegrationPoint(childComplexity, args["input"].(service.DeleteInput)), true
 	case "Mutation.revokeApiToken":
-		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
+		if e.ComplexityRoot.Mutation.RevokeApiToken == nil {
 			break
 		}
 
@@ -1595,7 +1595,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["input"].(service.RevokeApiTokenInput)), true
+		return e.ComplexityRoot.Mutation.RevokeApiToken(childComplexity, args["input"].(service.RevokeApiTokenInput)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -1630,17 +1630,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateIntegrationPoint(childComplexity, args["input"].(service.UpdateIntegrationPointInput)), true
 
-	case "Organization.apiTokens":
-		if e.ComplexityRoot.Organization.APITokens == nil {
-			break
-		}
-
-		args, err := ec.field_Organization_apiTokens_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Organization.APITokens(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Organization.accounts":
 		if e.ComplexityRoot.Organization.Accounts == nil {
 			break
@@ -1652,6 +1641,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Accounts(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*domain.AccountFilter)), true
+	case "Organization.apiTokens":
+		if e.ComplexityRoot.Organization.ApiTokens == nil {
+			break
+		}
+
+		args, err := ec.field_Organization_apiTokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organization.ApiTokens(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Organization.auditEvents":
 		if e.ComplexityRoot.Organization.AuditEvents == nil {
 			break
@@ -4799,7 +4799,7 @@ func (ec *executionContext) resolveBatch_Account_apiTokens(ctx context.Context, 
 	fc := graphql.GetFieldContext(ctx)
 	if batch, ok := graphql.BatchParentsFor[*domain.Account](ctx, "Account"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.APITokens(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return resolver.ApiTokens(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
 		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.ApiToken]](
 			ctx,
@@ -4810,7 +4810,7 @@ func (ec *executionContext) resolveBatch_Account_apiTokens(ctx context.Context, 
 			batch.IndexMap,
 		)
 	}
-	results, err := resolver.APITokens(ctx, []*domain.Account{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	results, err := resolver.ApiTokens(ctx, []*domain.Account{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
 	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.ApiToken]](
 		ctx,
 		results,
@@ -5644,7 +5644,7 @@ func (ec *executionContext) fieldContext_ApiTokenEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _ApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.APITokenPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.ApiTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5653,7 +5653,7 @@ func (ec *executionContext) _ApiTokenPayload_apiToken(ctx context.Context, field
 			return ec.fieldContext_ApiTokenPayload_apiToken(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.APIToken, nil
+			return obj.ApiToken, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.ApiToken) graphql.Marshaler {
@@ -5676,7 +5676,7 @@ func (ec *executionContext) fieldContext_ApiTokenPayload_apiToken(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _ApiTokenPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.APITokenPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiTokenPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ApiTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6369,7 +6369,7 @@ func (ec *executionContext) fieldContext_ComplianceSummary_nonCompliant(_ contex
 	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateApiTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6392,7 +6392,7 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_token(_ context.C
 	return graphql.NewScalarFieldContext("CreateApiTokenPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _CreateApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreateApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreateApiTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6401,7 +6401,7 @@ func (ec *executionContext) _CreateApiTokenPayload_apiToken(ctx context.Context,
 			return ec.fieldContext_CreateApiTokenPayload_apiToken(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.APIToken, nil
+			return obj.ApiToken, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.ApiToken) graphql.Marshaler {
@@ -6424,7 +6424,7 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_apiToken(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _CreateApiTokenPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreateApiTokenPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateApiTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9367,11 +9367,11 @@ func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["input"].(service.CreateApiTokenInput))
+			return ec.Resolvers.Mutation().CreateApiToken(ctx, fc.Args["input"].(service.CreateApiTokenInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPITokenPayload) graphql.Marshaler {
-			return ec.marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐCreateAPITokenPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateApiTokenPayload) graphql.Marshaler {
+			return ec.marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐCreateApiTokenPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9411,11 +9411,11 @@ func (ec *executionContext) _Mutation_revokeApiToken(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RevokeAPIToken(ctx, fc.Args["input"].(service.RevokeApiTokenInput))
+			return ec.Resolvers.Mutation().RevokeApiToken(ctx, fc.Args["input"].(service.RevokeApiTokenInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.APITokenPayload) graphql.Marshaler {
-			return ec.marshalNApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐAPITokenPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApiTokenPayload) graphql.Marshaler {
+			return ec.marshalNApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐApiTokenPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9930,7 +9930,7 @@ func (ec *executionContext) resolveBatch_Organization_apiTokens(ctx context.Cont
 	fc := graphql.GetFieldContext(ctx)
 	if batch, ok := graphql.BatchParentsFor[*domain.Organization](ctx, "Organization"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.APITokens(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return resolver.ApiTokens(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
 		return graphql.ResolveBatchGroupResult[*pagination.Connection[*domain.ApiToken]](
 			ctx,
@@ -9941,7 +9941,7 @@ func (ec *executionContext) resolveBatch_Organization_apiTokens(ctx context.Cont
 			batch.IndexMap,
 		)
 	}
-	results, err := resolver.APITokens(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	results, err := resolver.ApiTokens(ctx, []*domain.Organization{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
 	return graphql.ResolveBatchSingleResult[*pagination.Connection[*domain.ApiToken]](
 		ctx,
 		results,
@@ -14033,7 +14033,7 @@ func (ec *executionContext) _ApiTokenEdge(ctx context.Context, sel ast.Selection
 
 var apiTokenPayloadImplementors = []string{"ApiTokenPayload"}
 
-func (ec *executionContext) _ApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.APITokenPayload) graphql.Marshaler {
+func (ec *executionContext) _ApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApiTokenPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -14399,7 +14399,7 @@ func (ec *executionContext) _ComplianceSummary(ctx context.Context, sel ast.Sele
 
 var createApiTokenPayloadImplementors = []string{"CreateApiTokenPayload"}
 
-func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
+func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateApiTokenPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createApiTokenPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16620,7 +16620,7 @@ func (ec *executionContext) marshalNApiTokenEdge2ᚖgithubᚗcomᚋpointguardᚋ
 	return ec._ApiTokenEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐAPITokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.APITokenPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐApiTokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApiTokenPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiTokenPayload!")
 		return graphql.Null
@@ -16740,7 +16740,7 @@ func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋpointgu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐCreateAPITokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAPITokenPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐCreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateApiTokenPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreateApiTokenPayload!")
 		return graphql.Null

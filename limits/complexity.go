@@ -50,13 +50,13 @@ func Complexity(c *graph.ComplexityRoot) {
 		return page(first, child)
 	}
 
-	c.Organization.APITokens = func(child int, first *int, _ *string) int {
+	c.Organization.ApiTokens = func(child int, first *int, _ *string) int {
 		return page(first, child)
 	}
 	c.Organization.AuditEvents = func(child int, first *int, _ *string, _ *domain.AuditEventFilter) int {
 		return page(first, child)
 	}
-	c.Account.APITokens = func(child int, first *int, _ *string) int {
+	c.Account.ApiTokens = func(child int, first *int, _ *string) int {
 		return page(first, child)
 	}
 

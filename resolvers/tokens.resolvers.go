@@ -20,8 +20,8 @@ import (
 	"github.com/pointguard/pointguard/store"
 )
 
-// APITokens is the batch resolver for the apiTokens field.
-func (r *accountResolver) APITokens(ctx context.Context, objs []*domain.Account, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error) {
+// ApiTokens is the batch resolver for the apiTokens field.
+func (r *accountResolver) ApiTokens(ctx context.Context, objs []*domain.Account, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error) {
 	return tokenConnections(ctx, store.OfAccount, objs, first, after, func(pr *policy.Principal, a *domain.Account) policy.Decision {
 		return pr.ReadApiTokens(a.OrganizationID, a.ID)
 	})
@@ -37,29 +37,29 @@ func (r *apiTokenResolver) Account(ctx context.Context, objs []*domain.ApiToken)
 	return loadOptional(ctx, dataloaders.For(ctx).Account, objs, func(t *domain.ApiToken) string { return t.AccountID })
 }
 
-// CreateAPIToken is the resolver for the createApiToken field.
-func (r *mutationResolver) CreateAPIToken(ctx context.Context, input service.CreateApiTokenInput) (*model.CreateAPITokenPayload, error) {
+// CreateApiToken is the resolver for the createApiToken field.
+func (r *mutationResolver) CreateApiToken(ctx context.Context, input service.CreateApiTokenInput) (*model.CreateApiTokenPayload, error) {
 	secret, t, err := r.Service.CreateApiToken(ctx, input)
 	ue, err := userErrors(err)
 	if err != nil {
 		return nil, err
 	}
-	p := &model.CreateAPITokenPayload{APIToken: t, UserErrors: ue}
+	p := &model.CreateApiTokenPayload{ApiToken: t, UserErrors: ue}
 	if t != nil {
 		p.Token = &secret
 	}
 	return p, nil
 }
 
-// RevokeAPIToken is the resolver for the revokeApiToken field.
-func (r *mutationResolver) RevokeAPIToken(ctx context.Context, input service.RevokeApiTokenInput) (*model.APITokenPayload, error) {
+// RevokeApiToken is the resolver for the revokeApiToken field.
+func (r *mutationResolver) RevokeApiToken(ctx context.Context, input service.RevokeApiTokenInput) (*model.ApiTokenPayload, error) {
 	t, err := r.Service.RevokeApiToken(ctx, input)
 	ue, err := userErrors(err)
-	return &model.APITokenPayload{APIToken: t, UserErrors: ue}, err
+	return &model.ApiTokenPayload{ApiToken: t, UserErrors: ue}, err
 }
 
-// APITokens is the batch resolver for the apiTokens field.
-func (r *organizationResolver) APITokens(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error) {
+// ApiTokens is the batch resolver for the apiTokens field.
+func (r *organizationResolver) ApiTokens(ctx context.Context, objs []*domain.Organization, first *int, after *string) ([]*pagination.Connection[*domain.ApiToken], error) {
 	return tokenConnections(ctx, store.OfOrganization, objs, first, after, func(pr *policy.Principal, o *domain.Organization) policy.Decision {
 		return pr.ReadApiTokens(o.ID, "")
 	})

@@ -11,15 +11,15 @@ type AccountPayload struct {
 	UserErrors []*domain.UserError `json:"userErrors"`
 }
 
-type APITokenPayload struct {
-	APIToken   *domain.ApiToken    `json:"apiToken,omitempty"`
+type ApiTokenPayload struct {
+	ApiToken   *domain.ApiToken    `json:"apiToken,omitempty"`
 	UserErrors []*domain.UserError `json:"userErrors"`
 }
 
-type CreateAPITokenPayload struct {
+type CreateApiTokenPayload struct {
 	// The secret: send it as `Authorization: Bearer <token>`. Shown only here.
 	Token      *string             `json:"token,omitempty"`
-	APIToken   *domain.ApiToken    `json:"apiToken,omitempty"`
+	ApiToken   *domain.ApiToken    `json:"apiToken,omitempty"`
 	UserErrors []*domain.UserError `json:"userErrors"`
 }
 
