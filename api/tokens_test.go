@@ -515,3 +515,32 @@ func TestTokenRevokesItself(t *testing.T) {
 		}
 	})
 }
+
+// TestMalformedTimeIsTheCallersMistake: a Time argument that is not one
+// ("tomorrow", a five-digit year, a number) is BAD_USER_INPUT naming what
+// a Time is, at the argument's path, and nothing is written; it used to be
+// INTERNAL.
+func TestMalformedTimeIsTheCallersMistake(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		orgTokens := `query($id: ID!) { node(id: $id) { ... on Organization { apiTokens { totalCount } } } }`
+		before := a.do(orgTokens, map[string]any{"id": w.org}).num(t, "node.apiTokens.totalCount")
+		for _, bad := range []any{"tomorrow", "99999-01-01T00:00:00Z", "2026-12-01", 1700000000} {
+			r := a.post(createApiToken, map[string]any{"input": map[string]any{
+				"organizationId": w.org, "role": "ORG_VIEWER", "name": "bad time", "expiresAt": bad}})
+			if r.Status != http.StatusOK || r.errorCode(t) != "BAD_USER_INPUT" ||
+				!strings.Contains(r.Errors[0].Message, "RFC 3339") || r.Data["createApiToken"] != nil {
+				t.Errorf("expiresAt %v: %s", bad, r.Raw)
+			}
+			r = a.post(`query($org: ID!, $since: Time) { node(id: $org) { ... on Organization { auditEvents(filter: { since: $since }) { totalCount } } } }`,
+				map[string]any{"org": w.org, "since": bad})
+			if r.errorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "RFC 3339") {
+				t.Errorf("auditEvents since %v: %s", bad, r.Raw)
+			}
+		}
+		if after := a.do(orgTokens, map[string]any{"id": w.org}).num(t, "node.apiTokens.totalCount"); after != before {
+			t.Errorf("tokens went from %d to %d", before, after)
+		}
+	})
+}
