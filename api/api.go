@@ -57,7 +57,7 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.Use(limits.RejectNUL{})
+	gql.Use(limits.RejectBadStrings{})
 	if reads == Pointguard {
 		// Last, so that it sees operations every other extension let through.
 		gql.Use(executor.New(es.Schema(), st, log))

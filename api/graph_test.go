@@ -201,3 +201,31 @@ func TestNULRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidUTF8Refused: bytes that are not UTF-8 in a GET query's
+// literals (the one way they arrive undecoded) are BAD_USER_INPUT on both
+// engines alike; PostgreSQL used to fail the statement (INTERNAL) where
+// SQLite answered null.
+func TestInvalidUTF8Refused(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		for _, query := range []string{
+			`{ organization(slug: "` + "\xff" + `") { id } }`,
+			`query($org: ID!) { node(id: $org) { ... on Organization { auditEvents(filter: { action: "a` + "\xfe" + `" }) { totalCount } } } }`,
+		} {
+			u := a.url + "/graphql?query=" + url.QueryEscape(query) + "&variables=" + url.QueryEscape(`{"org":"`+w.org+`"}`)
+			req, _ := http.NewRequest(http.MethodGet, u, nil)
+			req.Header.Set("Authorization", "Bearer "+a.adminToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 || !strings.Contains(string(body), `"code":"BAD_USER_INPUT"`) || !strings.Contains(string(body), "UTF-8") {
+				t.Errorf("%q: %d %s", query, resp.StatusCode, body)
+			}
+		}
+	})
+}
