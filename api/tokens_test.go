@@ -544,3 +544,36 @@ func TestMalformedTimeIsTheCallersMistake(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoAuthorizationHeaders: a request with two Authorization headers is
+// refused (401, saying why) rather than answered as whichever one a server
+// happens to read, even when both are valid tokens; a mutation so sent
+// writes nothing.
+func TestTwoAuthorizationHeaders(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		viewer := a.mintToken("ORG_VIEWER", w.org)
+		before := digest(t, a.store)
+		body, _ := json.Marshal(map[string]any{"query": createApiToken, "variables": map[string]any{"input": map[string]any{
+			"organizationId": w.org, "role": "ORG_VIEWER", "name": "twice"}}})
+		req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Add("Authorization", "Bearer "+a.adminToken)
+		req.Header.Add("Authorization", "Bearer "+viewer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		r := rawResponse{result: result{Status: resp.StatusCode, Raw: string(raw)}, Header: resp.Header}
+		if err := json.Unmarshal(raw, &r.result); err != nil {
+			t.Fatalf("not JSON: %s", raw)
+		}
+		assertUnauthenticated(t, r, "send one Authorization header, not 2")
+		if digest(t, a.store) != before {
+			t.Error("a request with two Authorization headers wrote to the database")
+		}
+	})
+}

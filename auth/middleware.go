@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -60,6 +61,10 @@ func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func
 		}
 		at := now().UTC().Truncate(time.Microsecond) // what both engines keep
 		t, failure, err := verify(ctx, st, header, at)
+		if n := len(r.Header.Values("Authorization")); n > 1 {
+			// Which one counts would be a guess; proxies and servers disagree.
+			t, failure, err = nil, fmt.Sprintf("send one Authorization header, not %d", n), nil
+		}
 		switch {
 		case err != nil:
 			log.ErrorContext(ctx, "authenticate", "error", err)
