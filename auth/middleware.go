@@ -60,10 +60,16 @@ func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func
 			return
 		}
 		at := now().UTC().Truncate(time.Microsecond) // what both engines keep
-		t, failure, err := verify(ctx, st, header, at)
+		var (
+			t       *domain.ApiToken
+			failure string
+			err     error
+		)
 		if n := len(r.Header.Values("Authorization")); n > 1 {
 			// Which one counts would be a guess; proxies and servers disagree.
-			t, failure, err = nil, fmt.Sprintf("send one Authorization header, not %d", n), nil
+			failure = fmt.Sprintf("send one Authorization header, not %d", n)
+		} else {
+			t, failure, err = verify(ctx, st, header, at)
 		}
 		switch {
 		case err != nil:

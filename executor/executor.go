@@ -92,8 +92,7 @@ func (e *Executor) execute(ctx context.Context, op *graphql.OperationContext) (a
 	if err != nil {
 		return nil, err
 	}
-	who := policy.From(ctx)
-	r := &run{ctx: ctx, read: e.store.Read(who.Scope()), who: who}
+	r := &run{ctx: ctx, read: e.store.Read(policy.From(ctx).Scope())}
 	if err := r.fetchAll(root); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
-	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
 )
 
@@ -20,7 +19,6 @@ import (
 type run struct {
 	ctx  context.Context
 	read *store.Reader
-	who  *policy.Principal
 	// next is the fetches of the next level, each with its parents.
 	next    []*field
 	parents map[*field][]any

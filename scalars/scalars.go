@@ -23,8 +23,8 @@ func UnmarshalTime(v any) (time.Time, error) {
 		if s, ok := v.(string); ok {
 			shown = fmt.Sprintf("%q", s)
 		}
-		if len(shown) > 64 {
-			shown = shown[:64] + "…"
+		if r := []rune(shown); len(r) > 64 {
+			shown = string(r[:64]) + "…"
 		}
 		return time.Time{}, &domain.InputError{Message: "a Time is an RFC 3339 date and time with its offset, such as 2026-12-01T09:30:00Z; got " + shown}
 	}

@@ -29,7 +29,7 @@ func principal(ctx context.Context) (*policy.Principal, error) {
 func (s *Service) inTx(ctx context.Context, pr *policy.Principal, fn func(tx *store.Tx) error) error {
 	return s.store.InTx(ctx, pr.Scope(), func(tx *store.Tx) error {
 		if pr.TokenID != "" {
-			if err := tx.LockLiveApiToken(ctx, pr.TokenID, s.now()); err != nil {
+			if err := tx.LockLiveApiToken(ctx, pr.TokenID, s.Now()); err != nil {
 				if errors.Is(err, domain.ErrNotFound) {
 					return &domain.UnauthenticatedError{Message: "the token was revoked or expired"}
 				}

@@ -19,7 +19,7 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*do
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now()
 	labels := in.Labels
 	if labels == nil {
 		labels = []domain.Label{}
@@ -101,7 +101,7 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 			out = a
 			return nil
 		}
-		next.UpdatedAt = s.now()
+		next.UpdatedAt = s.Now()
 		if err := tx.UpdateAccount(ctx, &next); err != nil {
 			return slugTaken(err, next.Slug, " by another account of the organization", "input", "slug")
 		}

@@ -40,7 +40,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 		}
 	}
 	e := &domain.AuditEvent{
-		ID: domain.NewID(domain.KindAuditEvent), OrganizationID: organizationID, At: s.now(),
+		ID: domain.NewID(domain.KindAuditEvent), OrganizationID: organizationID, At: s.Now(),
 		Actor:  domain.AuditActor{Name: p.Name, Role: p.Role},
 		Action: action, Target: domain.AuditTarget{ID: id, Type: typeNames[kind]},
 		Changes: changes, RequestID: requestid.From(ctx),

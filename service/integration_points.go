@@ -30,7 +30,7 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now()
 	point := &domain.IntegrationPoint{
 		ID: domain.NewID(domain.KindIntegrationPoint), OrganizationID: in.OrganizationID,
 		Slug: in.Slug, Name: in.Name, Description: description, Category: in.Category, Version: 1,
@@ -221,7 +221,7 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 	if rulesChanged {
 		next.Version++
 	}
-	next.UpdatedAt = s.now()
+	next.UpdatedAt = s.Now()
 	if err := tx.UpdateIntegrationPoint(ctx, &next); err != nil {
 		return nil, nil, nil, slugTaken(err, next.Slug, " by another integration point of the organization", "input", "slug")
 	}

@@ -98,7 +98,7 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 		return nil, nil, err
 	}
 	config = configsecrets.Carry(config, nil)
-	now := s.now()
+	now := s.Now()
 	i := &domain.Integration{
 		ID: domain.NewID(domain.KindIntegration), OrganizationID: account.OrganizationID,
 		AccountID: account.ID, IntegrationPointID: point.ID, ProviderKey: in.Provider, Name: in.Name,
@@ -172,7 +172,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		next.UpdatedAt = now
 		prg, err := s.Program(point)
 		if err != nil {

@@ -22,7 +22,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationI
 	if err := allow(pr, pr.CreateOrganization(), "create organizations", domain.KindOrganization, ""); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now()
 	o := &domain.Organization{ID: domain.NewID(domain.KindOrganization), Slug: in.Slug, Name: in.Name, CreatedAt: now, UpdatedAt: now}
 	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		if err := tx.CreateOrganization(ctx, o); err != nil {

@@ -69,7 +69,7 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 // integrations keep their result, and rewriting them would cost the most.
 func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Integration,
 	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint, programs map[string]*rules.Program) ([]*domain.Impact, error) {
-	now := s.now()
+	now := s.Now()
 	impacts := make([]*domain.Impact, len(list))
 	var changed []*domain.Integration
 	earlier := 0

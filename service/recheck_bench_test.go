@@ -65,7 +65,7 @@ func seedPoint(b *testing.B, svc *Service, st *store.Store, n, accounts int) *do
 	if err != nil {
 		b.Fatal(err)
 	}
-	now := svc.now()
+	now := svc.Now()
 	err = st.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
 		accountIDs := make([]string, accounts)
 		for i := range accountIDs {

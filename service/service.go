@@ -57,8 +57,6 @@ func (s *Service) SetClock(clock func() time.Time) { s.clock = clock }
 // value reads back as written.
 func (s *Service) Now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
-func (s *Service) now() time.Time { return s.Now() }
-
 // Program returns the point's compiled custom rules, compiling them at most
 // once per version. Only for committed points: a version being created in
 // a transaction that may roll back must not fill the cache (see recheckPoint).

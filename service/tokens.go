@@ -27,7 +27,7 @@ func (s *Service) CreateApiToken(ctx context.Context, in CreateApiTokenInput) (s
 	if in.AccountID != nil {
 		p.id(accountID, domain.KindAccount, "input", "accountId")
 	}
-	now := s.now()
+	now := s.Now()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		p.invalid(fmt.Sprintf("input.expiresAt must be in the future, got %s", in.ExpiresAt.UTC().Format(time.RFC3339)), "input", "expiresAt")
 	}
@@ -171,7 +171,7 @@ func (s *Service) setBootstrapToken(ctx context.Context, token string) (bool, er
 				return err
 			}
 		}
-		now := s.now()
+		now := s.Now()
 		t := &domain.ApiToken{ID: domain.NewID(domain.KindApiToken), Name: "bootstrap platform admin",
 			Role: domain.RolePlatformAdmin, Prefix: auth.Prefix(token), CreatedAt: now}
 		if err := tx.CreateApiToken(ctx, t, auth.Hash(token), true); err != nil {
@@ -189,7 +189,7 @@ func (s *Service) setBootstrapToken(ctx context.Context, token string) (bool, er
 // revoke revokes t now and records it; it returns t as revoked.
 func (s *Service) revoke(ctx context.Context, tx *store.Tx, pr *policy.Principal, t *domain.ApiToken) (*domain.ApiToken, error) {
 	next := *t
-	now := s.now()
+	now := s.Now()
 	next.RevokedAt = &now
 	if err := tx.RevokeApiToken(ctx, t.ID, now); err != nil {
 		return nil, err

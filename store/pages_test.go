@@ -10,7 +10,6 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
 	"github.com/pointguard/pointguard/policy"
-	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
@@ -24,24 +23,8 @@ import (
 // scope.
 func TestPagesAndCounts(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
-		keys, err := secrets.NewKeyring(secrets.NewKey())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, svc, sys := openStore(t, databaseURL)
 		ctx := context.Background()
-		st, err := store.Open(ctx, databaseURL, store.Options{Secrets: keys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		svc := service.New(st)
-		sys := policy.With(ctx, policy.System)
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
 		allowed := domain.AllowedProviders{Test: []string{"mock_notifications"}, Prod: []string{"slack"}}
 		// Two organizations, each with a TEST and a PROD account, one point,
 		// and 3 integrations on the TEST account and 2 on the PROD one.
@@ -54,22 +37,22 @@ func TestPagesAndCounts(t *testing.T) {
 		var tenants []tenant
 		for _, slug := range []string{"acme", "globex"} {
 			org, err := svc.CreateOrganization(sys, service.CreateOrganizationInput{Slug: slug, Name: slug})
-			must(err)
+			must(t, err)
 			tn := tenant{org: org.ID}
 			for env, id := range map[domain.Environment]*string{domain.EnvironmentTest: &tn.test, domain.EnvironmentProd: &tn.prod} {
 				a, err := svc.CreateAccount(sys, service.CreateAccountInput{OrganizationID: org.ID, Slug: slug + "-" + strings.ToLower(string(env)), Name: "A", Environment: env})
-				must(err)
+				must(t, err)
 				*id = a.ID
 			}
 			p, err := svc.CreateIntegrationPoint(sys, service.CreateIntegrationPointInput{OrganizationID: org.ID, Slug: "t", Name: "T",
 				Category: domain.CategoryNotifications, AllowedProviders: allowed})
-			must(err)
+			must(t, err)
 			tn.point = p.ID
 			for i, account := range []string{tn.test, tn.test, tn.prod, tn.test, tn.prod} {
 				provider := map[bool]string{true: "mock_notifications", false: "slack"}[account == tn.test]
 				in, verdict, err := svc.CreateIntegration(sys, service.CreateIntegrationInput{AccountID: account, IntegrationPointID: p.ID,
 					Provider: provider, Name: fmt.Sprintf("i%d", i), Config: map[string]any{"channel": "#alerts"}})
-				must(err)
+				must(t, err)
 				if in == nil {
 					t.Fatalf("integration refused: %v", verdict.Violations)
 				}
@@ -97,7 +80,7 @@ func TestPagesAndCounts(t *testing.T) {
 
 		all := st.Read(policy.Scope{All: true})
 		rows, err := all.FindIntegrationPages(ctx, store.ByAccount, both, domain.IntegrationFilter{}, pagination.Page{First: 2}, store.AllColumns)
-		must(err)
+		must(t, err)
 		for _, c := range []struct {
 			account string
 			want    []string
@@ -111,25 +94,25 @@ func TestPagesAndCounts(t *testing.T) {
 		}
 		after, err := all.FindIntegrationPages(ctx, store.ByAccount, []string{a.test}, domain.IntegrationFilter{},
 			pagination.Page{First: 2, After: sorted(a.testInts)[0]}, store.AllColumns)
-		must(err)
+		must(t, err)
 		if got := ids(after, byAccount, a.test); !slices.Equal(got, sorted(a.testInts)[1:]) {
 			t.Errorf("after the first: %v, want %v", got, sorted(a.testInts)[1:])
 		}
 		counts, err := all.CountIntegrations(ctx, store.ByOrganization, []string{a.org, b.org}, domain.IntegrationFilter{})
-		must(err)
+		must(t, err)
 		if counts[a.org] != 5 || counts[b.org] != 5 {
 			t.Errorf("counts by organization: %v, want 5 each", counts)
 		}
 		filtered := domain.IntegrationFilter{AccountID: a.prod}
 		counts, err = all.CountIntegrations(ctx, store.ByIntegrationPoint, []string{a.point}, filtered)
-		must(err)
+		must(t, err)
 		rows, err = all.FindIntegrationPages(ctx, store.ByIntegrationPoint, []string{a.point}, filtered, pagination.Page{First: 10}, store.AllColumns)
-		must(err)
+		must(t, err)
 		if counts[a.point] != 2 || !slices.Equal(ids(rows, byAccount, a.prod), sorted(a.prods)) || len(rows) != 2 {
 			t.Errorf("the point's integrations of the PROD account: count %d, rows %d", counts[a.point], len(rows))
 		}
 		accounts, err := all.FindAccountPages(ctx, []string{a.org, b.org}, domain.AccountFilter{Environment: domain.EnvironmentProd}, pagination.Page{First: 10}, store.AllColumns)
-		must(err)
+		must(t, err)
 		var prodAccounts []string
 		for _, acc := range accounts {
 			prodAccounts = append(prodAccounts, acc.ID)
@@ -150,7 +133,7 @@ func TestPagesAndCounts(t *testing.T) {
 		} {
 			r := st.Read(c.scope)
 			rows, err := r.FindIntegrationPages(ctx, store.ByAccount, both, domain.IntegrationFilter{}, pagination.Page{First: 10}, store.AllColumns)
-			must(err)
+			must(t, err)
 			var seen []string
 			for _, row := range rows {
 				if !slices.Contains(seen, row.AccountID) {
@@ -161,13 +144,13 @@ func TestPagesAndCounts(t *testing.T) {
 				t.Errorf("%s scope reads integrations of %v, want %v", c.name, seen, c.sees)
 			}
 			counts, err := r.CountIntegrations(ctx, store.ByOrganization, []string{a.org, b.org}, domain.IntegrationFilter{})
-			must(err)
+			must(t, err)
 			want := map[string]int{"organization": 5, "account": 3, "zero": 0}[c.name]
 			if counts[a.org] != want || counts[b.org] != 0 {
 				t.Errorf("%s scope counts %v, want %d in its organization and none in another", c.name, counts, want)
 			}
 			found, err := r.FindAccountsByIDs(ctx, both, store.AllColumns)
-			must(err)
+			must(t, err)
 			if len(found) != len(c.sees) {
 				t.Errorf("%s scope finds %d of the accounts by ID, want %d", c.name, len(found), len(c.sees))
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
 	"github.com/pointguard/pointguard/policy"
-	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
@@ -33,33 +32,17 @@ func pointIDs(points []*domain.IntegrationPoint) []string {
 // that one. Organization scopes see every point. On both engines.
 func TestAccountScopeSeesSelectingPoints(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
-		keys, err := secrets.NewKeyring(secrets.NewKey())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, svc, sys := openStore(t, databaseURL)
 		ctx := context.Background()
-		st, err := store.Open(ctx, databaseURL, store.Options{Secrets: keys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		svc := service.New(st)
-		sys := policy.With(ctx, policy.System)
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
 		org, err := svc.CreateOrganization(sys, service.CreateOrganizationInput{Slug: "acme", Name: "Acme"})
-		must(err)
+		must(t, err)
 		test, err := svc.CreateAccount(sys, service.CreateAccountInput{OrganizationID: org.ID, Slug: "t", Name: "T", Environment: domain.EnvironmentTest})
-		must(err)
+		must(t, err)
 		allowed := domain.AllowedProviders{Test: []string{"mock_ticketing"}, Prod: []string{"jira"}}
 		point := func(slug string, sel *domain.AccountSelector) *domain.IntegrationPoint {
 			p, err := svc.CreateIntegrationPoint(sys, service.CreateIntegrationPointInput{OrganizationID: org.ID, Slug: slug, Name: slug,
 				Category: domain.CategoryTicketing, AllowedProviders: allowed, AccountSelector: sel})
-			must(err)
+			must(t, err)
 			return p
 		}
 		everyone := point("everyone", nil)
@@ -67,11 +50,11 @@ func TestAccountScopeSeesSelectingPoints(t *testing.T) {
 		drifted := point("drifted", nil)
 		_, _, err = svc.CreateIntegration(sys, service.CreateIntegrationInput{AccountID: test.ID, IntegrationPointID: drifted.ID,
 			Provider: "mock_ticketing", Name: "tickets", Config: map[string]any{}})
-		must(err)
+		must(t, err)
 		// The point then stops selecting TEST accounts: the integration stays on it.
 		_, err = svc.UpdateIntegrationPoint(sys, service.UpdateIntegrationPointInput{ID: drifted.ID,
 			AccountSelector: graphql.OmittableOf(&domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentProd}})})
-		must(err)
+		must(t, err)
 		all := []string{everyone.ID, unused.ID, drifted.ID}
 
 		for _, c := range []struct {
@@ -88,13 +71,13 @@ func TestAccountScopeSeesSelectingPoints(t *testing.T) {
 			want := slices.Sorted(slices.Values(c.sees))
 			r := st.Read(c.scope)
 			byID, err := r.FindIntegrationPointsByIDs(ctx, all, store.AllColumns)
-			must(err)
+			must(t, err)
 			pages, err := r.FindIntegrationPointPages(ctx, []string{org.ID}, pagination.Page{First: 10}, store.PointName)
-			must(err)
+			must(t, err)
 			counts, err := r.CountIntegrationPoints(ctx, []string{org.ID})
-			must(err)
+			must(t, err)
 			ofIntegrations, err := r.FindPointsOfIntegrations(ctx, all, store.PointName)
-			must(err)
+			must(t, err)
 			for what, got := range map[string][]string{"by ID": pointIDs(byID), "pages": pointIDs(pages)} {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s scope, %s: %v, want %v", c.name, what, got, want)
@@ -109,7 +92,7 @@ func TestAccountScopeSeesSelectingPoints(t *testing.T) {
 			// Pages past a cursor keep to the points the scope sees.
 			if len(want) > 0 {
 				after, err := r.FindIntegrationPointPages(ctx, []string{org.ID}, pagination.Page{First: 10, After: want[0]}, store.PointName)
-				must(err)
+				must(t, err)
 				if got := pointIDs(after); !slices.Equal(got, want[1:]) {
 					t.Errorf("%s scope, after %s: %v, want %v", c.name, want[0], got, want[1:])
 				}
@@ -117,7 +100,7 @@ func TestAccountScopeSeesSelectingPoints(t *testing.T) {
 
 			err = st.InTx(ctx, c.scope, func(tx *store.Tx) error {
 				locked, err := tx.LockIntegrationPoints(ctx, all, store.Shared)
-				must(err)
+				must(t, err)
 				if got := pointIDs(locked); !slices.Equal(got, want) {
 					t.Errorf("%s scope, locked %v, want %v", c.name, got, want)
 				}
@@ -130,11 +113,11 @@ func TestAccountScopeSeesSelectingPoints(t *testing.T) {
 				}
 				return nil
 			})
-			must(err)
+			must(t, err)
 		}
 
 		selecting, err := st.Read(policy.Scope{OrganizationID: org.ID}).FindPointsSelecting(ctx, []*domain.Account{test, test}, store.PointName)
-		must(err)
+		must(t, err)
 		if got := pointIDs(selecting[test.ID]); !slices.Equal(got, []string{everyone.ID}) {
 			t.Errorf("points selecting the TEST account (listed twice): %v, want only %s", got, everyone.ID)
 		}
