@@ -11,7 +11,9 @@
 // ("pointguard", or "gqlgen" to run every operation with gqlgen). Flag -demo loads
 // the demo organization and its tokens into any database (it is loaded into
 // a new embedded one without asking).
-// `pointguard rotate-secrets` re-seals every secret under the current key.
+// `pointguard rotate-secrets` re-seals every secret under the current key;
+// `pointguard migrate up|status|force N` looks at or repairs the schema's
+// version (every start migrates up by itself).
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -75,8 +78,10 @@ type config struct {
 	oldSecretKeys []string
 	// adminToken comes from POINTGUARD_ADMIN_TOKEN.
 	adminToken string
-	// command is "serve" or "rotate-secrets".
-	command string
+	// command is "serve", "rotate-secrets" or "migrate", with its
+	// commandArgs (migrate's up, status or force N).
+	command     string
+	commandArgs []string
 	// readExecutor runs query operations: "pointguard" (default) or
 	// "gqlgen" (POINTGUARD_EXECUTOR), the switch back if ours misbehaves.
 	readExecutor api.ReadExecutor
@@ -124,8 +129,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == "rotate-secrets":
 		c.command = rest[0]
+	case rest[0] == "migrate":
+		if err := checkMigrateArgs(rest[1:]); err != nil {
+			return config{}, err
+		}
+		c.command, c.commandArgs = rest[0], rest[1:]
 	default:
-		return config{}, fmt.Errorf("unknown command %q; the only command is rotate-secrets", strings.Join(rest, " "))
+		return config{}, fmt.Errorf("unknown command %q; the commands are rotate-secrets and migrate (up, status, force N)",
+			strings.Join(rest, " "))
 	}
 	return c, nil
 }
@@ -136,6 +147,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
+	if cfg.command == "migrate" {
+		return migrateCommand(ctx, cfg, stdout)
+	}
 
 	st, svc, err := open(ctx, cfg, log)
 	if err != nil {
@@ -175,6 +189,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// checkMigrateArgs accepts what `pointguard migrate` takes: up, status,
+// or force and a version (0 for none).
+func checkMigrateArgs(args []string) error {
+	switch {
+	case len(args) == 1 && (args[0] == "up" || args[0] == "status"):
+		return nil
+	case len(args) == 2 && args[0] == "force":
+		if v, err := strconv.Atoi(args[1]); err != nil || v < 0 {
+			return fmt.Errorf("migrate force: %q is not a version (0, 1, 2…)", args[1])
+		}
+		return nil
+	}
+	return fmt.Errorf("usage: pointguard migrate up | status | force VERSION")
+}
+
+// migrateCommand runs `pointguard migrate`: every start migrates up by
+// itself; this is for looking, and for a database an interrupted
+// migration of an older Pointguard marked dirty.
+func migrateCommand(ctx context.Context, cfg config, stdout io.Writer) error {
+	databaseURL := cfg.databaseURL
+	if databaseURL == "" {
+		databaseURL = defaultDatabase
+	}
+	m, err := store.OpenMigrator(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch cfg.commandArgs[0] {
+	case "up":
+		err = m.Up()
+	case "force":
+		v, _ := strconv.Atoi(cfg.commandArgs[1])
+		err = m.Force(v)
+	}
+	if err != nil {
+		return err
+	}
+	s, err := m.Status()
+	if err != nil {
+		return err
+	}
+	state := "clean"
+	if s.Dirty {
+		state = "dirty"
+	}
+	fmt.Fprintf(stdout, "version %d (%s); this binary's latest is %d\n", s.Version, state, s.Latest)
+	return nil
 }
 
 // open opens the database named by the configuration and loads the demo

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -467,4 +468,45 @@ func TestCollectLessOften(t *testing.T) {
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC=50: GC percent changed to %d", got)
 	}
+}
+
+// TestMigrateCommand: `pointguard migrate` takes up, status and force N,
+// refuses anything else with its usage, and reports where the schema is.
+func TestMigrateCommand(t *testing.T) {
+	for _, bad := range [][]string{{"migrate"}, {"migrate", "down"}, {"migrate", "force"}, {"migrate", "force", "-1"},
+		{"migrate", "force", "x"}, {"migrate", "status", "now"}} {
+		if _, err := parseConfig(bad, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	databaseURL := testdb.Postgres(t)
+	env := func(k string) string { return map[string]string{"DATABASE_URL": databaseURL}[k] }
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"migrate", "status"}, "version 0 (clean)"},
+		{[]string{"migrate", "up"}, fmt.Sprintf("version %d (clean)", latestMigration(t))},
+		{[]string{"migrate", "force", "2"}, "version 2 (clean)"},
+		{[]string{"migrate", "force", "0"}, "version 0 (clean)"},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), step.args, env, &out); err != nil || !strings.Contains(out.String(), step.want) {
+			t.Errorf("%q: %v, printed %q, want %q", step.args, err, out.String(), step.want)
+		}
+	}
+}
+
+// latestMigration is the number of the last migration this binary has.
+func latestMigration(t *testing.T) int {
+	m, err := store.OpenMigrator(context.Background(), filepath.Join(t.TempDir(), "latest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, err := m.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Latest
 }

@@ -19,7 +19,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,18 +26,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4"
-	"github.com/golang-migrate/migrate/v4/database"
-	migratepg "github.com/golang-migrate/migrate/v4/database/postgres"
-	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
-	"github.com/pointguard/pointguard/store/migrations"
 )
 
 // Engine names a database engine.
@@ -82,6 +75,25 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if opts.Secrets == nil {
 		return nil, errors.New("store: a secrets keyring is required")
 	}
+	db, err := connect(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	engine := EngineOf(databaseURL)
+	if err := migrateUp(ctx, db, engine); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var ext sqlx.ExtContext = db
+	if opts.OnQuery != nil {
+		ext = observed{ext, opts.OnQuery}
+	}
+	prepared := &statements{db: db, hook: opts.OnQuery, m: map[string]*sqlx.Stmt{}}
+	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared}, db: db}, nil
+}
+
+// connect opens the pool of databaseURL's engine and checks it answers.
+func connect(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
 	var (
 		db  *sqlx.DB
 		err error
@@ -107,16 +119,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", engine, err)
 	}
-	if err := migrateUp(ctx, db, engine); err != nil {
-		db.Close()
-		return nil, err
-	}
-	var ext sqlx.ExtContext = db
-	if opts.OnQuery != nil {
-		ext = observed{ext, opts.OnQuery}
-	}
-	prepared := &statements{db: db, hook: opts.OnQuery, m: map[string]*sqlx.Stmt{}}
-	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared}, db: db}, nil
+	return db, nil
 }
 
 // EngineOf tells which engine a database URL names.
@@ -157,48 +160,6 @@ func openSQLite(path string) (*sqlx.DB, error) {
 	// one, its statements prepared again, at the next.
 	db.SetMaxIdleConns(8)
 	return db, nil
-}
-
-func migrateUp(ctx context.Context, db *sqlx.DB, engine Engine) error {
-	var (
-		files  fs.FS
-		driver database.Driver
-		err    error
-	)
-	switch engine {
-	case Postgres:
-		files, _ = fs.Sub(migrations.Postgres, "postgres")
-		conn, cerr := db.Conn(ctx)
-		if cerr != nil {
-			return cerr
-		}
-		// WithConnection, unlike WithInstance, leaves our pool open on Close.
-		driver, err = migratepg.WithConnection(ctx, conn, &migratepg.Config{})
-		if err != nil {
-			conn.Close()
-			return fmt.Errorf("migrate: %w", err)
-		}
-		defer driver.Close()
-	case SQLite:
-		files, _ = fs.Sub(migrations.SQLite, "sqlite")
-		// Not closed: the SQLite driver's Close would close our pool.
-		driver, err = migratesqlite.WithInstance(db.DB, &migratesqlite.Config{})
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
-	src, err := iofs.New(files, ".")
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, string(engine), driver)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
 }
 
 // Engine is the engine the store runs on.
