@@ -1,7 +1,8 @@
 // Package limits bounds what one client can ask of the API: how deep an
 // operation nests (DepthLimit), how much it may cost (Complexity sets the
 // costs in gqlgen's ComplexityRoot, ComplexityLimit enforces them), how
-// often a client may ask (RateLimit), and whether introspection is allowed
+// often a client may ask (RateLimit; shared by replicas through Redis when
+// Config.Redis is set), and whether introspection is allowed
 // (Introspection). Config holds the limits, FromEnv reads them, Config.Use
 // and Config.Middleware install them.
 //
@@ -13,12 +14,15 @@
 package limits
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -52,6 +56,12 @@ type Config struct {
 	RateBurst int
 	// Introspection allows __schema and __type (GraphiQL needs them).
 	Introspection bool
+	// Redis, when not nil, keeps the request and failure limits in Redis,
+	// shared by every replica using it; nil keeps them per process.
+	Redis *Redis
+	// Log is where the limits warn that Redis does not answer; nil is
+	// slog.Default().
+	Log *slog.Logger
 }
 
 // Default is the configuration with nothing set in the environment.
@@ -72,6 +82,7 @@ const (
 	EnvRateLimit     = "POINTGUARD_RATE_LIMIT"
 	EnvRateBurst     = "POINTGUARD_RATE_BURST"
 	EnvIntrospection = "POINTGUARD_INTROSPECTION"
+	EnvRedisURL      = "POINTGUARD_REDIS_URL"
 )
 
 // FromEnv reads the configuration from the environment, starting from
@@ -81,6 +92,12 @@ const (
 // POINTGUARD_RATE_LIMIT is set, twice the rate, at least 1) and
 // POINTGUARD_INTROSPECTION (true or false). Every bad value is reported,
 // each naming its variable.
+//
+// POINTGUARD_REDIS_URL (redis://host:port/db, rediss://… or unix://…)
+// shares the rate and failure limits among replicas through that Redis:
+// FromEnv connects and fails, naming the variable, when the URL is bad or
+// Redis does not answer within 5 s. With rate limiting off, the URL is
+// checked but not connected to.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Default()
 	var errs []error
@@ -116,10 +133,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.Introspection = b
 		}
 	}
+	redisURL := strings.TrimSpace(getenv(EnvRedisURL))
+	if redisURL != "" {
+		if _, err := redisOptions(redisURL); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvRedisURL, err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	if redisURL != "" && c.RatePerSecond > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), redisStartWait)
+		defer cancel()
+		r, err := NewRedis(ctx, redisURL, DefaultRedisPrefix)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvRedisURL, err)
+		}
+		c.Redis = r
+	}
+	return c, nil
 }
 
 // Validate reports a configuration that cannot work.
@@ -157,7 +192,14 @@ func (c Config) Use(srv extensible) {
 
 // Middleware rate-limits next per client, as key names it (a verified
 // token, else an address: see auth.ClientKey), or returns next unchanged
-// when RatePerSecond is 0.
+// when RatePerSecond is 0. With Redis, the limit is shared by the replicas
+// (falling back to this process's own while Redis does not answer).
 func (c Config) Middleware(next http.Handler, key func(*http.Request) string) http.Handler {
-	return RateLimit(next, c.RatePerSecond, c.RateBurst, key)
+	if c.Redis == nil || c.RatePerSecond <= 0 || math.IsNaN(c.RatePerSecond) {
+		return RateLimit(next, c.RatePerSecond, c.RateBurst, key)
+	}
+	return &sharedRateLimiter{
+		local:  newRateLimiter(next, c.RatePerSecond, c.RateBurst, key, limiterCacheSize, time.Now),
+		shared: c.Redis.limit(redisRequests, c.RatePerSecond, c.RateBurst, c.Log),
+	}
 }

@@ -70,20 +70,27 @@ func (rl *rateLimiter) limiter(key string) *rate.Limiter {
 }
 
 func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rl.serve(w, r, rl.key(r))
+}
+
+func (rl *rateLimiter) serve(w http.ResponseWriter, r *http.Request, key string) {
 	now := rl.now()
-	l := rl.limiter(rl.key(r))
+	l := rl.limiter(key)
 	if l.AllowN(now, 1) {
 		rl.next.ServeHTTP(w, r)
 		return
 	}
-	rl.refuse(w, l, now)
+	rl.refuse(w, rl.wait(l, now))
 }
 
-// refuse answers 429 to a client whose limiter l is empty.
-func (rl *rateLimiter) refuse(w http.ResponseWriter, l *rate.Limiter, now time.Time) {
-	// The wait until one whole token is back, rounded up to a whole second.
-	missing := 1 - l.TokensAt(now)
-	retry := max(1, int(math.Ceil(missing/rl.perSecond)))
+// wait is how long until l has one whole token again, in seconds.
+func (rl *rateLimiter) wait(l *rate.Limiter, now time.Time) float64 {
+	return (1 - l.TokensAt(now)) / rl.perSecond
+}
+
+// refuse answers 429 to a client that has nothing left for wait seconds.
+func (rl *rateLimiter) refuse(w http.ResponseWriter, wait float64) {
+	retry := max(1, int(math.Ceil(wait))) // whole seconds, never 0
 	w.Header().Set("Retry-After", strconv.Itoa(retry))
 	apierror.Write(w, http.StatusTooManyRequests, apierror.CodeRateLimited,
 		fmt.Sprintf("rate limit exceeded: at most %s requests per second (bursts of %d); retry after %d s",
@@ -93,8 +100,13 @@ func (rl *rateLimiter) refuse(w http.ResponseWriter, l *rate.Limiter, now time.T
 // FailureLimit limits, by client address, failed attempts to authenticate:
 // past the allowance, requests are answered 429 before their token is
 // looked up, so guessing tokens costs the database nothing. Successes do
-// not count. A nil *FailureLimit limits nothing.
-type FailureLimit struct{ rl *rateLimiter }
+// not count. A nil *FailureLimit limits nothing. With Config.Redis, the
+// count is shared by the replicas (falling back to this process's own
+// while Redis does not answer).
+type FailureLimit struct {
+	rl     *rateLimiter
+	shared *sharedLimit // nil without Redis
+}
 
 // FailureLimit is the failure limit with the configuration's rate and
 // burst, or nil when RatePerSecond is 0.
@@ -102,7 +114,11 @@ func (c Config) FailureLimit() *FailureLimit {
 	if c.RatePerSecond <= 0 {
 		return nil
 	}
-	return &FailureLimit{newRateLimiter(nil, c.RatePerSecond, c.RateBurst, ClientIP, limiterCacheSize, time.Now)}
+	f := &FailureLimit{rl: newRateLimiter(nil, c.RatePerSecond, c.RateBurst, ClientIP, limiterCacheSize, time.Now)}
+	if c.Redis != nil {
+		f.shared = c.Redis.limit(redisFailures, c.RatePerSecond, c.RateBurst, c.Log)
+	}
+	return f
 }
 
 // Refused answers 429 and is true when r's client has no failures left.
@@ -110,19 +126,55 @@ func (f *FailureLimit) Refused(w http.ResponseWriter, r *http.Request) bool {
 	if f == nil {
 		return false
 	}
+	key := f.rl.key(r)
+	if f.shared != nil {
+		if ok, wait, answered := f.shared.peek(r.Context(), "ip:"+key); answered {
+			if !ok {
+				f.rl.refuse(w, wait)
+			}
+			return !ok
+		}
+	}
 	now := f.rl.now()
-	l := f.rl.limiter(f.rl.key(r))
+	l := f.rl.limiter(key)
 	if l.TokensAt(now) >= 1 {
 		return false
 	}
-	f.rl.refuse(w, l, now)
+	f.rl.refuse(w, f.rl.wait(l, now))
 	return true
 }
 
 // Failed counts a failed attempt of r's client.
 func (f *FailureLimit) Failed(r *http.Request) {
-	if f != nil {
-		f.rl.limiter(f.rl.key(r)).AllowN(f.rl.now(), 1)
+	if f == nil {
+		return
+	}
+	key := f.rl.key(r)
+	if f.shared != nil {
+		if _, _, answered := f.shared.take(r.Context(), "ip:"+key); answered {
+			return
+		}
+	}
+	f.rl.limiter(key).AllowN(f.rl.now(), 1)
+}
+
+// sharedRateLimiter is the request limit kept in Redis, with the process's
+// own (local) for when Redis does not answer.
+type sharedRateLimiter struct {
+	local  *rateLimiter
+	shared *sharedLimit
+}
+
+func (s *sharedRateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := s.local.key(r)
+	ok, wait, answered := s.shared.take(r.Context(), key)
+	switch {
+	case !answered:
+		s.local.serve(w, r, key)
+	case ok:
+		s.local.next.ServeHTTP(w, r)
+	default:
+		s.local.refuse(w, wait)
 	}
 }
 
