@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -242,14 +241,11 @@ func migrateCommand(ctx context.Context, cfg config, stdout io.Writer) error {
 }
 
 // open opens the database named by the configuration and loads the demo
-// organization when asked, or when the embedded database is new.
+// organization when asked, or into the embedded database once.
 func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *service.Service, error) {
-	databaseURL, loadDemo := cfg.databaseURL, cfg.demo
+	databaseURL := cfg.databaseURL
 	if databaseURL == "" {
 		databaseURL = defaultDatabase
-		if _, err := os.Stat(databaseURL); errors.Is(err, os.ErrNotExist) {
-			loadDemo = true
-		}
 	}
 	ring, err := keyring(cfg, log)
 	if err != nil {
@@ -260,7 +256,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *ser
 		return nil, nil, err
 	}
 	svc := service.New(st)
-	if err := bootstrap(ctx, cfg, st, svc, loadDemo, log); err != nil {
+	if err := bootstrap(ctx, cfg, st, svc, log); err != nil {
 		st.Close()
 		return nil, nil, err
 	}
@@ -277,16 +273,19 @@ const (
 // generated once into data/admin.token and printed then) and loads the
 // demo data. On the embedded default, the demo tokens are kept in
 // data/demo.tokens and printed at every start.
-func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Service, loadDemo bool, log *slog.Logger) error {
+func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Service, log *slog.Logger) error {
 	embedded := cfg.databaseURL == ""
 	if err := svc.EnsureAdminToken(ctx, cfg.adminToken, defaultAdminTokenFile, !embedded, log); err != nil {
 		return err
 	}
-	tokensFile := ""
+	when, tokensFile := demo.Never, ""
 	if embedded {
-		tokensFile = demoTokensFile
+		when, tokensFile = demo.Once, demoTokensFile
 	}
-	return demo.Start(ctx, st, svc, loadDemo, tokensFile, log)
+	if cfg.demo {
+		when = demo.Asked
+	}
+	return demo.Start(ctx, st, svc, when, tokensFile, log)
 }
 
 // defaultSecretKeyFile keeps the secrets key when POINTGUARD_SECRET_KEY is unset.

@@ -129,7 +129,7 @@ func eachBackend(t *testing.T, story func(t *testing.T, a *app)) {
 // withDemo loads the demo organization.
 func (a *app) withDemo() *app {
 	a.t.Helper()
-	tokens, err := demo.Load(context.Background(), a.store, a.service)
+	tokens, err := demo.Load(context.Background(), a.store, a.service, demo.Asked, nil)
 	if err != nil || tokens == nil {
 		a.t.Fatalf("load demo: %v", err)
 	}

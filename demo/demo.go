@@ -29,21 +29,70 @@ type Tokens struct {
 	AccountAdmin string
 }
 
-// Load creates the demo organization and its tokens, unless an
-// organization with its slug exists (then it does nothing and returns nil).
+// offered is the setting that records the demo was loaded once.
+const offered = "demo_offered"
+
+// When says when Start loads the demo.
+type When int
+
+const (
+	// Never leaves the database as it is.
+	Never When = iota
+	// Once loads the demo into a database it was never loaded into (the
+	// embedded default): whoever deleted it does not get it back.
+	Once
+	// Asked loads the demo unless its organization exists (-demo).
+	Asked
+)
+
+// Load creates the demo organization and its tokens in one transaction,
+// unless when says not to (then it returns nil, nil). keep, if set, is
+// given the tokens before the transaction commits: a start killed after
+// keep and before the commit loads the demo again, and calls keep again.
 // It acts as policy.System, and the audit log says so.
-func Load(ctx context.Context, st *store.Store, svc *service.Service) (*Tokens, error) {
+func Load(ctx context.Context, st *store.Store, svc *service.Service, when When, keep func(*Tokens) error) (*Tokens, error) {
 	ctx = policy.With(ctx, policy.System)
-	if _, err := st.Read(policy.System.Scope()).FindOrganizationBySlug(ctx, OrganizationSlug); err == nil {
-		return nil, nil
-	} else if !errors.Is(err, domain.ErrNotFound) {
-		return nil, err
-	}
-	loaded, err := load(ctx, svc)
-	if err != nil {
-		return nil, err
-	}
-	return loaded, nil
+	var tokens *Tokens
+	err := st.Atomically(ctx, func(ctx context.Context) error {
+		tokens = nil
+		if load, err := shouldLoad(ctx, st, when); err != nil || !load {
+			return err
+		}
+		var err error
+		if tokens, err = load(ctx, svc); err != nil {
+			return err
+		}
+		if keep != nil {
+			if err := keep(tokens); err != nil {
+				return err
+			}
+		}
+		return st.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
+			return tx.SetSetting(ctx, offered, "true")
+		})
+	})
+	return tokens, err
+}
+
+func shouldLoad(ctx context.Context, st *store.Store, when When) (bool, error) {
+	var load bool
+	err := st.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
+		switch when {
+		case Once:
+			_, done, err := tx.Setting(ctx, offered)
+			load = !done
+			return err
+		case Asked:
+			_, err := tx.FindOrganizationBySlug(ctx, OrganizationSlug)
+			load = errors.Is(err, domain.ErrNotFound)
+			if load {
+				return nil
+			}
+			return err
+		}
+		return nil
+	})
+	return load, err
 }
 
 func load(ctx context.Context, svc *service.Service) (*Tokens, error) {

@@ -12,26 +12,28 @@ import (
 	"github.com/pointguard/pointguard/store"
 )
 
-// Start loads the demo organization when load is set, and shows its tokens
-// in the log: those just made or, when tokensFile is set (the embedded
-// default keeps them there, mode 0600), those the file kept from an earlier
-// start that still authenticate (someone may have revoked them since).
-func Start(ctx context.Context, st *store.Store, svc *service.Service, load bool, tokensFile string, log *slog.Logger) error {
-	var tokens *Tokens
-	if load {
-		var err error
-		if tokens, err = Load(ctx, st, svc); err != nil {
-			return err
-		}
-		if tokens != nil {
-			log.Info("loaded the demo organization", "slug", OrganizationSlug)
-			if tokensFile != "" {
-				content := "ORG_ADMIN " + tokens.OrgAdmin + "\nACCOUNT_ADMIN " + tokens.AccountAdmin + "\n"
-				if err := os.WriteFile(tokensFile, []byte(content), 0o600); err != nil {
-					return fmt.Errorf("demo tokens file: %w", err)
-				}
+// Start loads the demo organization when when says so, and shows its
+// tokens in the log: those just made or, when tokensFile is set (the
+// embedded default keeps them there, mode 0600), those the file kept from
+// an earlier start that still authenticate (someone may have revoked them
+// since).
+func Start(ctx context.Context, st *store.Store, svc *service.Service, when When, tokensFile string, log *slog.Logger) error {
+	var keep func(*Tokens) error
+	if tokensFile != "" {
+		keep = func(tokens *Tokens) error {
+			content := "ORG_ADMIN " + tokens.OrgAdmin + "\nACCOUNT_ADMIN " + tokens.AccountAdmin + "\n"
+			if err := os.WriteFile(tokensFile, []byte(content), 0o600); err != nil {
+				return fmt.Errorf("demo tokens file: %w", err)
 			}
+			return nil
 		}
+	}
+	tokens, err := Load(ctx, st, svc, when, keep)
+	if err != nil {
+		return err
+	}
+	if tokens != nil {
+		log.Info("loaded the demo organization", "slug", OrganizationSlug)
 	}
 	if tokens == nil && tokensFile != "" {
 		if b, err := os.ReadFile(tokensFile); err == nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -24,6 +25,9 @@ const maxAttempts = 3
 // a busy SQLite file) is run again from the start, up to three times, so fn
 // must do nothing but database work.
 func (s *Store) InTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) error) error {
+	if j, ok := ctx.Value(joinKey{}).(*joined); ok {
+		return s.inSavepoint(ctx, j, scope, fn)
+	}
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = s.runTx(ctx, scope, fn)
@@ -39,10 +43,7 @@ func (s *Store) runTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) e
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}}, tx: sqltx}
-	if o, ok := s.base.ext.(observed); ok {
-		tx.ext = observed{sqltx, o.hook}
-	}
+	tx := s.newTx(sqltx, scope)
 	defer func() {
 		if p := recover(); p != nil {
 			sqltx.Rollback()
@@ -57,6 +58,68 @@ func (s *Store) runTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) e
 	}
 	if err = sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) newTx(sqltx *sqlx.Tx, scope policy.Scope) *Tx {
+	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}}, tx: sqltx}
+	if o, ok := s.base.ext.(observed); ok {
+		tx.ext = observed{sqltx, o.hook}
+	}
+	return tx
+}
+
+// Atomically runs fn so that every InTx given its context joins one
+// transaction: their writes commit together when fn returns nil, and none
+// do otherwise. Each InTx inside runs in a savepoint, so one that fails
+// undoes its own writes alone and fn may go on. Like InTx, the whole is
+// run again, up to three times, when it lost a race the engine detected:
+// fn must do nothing but database work. Inside another Atomically, fn
+// joins the outer one.
+func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(joinKey{}).(*joined); ok {
+		return fn(ctx)
+	}
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = s.runTx(ctx, policy.Scope{}, func(tx *Tx) error {
+			return fn(context.WithValue(ctx, joinKey{}, &joined{tx: tx.tx}))
+		})
+		if err == nil || !isRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+type joinKey struct{}
+
+// joined is the transaction of an Atomically.
+type joined struct {
+	tx *sqlx.Tx
+	// savepoints numbers the savepoints, so that each has its own name.
+	savepoints int
+}
+
+func (s *Store) inSavepoint(ctx context.Context, j *joined, scope policy.Scope, fn func(tx *Tx) error) (err error) {
+	j.savepoints++
+	name := fmt.Sprintf("pointguard_%d", j.savepoints)
+	if _, err := j.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err = fn(s.newTx(j.tx, scope)); err != nil {
+		// A failure the engine wants retried aborted the transaction as a
+		// whole: Atomically runs it again.
+		if !isRetryable(err) {
+			if _, rerr := j.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+				return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
+			}
+		}
+		return err
+	}
+	if _, err := j.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
 }
