@@ -44,6 +44,9 @@ const MaxBodyBytes = 1 << 20
 // New is the whole HTTP API: GraphQL at /graphql (POST and GET), GraphiQL
 // at /, and the health checks.
 func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor) http.Handler {
+	if lim.Log == nil {
+		lim.Log = log // where the limits warn that Redis does not answer
+	}
 	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc}}
 	limits.Complexity(&schema.Complexity)
 	es := graph.NewExecutableSchema(schema)
