@@ -25,6 +25,9 @@ const (
 	CodeQueryTooComplex       = "QUERY_TOO_COMPLEX"
 	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 	CodeRateLimited           = "RATE_LIMITED"
+	// CodeTooManyErrors: the last error of a response whose errors were
+	// cut to limits.MaxErrors; its message says how many were left out.
+	CodeTooManyErrors = "TOO_MANY_ERRORS"
 )
 
 // Write answers status with a GraphQL error body of one error, never

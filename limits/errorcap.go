@@ -1,0 +1,60 @@
+package limits
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pointguard/pointguard/apierror"
+)
+
+// MaxErrors is the most errors a response lists.
+const MaxErrors = 50
+
+// ErrorCap is a gqlgen handler extension that cuts the errors of every
+// response (validation's and execution's alike) to the first MaxErrors,
+// followed by one TOO_MANY_ERRORS error saying how many were left out.
+// Without it, one small document can ask for an answer of megabytes:
+// validation reports every pair of conflicting fields, so 300 aliases
+// `x: name x: slug …` (2.6 KB) made 22,500 errors, 5.67 MB.
+//
+// It leaves the HTTP status alone: gqlgen chooses it from the errors
+// before any response middleware runs.
+type ErrorCap struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = ErrorCap{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (ErrorCap) ExtensionName() string { return "ErrorCap" }
+
+// Validate implements graphql.HandlerExtension.
+func (ErrorCap) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse implements graphql.ResponseInterceptor.
+func (ErrorCap) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil && len(resp.Errors) > MaxErrors {
+		resp.Errors = CapErrors(resp.Errors)
+	}
+	return resp
+}
+
+// CapErrors is errs cut to MaxErrors, the last one saying how many more
+// there were; errs itself when it has no more than MaxErrors.
+func CapErrors(errs gqlerror.List) gqlerror.List {
+	if len(errs) <= MaxErrors {
+		return errs
+	}
+	left := len(errs) - MaxErrors
+	capped := make(gqlerror.List, MaxErrors, MaxErrors+1)
+	copy(capped, errs)
+	return append(capped, &gqlerror.Error{
+		Message:    fmt.Sprintf("%d more errors left out: a response lists at most %d", left, MaxErrors),
+		Extensions: map[string]any{"code": apierror.CodeTooManyErrors},
+	})
+}
