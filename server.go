@@ -251,7 +251,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *ser
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring})
+	st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring, StatementTimeout: cfg.limits.RequestTimeout})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,11 +5,8 @@
 package api
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -68,29 +65,18 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	gql.SetErrorPresenter(resolvers.PresentError(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 
-	// Outside in: name the request, find its token (unless its address is
+	// Outside in: name the request, bound its time, find its token (unless its address is
 	// out of failed attempts), rate-limit by token (or address, without
 	// one), refuse it without one, bound its body, give it loaders that
 	// read what its token may see.
 	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
-	api = requestid.Middleware(auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api))
+	api = auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api)
+	api = requestid.Middleware(withDeadline(api, lim.RequestTimeout))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
 	playground.Register(mux, "/graphql")
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			log.WarnContext(ctx, "database not ready", "error", err)
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ok\n")
-	})
+	registerHealth(mux, st, log)
 	return mux
 }

@@ -25,6 +25,8 @@ const (
 	CodeQueryTooComplex       = "QUERY_TOO_COMPLEX"
 	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 	CodeRateLimited           = "RATE_LIMITED"
+	// CodeTimeout: the request ran out of time (HTTP 503, Retry-After).
+	CodeTimeout = "TIMEOUT"
 	// CodeTooManyErrors: the last error of a response whose errors were
 	// cut to limits.MaxErrors; its message says how many were left out.
 	CodeTooManyErrors = "TOO_MANY_ERRORS"

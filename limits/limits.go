@@ -56,6 +56,10 @@ type Config struct {
 	RateBurst int
 	// Introspection allows __schema and __type (GraphiQL needs them).
 	Introspection bool
+	// RequestTimeout bounds a request: past it the API answers 503
+	// TIMEOUT, and PostgreSQL cancels the statement still running
+	// (statement_timeout).
+	RequestTimeout time.Duration
 	// Redis, when not nil, keeps the request and failure limits in Redis,
 	// shared by every replica using it; nil keeps them per process.
 	Redis *Redis
@@ -67,22 +71,24 @@ type Config struct {
 // Default is the configuration with nothing set in the environment.
 func Default() Config {
 	return Config{
-		MaxDepth:      12,
-		MaxComplexity: 50_000,
-		RatePerSecond: 100,
-		RateBurst:     200,
-		Introspection: true,
+		MaxDepth:       12,
+		MaxComplexity:  50_000,
+		RatePerSecond:  100,
+		RateBurst:      200,
+		Introspection:  true,
+		RequestTimeout: 10 * time.Second,
 	}
 }
 
 // Environment variables read by FromEnv.
 const (
-	EnvMaxDepth      = "POINTGUARD_MAX_DEPTH"
-	EnvMaxComplexity = "POINTGUARD_MAX_COMPLEXITY"
-	EnvRateLimit     = "POINTGUARD_RATE_LIMIT"
-	EnvRateBurst     = "POINTGUARD_RATE_BURST"
-	EnvIntrospection = "POINTGUARD_INTROSPECTION"
-	EnvRedisURL      = "POINTGUARD_REDIS_URL"
+	EnvMaxDepth       = "POINTGUARD_MAX_DEPTH"
+	EnvMaxComplexity  = "POINTGUARD_MAX_COMPLEXITY"
+	EnvRateLimit      = "POINTGUARD_RATE_LIMIT"
+	EnvRateBurst      = "POINTGUARD_RATE_BURST"
+	EnvIntrospection  = "POINTGUARD_INTROSPECTION"
+	EnvRequestTimeout = "POINTGUARD_REQUEST_TIMEOUT"
+	EnvRedisURL       = "POINTGUARD_REDIS_URL"
 )
 
 // FromEnv reads the configuration from the environment, starting from
@@ -90,7 +96,8 @@ const (
 // integers), POINTGUARD_RATE_LIMIT (requests per second per client, 0
 // disables), POINTGUARD_RATE_BURST (a positive integer; when unset but
 // POINTGUARD_RATE_LIMIT is set, twice the rate, at least 1) and
-// POINTGUARD_INTROSPECTION (true or false). Every bad value is reported,
+// POINTGUARD_INTROSPECTION (true or false), POINTGUARD_REQUEST_TIMEOUT (a
+// Go duration, default 10s). Every bad value is reported,
 // each naming its variable.
 //
 // POINTGUARD_REDIS_URL (redis://host:port/db, rediss://… or unix://…)
@@ -131,6 +138,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is neither true nor false", EnvIntrospection, s))
 		} else {
 			c.Introspection = b
+		}
+	}
+	if s := strings.TrimSpace(getenv(EnvRequestTimeout)); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 100*time.Millisecond {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration of at least 100ms (10s, 1m…)", EnvRequestTimeout, s))
+		} else {
+			c.RequestTimeout = d
 		}
 	}
 	redisURL := strings.TrimSpace(getenv(EnvRedisURL))

@@ -69,13 +69,22 @@ func newMigrator(ctx context.Context, db *sqlx.DB, engine Engine) (*Migrator, er
 		if cerr != nil {
 			return nil, fmt.Errorf("migrate: %w", cerr)
 		}
+		// A migration may take longer than any request.
+		if _, err := conn.ExecContext(ctx, "SET statement_timeout = 0"); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
 		// WithConnection, unlike WithInstance, leaves our pool open on Close.
 		driver, err = migratepg.WithConnection(ctx, conn, &migratepg.Config{})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
-		closeFn = driver.Close
+		closeFn = func() error {
+			// The connection goes back to the pool: with the URL's timeout.
+			_, rerr := conn.ExecContext(context.Background(), "RESET statement_timeout")
+			return errors.Join(rerr, driver.Close())
+		}
 	case SQLite:
 		files, _ = fs.Sub(migrations.SQLite, "sqlite")
 		// Not closed: the SQLite driver's Close would close our pool.

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,10 @@ type Options struct {
 	OnQuery func(query string)
 	// Secrets seals the config keys that hold secrets. Required.
 	Secrets *secrets.Keyring
+	// StatementTimeout, if set, is PostgreSQL's statement_timeout for
+	// every session (unless the URL sets one): the server cancels what a
+	// request that gave up left running. Migrations have none.
+	StatementTimeout time.Duration
 }
 
 // Open connects to databaseURL and brings its schema up to date.
@@ -75,11 +80,14 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if opts.Secrets == nil {
 		return nil, errors.New("store: a secrets keyring is required")
 	}
+	engine := EngineOf(databaseURL)
+	if engine == Postgres && opts.StatementTimeout > 0 {
+		databaseURL = withStatementTimeout(databaseURL, opts.StatementTimeout)
+	}
 	db, err := connect(ctx, databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	engine := EngineOf(databaseURL)
 	if err := migrateUp(ctx, db, engine); err != nil {
 		db.Close()
 		return nil, err
@@ -120,6 +128,21 @@ func connect(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("connect to %s: %w", engine, err)
 	}
 	return db, nil
+}
+
+// withStatementTimeout adds statement_timeout to a PostgreSQL URL that
+// sets none; lib/pq sends the parameters it does not know to the server.
+func withStatementTimeout(databaseURL string, d time.Duration) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL // connect reports it
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" {
+		q.Set("statement_timeout", strconv.FormatInt(d.Milliseconds(), 10))
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // EngineOf tells which engine a database URL names.

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pointguard/pointguard/auth"
+	"github.com/pointguard/pointguard/limits"
+	"github.com/pointguard/pointguard/secrets"
+	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/testdb"
+)
+
+// server is Pointguard on databaseURL with lim, for the fault stories,
+// which need their own database server and limits; it returns the URL
+// and the platform admin's token.
+func server(t *testing.T, databaseURL string, lim limits.Config) (*store.Store, string, string) {
+	t.Helper()
+	ring, _ := secrets.NewKeyring(secrets.NewKey())
+	st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: ring, StatementTimeout: lim.RequestTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(st)
+	token := auth.NewToken()
+	if _, err := svc.SetBootstrapToken(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(st, svc, slog.New(slog.NewTextHandler(io.Discard, nil)), lim, Pointguard))
+	t.Cleanup(func() { srv.Close(); st.Close() })
+	return st, srv.URL, token
+}
+
+// TestFrozenDatabase: while PostgreSQL is frozen (SIGSTOP, as a hung host
+// would be), /readyz answers 503 within its 2 s and every API request 503
+// TIMEOUT with Retry-After at the request timeout, instead of hanging
+// for as long as the freeze (and /readyz then answering 200). When the
+// server goes on, so does the API.
+func TestFrozenDatabase(t *testing.T) {
+	cluster := testdb.NewCluster(t)
+	lim := limits.Default()
+	lim.RatePerSecond = 0
+	lim.RequestTimeout = time.Second
+	st, url, token := server(t, cluster.URL(), lim)
+
+	var timeout string
+	if err := st.DB().QueryRow("SHOW statement_timeout").Scan(&timeout); err != nil || timeout != "1s" {
+		t.Errorf("statement_timeout %q (%v), want the request timeout, 1s", timeout, err)
+	}
+
+	// The client gives up long after both deadlines: what it measures is
+	// whether the server keeps them, not how fast it is.
+	client := &http.Client{Timeout: 15 * time.Second}
+	ready := func() (int, error) {
+		resp, err := client.Get(url + "/readyz")
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	const query = `{ organizations(first: 5) { totalCount } }`
+	ask := func() (int, string, string, error) {
+		req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(`{"query": "`+query+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", "", err
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Errors []struct {
+				Extensions struct{ Code string }
+			}
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		code := ""
+		if len(body.Errors) > 0 {
+			code = body.Errors[0].Extensions.Code
+		}
+		return resp.StatusCode, code, resp.Header.Get("Retry-After"), nil
+	}
+	if status, err := ready(); status != http.StatusOK {
+		t.Fatalf("/readyz before the freeze: %d %v", status, err)
+	}
+	if status, code, _, err := ask(); status != http.StatusOK || code != "" {
+		t.Fatalf("a query before the freeze: %d %s %v", status, code, err)
+	}
+
+	cluster.Freeze()
+	thawed := false
+	defer func() {
+		if !thawed {
+			cluster.Thaw()
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		if status, err := ready(); status != http.StatusServiceUnavailable {
+			t.Errorf("/readyz on a frozen database, probe %d: %d %v, want 503", i+1, status, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ { // more than the pool's 20 connections
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, code, retry, err := ask()
+			if status != http.StatusServiceUnavailable || code != "TIMEOUT" || retry == "" {
+				t.Errorf("a query on a frozen database: %d %q Retry-After %q %v, want 503 TIMEOUT with Retry-After", status, code, retry, err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	cluster.Thaw()
+	thawed = true
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, _ := ready()
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after the thaw: still %d", status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, code, _, err := ask(); status != http.StatusOK || code != "" {
+		t.Errorf("a query after the thaw: %d %s %v", status, code, err)
+	}
+}
