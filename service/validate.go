@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/rules"
+	"github.com/pointguard/pointguard/scalars"
 )
 
 // Input limits.
@@ -129,17 +131,72 @@ func (p *problems) config(v any, field ...string) map[string]any {
 		p.invalid(fmt.Sprintf("%s must be a JSON object, got %s", path(field...), jsonKind(v)), field...)
 		return nil
 	}
+	var bad int
+	obj = p.numbers(obj, field, &bad).(map[string]any)
+	if bad > maxNumberProblems {
+		p.invalid(fmt.Sprintf("%s holds %d more numbers a double cannot hold", path(field...), bad-maxNumberProblems), field...)
+	}
+	if bad > 0 {
+		return nil
+	}
+	// The limit applies to what is stored: numbers in their canonical
+	// form, which for 1e300 is 301 digits.
 	b, err := json.Marshal(obj)
 	if err != nil {
 		p.invalid(path(field...)+" is not valid JSON", field...)
 		return nil
 	}
 	if len(b) > MaxConfigBytes {
-		p.invalid(fmt.Sprintf("%s must be at most %d bytes of JSON, got %d", path(field...), MaxConfigBytes, len(b)), field...)
+		p.invalid(fmt.Sprintf("%s must be at most %d bytes of JSON as stored (numbers in plain decimal), got %d",
+			path(field...), MaxConfigBytes, len(b)), field...)
 		return nil
 	}
 	p.noSecretsInLists(obj, field...)
 	return obj
+}
+
+// maxNumberProblems bounds the numbers of one config reported one by one.
+const maxNumberProblems = 10
+
+// numbers returns a copy of a JSON value with every number in its
+// canonical form (scalars.Number: what PostgreSQL's jsonb and SQLite's
+// text give back alike), counting in bad, and reporting, those a double
+// cannot hold. Variables bring numbers as json.Number, a query's literals
+// as int64 or float64.
+func (p *problems) numbers(v any, field []string, bad *int) any {
+	var canonical string
+	var err error
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for _, k := range slices.Sorted(maps.Keys(v)) { // the same problems first, every time
+			out[k] = p.numbers(v[k], child(field, k), bad)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = p.numbers(x, child(field, strconv.Itoa(i)), bad)
+		}
+		return out
+	case json.Number:
+		canonical, err = scalars.Number(string(v))
+	case int64:
+		canonical, err = scalars.Number(strconv.FormatInt(v, 10))
+	case int:
+		canonical, err = scalars.Number(strconv.Itoa(v))
+	case float64:
+		canonical, err = scalars.Float(v)
+	default:
+		return v
+	}
+	if err != nil {
+		if *bad++; *bad <= maxNumberProblems {
+			p.invalid(path(field...)+": "+err.Error(), field...)
+		}
+		return v
+	}
+	return json.Number(canonical)
 }
 
 // noSecretsInLists refuses a secret key inside a list: secrets are kept
