@@ -236,6 +236,50 @@ func TestRedisDownFailsOpen(t *testing.T) {
 	}
 }
 
+// TestRedisHangsFailsOpen: a Redis that accepts connections and never
+// answers costs a request at most redisWait, then none for redisRetry.
+func TestRedisHangsFailsOpen(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // holds it open, says nothing
+		}
+	}()
+	opt, err := redisOptions("redis://" + ln.Addr().String() + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRedis(opt, "pointguard-test-hang:")
+	defer r.Close()
+	c := Default()
+	c.RatePerSecond, c.RateBurst, c.Redis, c.Log = 1, 20, r, slog.New(&logged{})
+	h := c.Middleware(&counter{}, byHeader)
+	start := time.Now()
+	if rec := hit(h, "a"); rec.Code != http.StatusOK {
+		t.Fatalf("first request: %d %s", rec.Code, rec.Body)
+	}
+	first := time.Since(start)
+	for i := range 19 {
+		if rec := hit(h, "a"); rec.Code != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i+2, rec.Code, rec.Body)
+		}
+	}
+	rest := time.Since(start) - first
+	t.Logf("first request %v, the 19 after it %v", first, rest)
+	if first > redisWait+500*time.Millisecond || rest > 200*time.Millisecond {
+		t.Errorf("first request took %v (bound %v), the 19 after it %v", first, redisWait, rest)
+	}
+}
+
 // proxy forwards TCP connections to Redis until stopped, so that a test
 // can take Redis away from one client and give it back.
 type proxy struct {
