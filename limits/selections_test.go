@@ -217,13 +217,27 @@ func TestErrorCap(t *testing.T) {
 		})
 	}
 
-	errs := make(gqlerror.List, MaxErrors)
+	var errs gqlerror.List
+	for range MaxErrors {
+		errs = append(errs, gqlerror.Errorf("an error"))
+	}
 	if got := CapErrors(errs); len(got) != MaxErrors {
 		t.Errorf("%d errors capped to %d", MaxErrors, len(got))
 	}
 	errs = append(errs, gqlerror.Errorf("one more"))
 	if got := CapErrors(errs); len(got) != MaxErrors+1 || got[MaxErrors].Message != "1 more errors left out: a response lists at most 50" {
 		t.Errorf("%d capped to %d, the last %v", len(errs), len(got), got[len(got)-1])
+	}
+
+	// The errors kept are the first by path, those without one first.
+	errs = nil
+	for i := range MaxErrors + 10 {
+		errs = append(errs, &gqlerror.Error{Message: fmt.Sprint(i), Path: ast.Path{ast.PathName("b"), ast.PathIndex(MaxErrors + 10 - i)}})
+	}
+	errs = append(errs, &gqlerror.Error{Message: "a", Path: ast.Path{ast.PathName("a")}}, &gqlerror.Error{Message: "no path"})
+	got := CapErrors(errs)
+	if got[0].Message != "no path" || got[1].Message != "a" || got[2].Path.String() != "b[1]" || got[MaxErrors-1].Path.String() != "b[48]" {
+		t.Errorf("kept %v, %v, %v … %v", got[0], got[1], got[2], got[MaxErrors-1])
 	}
 }
 
