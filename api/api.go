@@ -54,9 +54,14 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	} else {
 		gql.AddTransport(transport.POST{})
 	}
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(queries)
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After APQ, which fills in the query of a request sending its hash
+	// alone, and before gqlgen parses and validates the query.
+	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))
+	gql.Use(limits.ErrorCap{}) // every response's errors cut to limits.MaxErrors
 	gql.Use(limits.RejectBadStrings{})
 	if reads == Pointguard {
 		// Last, so that it sees operations every other extension let through.
