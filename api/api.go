@@ -20,6 +20,7 @@ import (
 	"github.com/pointguard/pointguard/playground"
 	"github.com/pointguard/pointguard/requestid"
 	"github.com/pointguard/pointguard/resolvers"
+	"github.com/pointguard/pointguard/scalars"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -56,6 +57,10 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	}
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
+	// Literals and variables held to GraphQL's input coercion (32-bit
+	// Ints, no number for a String…), before the limits read them.
+	gql.SetValidationRulesFn(scalars.ValidationRules)
+	gql.Use(&scalars.StrictVariables{})
 	lim.Use(gql) // introspection policy, depth and complexity limits
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	// After APQ, which fills in the query of a request sending its hash

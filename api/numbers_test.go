@@ -63,7 +63,8 @@ func TestConfigNumbersComeBackTheSame(t *testing.T) {
 // than a double's) is INVALID_INPUT at its path, and nothing is written;
 // a config is measured as stored, numbers in plain decimal; 9,000 numbers
 // too small for a double (63 KB as sent, 3.6 MB as PostgreSQL stored them)
-// give a few errors, not 9,000.
+// give a few errors, not 9,000. Written in the query itself, such a number
+// is refused before anything runs, naming its argument.
 func TestConfigNumbersADoubleCannotHold(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
@@ -110,6 +111,12 @@ func TestConfigNumbersADoubleCannotHold(t *testing.T) {
 			t.Errorf("a config past the limit as stored: %s", r.Raw)
 		}
 
+		r = a.post(`mutation($a: ID!, $p: ID!) { createIntegration(input: { accountId: $a, integrationPointId: $p, provider: "mock_ticketing",
+			name: "literal", config: { project: "SANDBOX", n: 1e-400 } }) { integration { id } } }`, map[string]any{"a": w.test, "p": w.point})
+		if r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "GRAPHQL_VALIDATION_FAILED" ||
+			!strings.Contains(r.Errors[0].Message, `"input.config.n"`) || !strings.Contains(r.Errors[0].Message, "too close to zero") {
+			t.Errorf("a literal 1e-400: %d %s", r.Status, r.Raw)
+		}
 		if digest(t, a.store) != before {
 			t.Error("a refused config was written")
 		}

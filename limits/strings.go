@@ -2,6 +2,8 @@ package limits
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,12 +32,27 @@ func (RejectBadStrings) ExtensionName() string                          { return
 func (RejectBadStrings) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (RejectBadStrings) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	var problem string
-	if problem = inJSON(rc.Variables); problem == "" && rc.Operation != nil {
-		problem = inSelection(rc.Operation.SelectionSet, map[string]bool{})
-	}
-	if problem == "" {
+	if rc.Operation == nil {
 		return nil
+	}
+	for _, vd := range rc.Operation.VariableDefinitions {
+		if p, at := inJSON(rc.Variables[vd.Variable], []string{vd.Variable}); p != "" {
+			where := fmt.Sprintf("Variable \"$%s\"", vd.Variable)
+			if len(at) > 1 {
+				where += fmt.Sprintf(" at %q", strings.Join(at, "."))
+			}
+			return refuse(where, p)
+		}
+	}
+	if p := inSelection(rc.Operation.SelectionSet, map[string]bool{}); p != "" {
+		return refuse("", p)
+	}
+	return nil
+}
+
+func refuse(where, problem string) *gqlerror.Error {
+	if where != "" {
+		problem = where + ": " + problem
 	}
 	return &gqlerror.Error{Message: problem, Extensions: map[string]any{"code": apierror.CodeBadUserInput}}
 }
@@ -51,40 +68,42 @@ func badString(s string) string {
 	return ""
 }
 
-// inJSON looks through decoded JSON (variables) at any depth, keys included.
-func inJSON(v any) string {
+// inJSON looks through decoded JSON (variables) at any depth, keys
+// included, and says where: the path from the variable.
+func inJSON(v any, at []string) (string, []string) {
 	switch v := v.(type) {
 	case string:
-		return badString(v)
+		return badString(v), at
 	case map[string]any:
 		for k, x := range v {
 			if p := badString(k); p != "" {
-				return p
+				return "a key " + p[len("strings "):], at
 			}
-			if p := inJSON(x); p != "" {
-				return p
+			if p, where := inJSON(x, append(at[:len(at):len(at)], k)); p != "" {
+				return p, where
 			}
 		}
 	case []any:
-		for _, x := range v {
-			if p := inJSON(x); p != "" {
-				return p
+		for i, x := range v {
+			if p, where := inJSON(x, append(at[:len(at):len(at)], strconv.Itoa(i))); p != "" {
+				return p, where
 			}
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // inSelection looks through the literal arguments of every field the
-// operation selects, fragments included (each fragment once).
+// operation selects, fragments included (each fragment once), and says
+// which argument.
 func inSelection(set ast.SelectionSet, seen map[string]bool) string {
 	for _, sel := range set {
 		var p string
 		switch s := sel.(type) {
 		case *ast.Field:
 			for _, arg := range s.Arguments {
-				if p = inValue(arg.Value); p != "" {
-					return p
+				if p, at := inValue(arg.Value, []string{arg.Name}); p != "" {
+					return fmt.Sprintf("Argument %q of %q: %s", strings.Join(at, "."), s.Name, p)
 				}
 			}
 			p = inSelection(s.SelectionSet, seen)
@@ -103,20 +122,23 @@ func inSelection(set ast.SelectionSet, seen map[string]bool) string {
 	return ""
 }
 
-func inValue(v *ast.Value) string {
+func inValue(v *ast.Value, at []string) (string, []string) {
 	if v == nil {
-		return ""
+		return "", nil
 	}
 	if p := badString(v.Raw); p != "" {
-		return p
+		return p, at
 	}
-	for _, c := range v.Children {
-		if p := badString(c.Name); p != "" {
-			return p
+	for i, c := range v.Children {
+		name := c.Name
+		if v.Kind == ast.ListValue {
+			name = strconv.Itoa(i)
+		} else if p := badString(c.Name); p != "" {
+			return "a key " + p[len("strings "):], at
 		}
-		if p := inValue(c.Value); p != "" {
-			return p
+		if p, where := inValue(c.Value, append(at[:len(at):len(at)], name)); p != "" {
+			return p, where
 		}
 	}
-	return ""
+	return "", nil
 }
