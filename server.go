@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,13 +47,20 @@ import (
 const defaultDatabase = "data/pointguard.db"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	collectLessOften(os.Getenv)
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	if err := runUntilSignalled(os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "pointguard:", err)
 		os.Exit(1)
 	}
+}
+
+// runUntilSignalled runs until SIGINT or SIGTERM, then shuts down (see
+// run); a second signal ends the process at once.
+func runUntilSignalled(args []string, getenv func(string) string, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // the next signal is Go's default: exit
+	defer stop()
+	return run(ctx, args, getenv, stdout)
 }
 
 // gcPercent is the garbage collector's target when GOGC is not set. A
@@ -65,6 +74,11 @@ func collectLessOften(getenv func(string) string) {
 		debug.SetGCPercent(gcPercent)
 	}
 }
+
+// defaultShutdownGrace outlasts the request timeout (10s), so that a
+// request in flight finishes, and fits in Kubernetes' default 30 s
+// between SIGTERM and SIGKILL.
+const defaultShutdownGrace = 15 * time.Second
 
 // config is what run reads from flags and the environment.
 type config struct {
@@ -84,6 +98,9 @@ type config struct {
 	// readExecutor runs query operations: "pointguard" (default) or
 	// "gqlgen" (POINTGUARD_EXECUTOR), the switch back if ours misbehaves.
 	readExecutor api.ReadExecutor
+	// shutdownGrace is how long a shutdown waits for the requests in
+	// flight (POINTGUARD_SHUTDOWN_GRACE, default 15s).
+	shutdownGrace time.Duration
 	// limits bound queries: POINTGUARD_MAX_DEPTH, POINTGUARD_MAX_COMPLEXITY,
 	// POINTGUARD_RATE_LIMIT, POINTGUARD_RATE_BURST, POINTGUARD_INTROSPECTION.
 	limits limits.Config
@@ -118,6 +135,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		c.readExecutor = e
 	default:
 		return config{}, fmt.Errorf("POINTGUARD_EXECUTOR: %q is neither %q nor %q", e, api.Pointguard, api.Gqlgen)
+	}
+	c.shutdownGrace = defaultShutdownGrace
+	if s := getenv("POINTGUARD_SHUTDOWN_GRACE"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return config{}, fmt.Errorf("POINTGUARD_SHUTDOWN_GRACE: %q is not a duration (15s, 1m…)", s)
+		}
+		c.shutdownGrace = d
 	}
 	lim, err := limits.FromEnv(getenv)
 	if err != nil {
@@ -178,6 +203,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log.Info("pointguard listening", "url", "http://localhost"+portOf(ln), "graphiql", "/", "graphql", "/graphql",
 		"database", string(st.Engine()))
+	var conns openConnections
+	srv.ConnState = conns.track
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -185,10 +212,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	return shutDown(srv, &conns, cfg.shutdownGrace, log)
 }
+
+// shutDown stops taking connections, lets the requests in flight finish
+// for up to grace, then closes the connections still open: a client that
+// never reads its answer cannot hold the process. Each step is logged.
+func shutDown(srv *http.Server, conns *openConnections, grace time.Duration, log *slog.Logger) error {
+	log.Info("shutting down: no new connections; waiting for the requests in flight",
+		"grace", grace.String(), "connections", conns.count())
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("the grace period is over: closing the connections still open", "connections", conns.count())
+		err = srv.Close()
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("shut down")
+	return nil
+}
+
+// openConnections counts the server's connections (http.Server.ConnState).
+type openConnections struct{ n atomic.Int64 }
+
+func (c *openConnections) track(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		c.n.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		c.n.Add(-1)
+	}
+}
+
+func (c *openConnections) count() int64 { return c.n.Load() }
 
 // checkMigrateArgs accepts what `pointguard migrate` takes: up, status,
 // or force and a version (0 for none).

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pointguard/pointguard/api"
 	"github.com/pointguard/pointguard/auth"
@@ -509,4 +510,22 @@ func latestMigration(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return s.Latest
+}
+
+// TestParseConfigShutdownGrace: POINTGUARD_SHUTDOWN_GRACE is a duration,
+// 15s unset; anything else is refused, naming the variable.
+func TestParseConfigShutdownGrace(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"POINTGUARD_SHUTDOWN_GRACE": v}[k] }
+	}
+	for v, want := range map[string]time.Duration{"": 15 * time.Second, "2s": 2 * time.Second, "0s": 0} {
+		if cfg, err := parseConfig(nil, env(v), io.Discard); err != nil || cfg.shutdownGrace != want {
+			t.Errorf("POINTGUARD_SHUTDOWN_GRACE %q: %v, grace %v, want %v", v, err, cfg.shutdownGrace, want)
+		}
+	}
+	for _, bad := range []string{"15", "-1s", "later"} {
+		if _, err := parseConfig(nil, env(bad), io.Discard); err == nil || !strings.Contains(err.Error(), "POINTGUARD_SHUTDOWN_GRACE") {
+			t.Errorf("POINTGUARD_SHUTDOWN_GRACE %q: error %v, want one naming the variable", bad, err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package limits
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -17,7 +18,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c != Default() {
 		t.Errorf("got %+v, want %+v", c, Default())
 	}
-	want := Config{MaxDepth: 12, MaxComplexity: 50_000, RatePerSecond: 100, RateBurst: 200, Introspection: true}
+	want := Config{MaxDepth: 12, MaxComplexity: 50_000, RatePerSecond: 100, RateBurst: 200, Introspection: true,
+		RequestTimeout: 10 * time.Second}
 	if Default() != want {
 		t.Errorf("defaults %+v, want %+v", Default(), want)
 	}
@@ -25,16 +27,18 @@ func TestFromEnvDefaults(t *testing.T) {
 
 func TestFromEnvValues(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{
-		"POINTGUARD_MAX_DEPTH":      "8",
-		"POINTGUARD_MAX_COMPLEXITY": " 1000 ",
-		"POINTGUARD_RATE_LIMIT":     "2.5",
-		"POINTGUARD_RATE_BURST":     "7",
-		"POINTGUARD_INTROSPECTION":  "false",
+		"POINTGUARD_MAX_DEPTH":       "8",
+		"POINTGUARD_MAX_COMPLEXITY":  " 1000 ",
+		"POINTGUARD_RATE_LIMIT":      "2.5",
+		"POINTGUARD_RATE_BURST":      "7",
+		"POINTGUARD_INTROSPECTION":   "false",
+		"POINTGUARD_REQUEST_TIMEOUT": "2m",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{MaxDepth: 8, MaxComplexity: 1000, RatePerSecond: 2.5, RateBurst: 7, Introspection: false}
+	want := Config{MaxDepth: 8, MaxComplexity: 1000, RatePerSecond: 2.5, RateBurst: 7, Introspection: false,
+		RequestTimeout: 2 * time.Minute}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -59,11 +63,12 @@ func TestFromEnvValues(t *testing.T) {
 
 func TestFromEnvErrors(t *testing.T) {
 	for name, bad := range map[string][]string{
-		"POINTGUARD_MAX_DEPTH":      {"0", "-1", "ten", "1.5", "99999999999999999999"},
-		"POINTGUARD_MAX_COMPLEXITY": {"0", "-5", "lots"},
-		"POINTGUARD_RATE_LIMIT":     {"-1", "fast", "NaN", "Inf"},
-		"POINTGUARD_RATE_BURST":     {"0", "-2", "1.5"},
-		"POINTGUARD_INTROSPECTION":  {"yes", "off", "2"},
+		"POINTGUARD_MAX_DEPTH":       {"0", "-1", "ten", "1.5", "99999999999999999999"},
+		"POINTGUARD_MAX_COMPLEXITY":  {"0", "-5", "lots"},
+		"POINTGUARD_RATE_LIMIT":      {"-1", "fast", "NaN", "Inf"},
+		"POINTGUARD_RATE_BURST":      {"0", "-2", "1.5"},
+		"POINTGUARD_INTROSPECTION":   {"yes", "off", "2"},
+		"POINTGUARD_REQUEST_TIMEOUT": {"10", "-1s", "50ms", "soon"},
 	} {
 		for _, v := range bad {
 			_, err := FromEnv(env(map[string]string{name: v}))
