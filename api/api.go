@@ -77,9 +77,9 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 
 	// Outside in: name the request, bound its time, find its token (unless its address is
 	// out of failed attempts), rate-limit by token (or address, without
-	// one), refuse it without one, bound its body, give it loaders that
-	// read what its token may see.
-	api := http.MaxBytesHandler(dataloaders.Middleware(st, gql), MaxBodyBytes)
+	// one), refuse it without one, bound its body (one JSON object), give
+	// it loaders that read what its token may see.
+	api := http.MaxBytesHandler(oneJSONObject(dataloaders.Middleware(st, gql)), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
 	api = auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api)
 	api = requestid.Middleware(withDeadline(api, lim.RequestTimeout))
