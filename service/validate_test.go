@@ -338,12 +338,16 @@ func TestProblemsConfig(t *testing.T) {
 		}
 	})
 
-	t.Run("ObjectReturnedAsIs", func(t *testing.T) {
-		in := map[string]any{"project": "SEC", "n": json.Number("3"), "nested": map[string]any{"a": []any{1.0}}}
+	t.Run("NumbersInCanonicalForm", func(t *testing.T) {
+		// Variables bring json.Number, a query's literals int64 and float64.
+		in := map[string]any{"project": "SEC", "n": json.Number("3"), "e": json.Number("1e2"), "z": json.Number("-0"),
+			"nested": map[string]any{"a": []any{1.0, int64(7), 2.5e-7}}}
+		want := map[string]any{"project": "SEC", "n": json.Number("3"), "e": json.Number("100"), "z": json.Number("0"),
+			"nested": map[string]any{"a": []any{json.Number("1"), json.Number("7"), json.Number("0.00000025")}}}
 		var p problems
 		got := p.config(in, "input", "config")
-		if !reflect.DeepEqual(got, in) {
-			t.Errorf("config = %v, want %v", got, in)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("config = %#v, want %#v", got, want)
 		}
 		if p.err() != nil {
 			t.Errorf("problems = %s", vShow(p.list))
@@ -381,9 +385,8 @@ func TestProblemsConfig(t *testing.T) {
 		{"Float", 1.5, "input.config must be a JSON object, got a number"},
 		{"Int", 3, "input.config must be a JSON object, got a number"},
 		{"JSONNumber", json.Number("3"), "input.config must be a JSON object, got a number"},
-		{"OneByteOverMax", ofSize(MaxConfigBytes + 1), "input.config must be at most 65536 bytes of JSON, got 65537"},
-		{"FarOverMax", ofSize(100_000), "input.config must be at most 65536 bytes of JSON, got 100000"},
-		{"NotEncodable", map[string]any{"x": math.NaN()}, "input.config is not valid JSON"},
+		{"OneByteOverMax", ofSize(MaxConfigBytes + 1), "input.config must be at most 65536 bytes of JSON as stored (numbers in plain decimal), got 65537"},
+		{"FarOverMax", ofSize(100_000), "input.config must be at most 65536 bytes of JSON as stored (numbers in plain decimal), got 100000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,6 +400,43 @@ func TestProblemsConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestProblemsConfigNumbers(t *testing.T) {
+	for name, c := range map[string]struct {
+		value   any
+		message string
+	}{
+		"TooBig":     {json.Number("1e400"), "1e400 is out of range"},
+		"TooSmall":   {json.Number("1e-400"), "1e-400 is too close to zero"},
+		"TooPrecise": {json.Number("9007199254740993"), "the nearest double is 9007199254740992"},
+		"BigInt64":   {int64(9007199254740993), "the nearest double is 9007199254740992"},
+		"NaN":        {math.NaN(), "must be a finite number"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var p problems
+			if got := p.config(map[string]any{"a": []any{c.value}}, "input", "config"); got != nil {
+				t.Errorf("config = %v, want nil on a problem", got)
+			}
+			if len(p.list) != 1 || p.list[0].Code != domain.CodeInvalidInput ||
+				!reflect.DeepEqual(p.list[0].Field, []string{"input", "config", "a", "0"}) ||
+				!strings.HasPrefix(p.list[0].Message, "input.config.a.0: ") || !strings.Contains(p.list[0].Message, c.message) {
+				t.Errorf("problems: %s, want one at input.config.a.0 saying %q", vShow(p.list), c.message)
+			}
+		})
+	}
+	t.Run("ManyAreCounted", func(t *testing.T) {
+		in := map[string]any{}
+		for i := range 25 {
+			in[fmt.Sprintf("k%02d", i)] = json.Number("1e-400")
+		}
+		var p problems
+		p.config(in, "input", "config")
+		if len(p.list) != 11 || p.list[0].Field[2] != "k00" ||
+			p.list[10].Message != "input.config holds 15 more numbers a double cannot hold" {
+			t.Errorf("problems: %s", vShow(p.list))
+		}
+	})
 }
 
 func TestProblemsRequiredConfig(t *testing.T) {
