@@ -20,7 +20,7 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 	description := ""
 	if in.Description != nil {
 		description = *in.Description
-		p.text(description, MaxDescriptionLength, false, "input", "description")
+		p.prose(description, MaxDescriptionLength, "input", "description")
 	}
 	p.allowedProviders(in.AllowedProviders, in.Category, "input", "allowedProviders")
 	p.requiredConfig(in.RequiredConfig, "input", "requiredConfig")
@@ -142,7 +142,7 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 		p.name(*in.Name, "input", "name")
 	}
 	if description, set := in.Description.ValueOK(); set && description != nil {
-		p.text(*description, MaxDescriptionLength, false, "input", "description")
+		p.prose(*description, MaxDescriptionLength, "input", "description")
 	}
 	if required, set := in.RequiredConfig.ValueOK(); set {
 		p.requiredConfig(required, "input", "requiredConfig")

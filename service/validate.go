@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pointguard/pointguard/catalog"
@@ -71,11 +72,30 @@ func (p *problems) slug(s string, field ...string) {
 	}
 }
 
+// Names, label values and descriptions are shown to people: in lists, in
+// the audit log, in terminals. So they hold no control character (ESC
+// starts the ANSI sequences a terminal obeys; a description may break
+// lines and tab) and no bidirectional embedding, override or isolate
+// (U+202A–U+202E, U+2066–U+2069), which make text read otherwise than it
+// is stored; and a name needs a visible character, not only spaces or
+// invisible ones (U+200B, U+3164…).
+
+// name checks a required single-line text.
 func (p *problems) name(s string, field ...string) {
 	p.text(s, MaxNameLength, true, field...)
 }
 
+// text checks a single-line text.
 func (p *problems) text(s string, max int, required bool, field ...string) {
+	p.human(s, max, required, false, field...)
+}
+
+// prose checks an optional text that may break lines.
+func (p *problems) prose(s string, max int, field ...string) {
+	p.human(s, max, false, true, field...)
+}
+
+func (p *problems) human(s string, max int, required, lines bool, field ...string) {
 	switch {
 	case required && strings.TrimSpace(s) == "":
 		p.invalid(path(field...)+" must not be empty", field...)
@@ -83,7 +103,41 @@ func (p *problems) text(s string, max int, required bool, field ...string) {
 		p.invalid(fmt.Sprintf("%s must be at most %d characters, got %d", path(field...), max, utf8.RuneCountInString(s)), field...)
 	case !utf8.ValidString(s):
 		p.invalid(path(field...)+" must be valid UTF-8", field...)
+	default:
+		if problem := textProblem(s, required, lines); problem != "" {
+			p.invalid(path(field...)+" "+problem, field...)
+		}
 	}
+}
+
+// textProblem is what is wrong with the characters of a text, or "".
+func textProblem(s string, visible, lines bool) string {
+	seen := false
+	n := 0
+	for _, r := range s {
+		n++
+		switch {
+		case lines && (r == '\n' || r == '\r' || r == '\t'):
+		case unicode.IsControl(r):
+			return fmt.Sprintf("must not contain control characters; character %d is %U", n, r)
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return fmt.Sprintf("must not contain bidirectional overrides or isolates, which make text read otherwise than it is stored; character %d is %U", n, r)
+		}
+		seen = seen || isVisible(r)
+	}
+	if visible && !seen {
+		return "must contain a visible character, not only spaces or invisible ones"
+	}
+	return ""
+}
+
+// isVisible tells whether a character shows: not a space, a format
+// character, a combining mark alone, or one of the blanks that are
+// letters or symbols by category (U+3164 HANGUL FILLER, U+2800 BRAILLE
+// PATTERN BLANK).
+func isVisible(r rune) bool {
+	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.IsMark(r) && r != 0x2800 &&
+		!unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // id checks that s is an ID of the wanted kind. Any other string names
@@ -285,6 +339,17 @@ func withArticle(name string) string {
 
 // rules compiles custom rules, reporting each problem at its rule.
 func (p *problems) rules(rs []domain.Rule, field ...string) {
+	for i, r := range rs {
+		// Blank or long ones are rules.Compile's to refuse.
+		if problem := textProblem(r.Name, true, false); problem != "" && strings.TrimSpace(r.Name) != "" {
+			at := child(field, strconv.Itoa(i), "name")
+			p.invalid(path(at...)+" "+problem, at...)
+		}
+		if problem := textProblem(r.Message, false, true); problem != "" && !r.MessageExpression {
+			at := child(field, strconv.Itoa(i), "message")
+			p.invalid(path(at...)+" "+problem, at...)
+		}
+	}
 	_, errs := rules.Compile(rs)
 	for _, e := range errs {
 		at := field

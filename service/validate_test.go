@@ -151,6 +151,18 @@ func TestProblemsName(t *testing.T) {
 		{name: "201Chars", value: strings.Repeat("n", 201), message: "input.name must be at most 200 characters, got 201"},
 		{name: "201MultiByteRunes", value: strings.Repeat("日", 201), message: "input.name must be at most 200 characters, got 201"},
 		{name: "InvalidUTF8", value: "Acme\xff", message: "input.name must be valid UTF-8"},
+		{name: "Emoji", value: "🚀 Launch"},
+		{name: "ZeroWidthJoinerInside", value: "👩\u200d💻 team"},
+		{name: "RightToLeft", value: "שלום \u200fAcme"},
+		{name: "ZeroWidthSpaceOnly", value: "\u200b", message: "input.name must contain a visible character, not only spaces or invisible ones"},
+		{name: "InvisibleOnly", value: "\ufeff\u3164\u2800\u00a0\u0301", message: "input.name must contain a visible character, not only spaces or invisible ones"},
+		{name: "ANSIEscape", value: "\x1b[31mAcme\x1b[0m", message: "input.name must not contain control characters; character 1 is U+001B"},
+		{name: "NewLine", value: "Acme\nCorp", message: "input.name must not contain control characters; character 5 is U+000A"},
+		{name: "C1Control", value: "Acme\u009b", message: "input.name must not contain control characters; character 5 is U+009B"},
+		{name: "BidiOverride", value: "Acme \u202egnp.exe", message: "input.name must not contain bidirectional overrides or isolates, " +
+			"which make text read otherwise than it is stored; character 6 is U+202E"},
+		{name: "BidiIsolate", value: "\u2066Acme", message: "input.name must not contain bidirectional overrides or isolates, " +
+			"which make text read otherwise than it is stored; character 1 is U+2066"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +177,16 @@ func TestProblemsName(t *testing.T) {
 	t.Run("OptionalTextMayBeEmpty", func(t *testing.T) {
 		vAssert(t, func(p *problems) { p.text("", MaxDescriptionLength, false, "input", "description") })
 		vAssert(t, func(p *problems) { p.text("  ", MaxDescriptionLength, false, "input", "description") })
+	})
+	t.Run("ProseMayBreakLines", func(t *testing.T) {
+		vAssert(t, func(p *problems) { p.prose("Line one.\r\n\tLine two.", MaxDescriptionLength, "input", "description") })
+		vAssert(t, func(p *problems) { p.prose("\u200b", MaxDescriptionLength, "input", "description") })
+		vAssert(t, func(p *problems) { p.prose("Red\x1b[31m", MaxDescriptionLength, "input", "description") },
+			vInvalid("input.description must not contain control characters; character 4 is U+001B", "input", "description"))
+	})
+	t.Run("LabelValuesAreOneLine", func(t *testing.T) {
+		vAssert(t, func(p *problems) { p.text("a\tb", MaxLabelValueLength, false, "value") },
+			vInvalid("value must not contain control characters; character 2 is U+0009", "value"))
 	})
 	t.Run("OptionalTextTooLong", func(t *testing.T) {
 		vAssert(t, func(p *problems) {
