@@ -105,7 +105,7 @@ func malformedValues(def *ast.Definition) []badValue {
 			{true, "true"},
 		}
 	case "Float":
-		return []badValue{{"1.5", `"1.5"`}, {true, "true"}, {json.Number("1e400"), "1e400"}, {json.Number("1e-400"), "1e-400"}}
+		return []badValue{{"1.5", `"1.5"`}, {true, "true"}, {json.Number("1e400"), "1e400"}}
 	case "Boolean":
 		return []badValue{{"true", `"true"`}, {json.Number("1"), "1"}}
 	case "String":
