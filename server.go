@@ -48,6 +48,7 @@ const defaultDatabase = "data/pointguard.db"
 
 func main() {
 	collectLessOften(os.Getenv)
+	limitMemory(os.Getenv)
 	if err := runUntilSignalled(os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "pointguard:", err)
 		os.Exit(1)
@@ -79,6 +80,19 @@ func collectLessOften(getenv func(string) string) {
 // request in flight finishes, and fits in Kubernetes' default 30 s
 // between SIGTERM and SIGKILL.
 const defaultShutdownGrace = 15 * time.Second
+
+// memoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT is
+// not set: near it the collector works harder rather than let the heap
+// grow, so that with admission control bounding the work in flight the
+// process stays well under 512 MB (README "Operations"). Set GOMEMLIMIT
+// (e.g. 2GiB, or off) to change it.
+const memoryLimit = 384 << 20
+
+func limitMemory(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
+}
 
 // config is what run reads from flags and the environment.
 type config struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -468,6 +469,22 @@ func TestCollectLessOften(t *testing.T) {
 	collectLessOften(func(k string) string { return map[string]string{"GOGC": "50"}[k] })
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC=50: GC percent changed to %d", got)
+	}
+}
+
+// TestLimitMemory: without GOMEMLIMIT the runtime's soft memory limit is
+// memoryLimit; a GOMEMLIMIT of the operator's is left as it is.
+func TestLimitMemory(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	debug.SetMemoryLimit(math.MaxInt64)
+	limitMemory(func(string) string { return "" })
+	if got := debug.SetMemoryLimit(-1); got != memoryLimit {
+		t.Errorf("GOMEMLIMIT unset: limit %d, want %d", got, memoryLimit)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	limitMemory(func(k string) string { return map[string]string{"GOMEMLIMIT": "1GiB"}[k] })
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("GOMEMLIMIT set: limit changed to %d", got)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/pointguard/pointguard/admission"
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/dataloaders"
 	"github.com/pointguard/pointguard/executor"
@@ -68,6 +69,9 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))
 	gql.Use(limits.ErrorCap{}) // every response's errors cut to limits.MaxErrors
 	gql.Use(limits.RejectBadStrings{})
+	// After every refusal, so that only what will run waits for room.
+	gate := admission.New(lim.Admission)
+	gql.Use(gate.Extension())
 	if reads == Pointguard {
 		// Last, so that it sees operations every other extension let through.
 		gql.Use(executor.New(es.Schema(), st, log))
@@ -78,8 +82,9 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	// Outside in: name the request, bound its time, find its token (unless its address is
 	// out of failed attempts), rate-limit by token (or address, without
 	// one), refuse it without one, bound its body (one JSON object), give
-	// it loaders that read what its token may see.
-	api := http.MaxBytesHandler(oneJSONObject(dataloaders.Middleware(st, gql)), MaxBodyBytes)
+	// it loaders that read what its token may see, hold its operation's
+	// room (package admission) until its answer is written.
+	api := http.MaxBytesHandler(oneJSONObject(dataloaders.Middleware(st, gate.Middleware(gql))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
 	api = auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api)
 	api = requestid.Middleware(withDeadline(api, lim.RequestTimeout))

@@ -25,6 +25,9 @@ const (
 	CodeQueryTooComplex       = "QUERY_TOO_COMPLEX"
 	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 	CodeRateLimited           = "RATE_LIMITED"
+	// CodeOverloaded: the server is at capacity (HTTP 503, Retry-After);
+	// see package admission.
+	CodeOverloaded = "OVERLOADED"
 	// CodeTimeout: the request ran out of time (HTTP 503, Retry-After).
 	CodeTimeout = "TIMEOUT"
 	// CodeTooManyErrors: the last error of a response whose errors were

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pointguard/pointguard/admission"
 )
 
 func env(m map[string]string) func(string) string {
@@ -19,7 +21,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		t.Errorf("got %+v, want %+v", c, Default())
 	}
 	want := Config{MaxDepth: 12, MaxComplexity: 50_000, RatePerSecond: 100, RateBurst: 200, Introspection: true,
-		RequestTimeout: 10 * time.Second}
+		RequestTimeout: 10 * time.Second, Admission: admission.Config{Capacity: 100_000, Light: 100, MaxQueue: 100, Wait: time.Second}}
 	if Default() != want {
 		t.Errorf("defaults %+v, want %+v", Default(), want)
 	}
@@ -33,12 +35,15 @@ func TestFromEnvValues(t *testing.T) {
 		"POINTGUARD_RATE_BURST":      "7",
 		"POINTGUARD_INTROSPECTION":   "false",
 		"POINTGUARD_REQUEST_TIMEOUT": "2m",
+		"POINTGUARD_MAX_WORK":        "5000",
+		"POINTGUARD_MAX_QUEUE":       "0",
+		"POINTGUARD_QUEUE_WAIT":      "250ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{MaxDepth: 8, MaxComplexity: 1000, RatePerSecond: 2.5, RateBurst: 7, Introspection: false,
-		RequestTimeout: 2 * time.Minute}
+		RequestTimeout: 2 * time.Minute, Admission: admission.Config{Capacity: 5000, Light: 100, MaxQueue: 0, Wait: 250 * time.Millisecond}}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -69,6 +74,9 @@ func TestFromEnvErrors(t *testing.T) {
 		"POINTGUARD_RATE_BURST":      {"0", "-2", "1.5"},
 		"POINTGUARD_INTROSPECTION":   {"yes", "off", "2"},
 		"POINTGUARD_REQUEST_TIMEOUT": {"10", "-1s", "50ms", "soon"},
+		"POINTGUARD_MAX_WORK":        {"-3", "lots"},
+		"POINTGUARD_MAX_QUEUE":       {"-1", "many"},
+		"POINTGUARD_QUEUE_WAIT":      {"1", "-1s", "briefly"},
 	} {
 		for _, v := range bad {
 			_, err := FromEnv(env(map[string]string{name: v}))

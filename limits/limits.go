@@ -27,6 +27,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 
+	"github.com/pointguard/pointguard/admission"
 	"github.com/pointguard/pointguard/apierror"
 )
 
@@ -56,6 +57,8 @@ type Config struct {
 	RateBurst int
 	// Introspection allows __schema and __type (GraphiQL needs them).
 	Introspection bool
+	// Admission bounds the work running at once (package admission).
+	Admission admission.Config
 	// RequestTimeout bounds a request: past it the API answers 503
 	// TIMEOUT, and PostgreSQL cancels the statement still running
 	// (statement_timeout).
@@ -77,6 +80,7 @@ func Default() Config {
 		RateBurst:      200,
 		Introspection:  true,
 		RequestTimeout: 10 * time.Second,
+		Admission:      admission.Default(),
 	}
 }
 
@@ -88,6 +92,9 @@ const (
 	EnvRateBurst      = "POINTGUARD_RATE_BURST"
 	EnvIntrospection  = "POINTGUARD_INTROSPECTION"
 	EnvRequestTimeout = "POINTGUARD_REQUEST_TIMEOUT"
+	EnvMaxWork        = "POINTGUARD_MAX_WORK"
+	EnvMaxQueue       = "POINTGUARD_MAX_QUEUE"
+	EnvQueueWait      = "POINTGUARD_QUEUE_WAIT"
 	EnvRedisURL       = "POINTGUARD_REDIS_URL"
 )
 
@@ -97,7 +104,9 @@ const (
 // disables), POINTGUARD_RATE_BURST (a positive integer; when unset but
 // POINTGUARD_RATE_LIMIT is set, twice the rate, at least 1) and
 // POINTGUARD_INTROSPECTION (true or false), POINTGUARD_REQUEST_TIMEOUT (a
-// Go duration, default 10s). Every bad value is reported,
+// Go duration, default 10s), and admission's POINTGUARD_MAX_WORK (the
+// total cost running at once; 0 turns admission control off), POINTGUARD_MAX_QUEUE
+// (operations waiting, 0 or more) and POINTGUARD_QUEUE_WAIT (a duration). Every bad value is reported,
 // each naming its variable.
 //
 // POINTGUARD_REDIS_URL (redis://host:port/db, rediss://… or unix://…)
@@ -119,6 +128,24 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return
 		}
 		*dst = n
+	}
+	count := func(name, what string, dst *int) {
+		if s := strings.TrimSpace(getenv(name)); s != "" {
+			if n, err := strconv.Atoi(s); err != nil || n < 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not %s", name, s, what))
+			} else {
+				*dst = n
+			}
+		}
+	}
+	count(EnvMaxWork, "a total cost (0 turns admission control off)", &c.Admission.Capacity)
+	count(EnvMaxQueue, "a number of operations (0 or more)", &c.Admission.MaxQueue)
+	if s := strings.TrimSpace(getenv(EnvQueueWait)); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration (1s, 500ms…)", EnvQueueWait, s))
+		} else {
+			c.Admission.Wait = d
+		}
 	}
 	positive(EnvMaxDepth, &c.MaxDepth)
 	positive(EnvMaxComplexity, &c.MaxComplexity)
@@ -183,6 +210,9 @@ func (c Config) Validate() error {
 	}
 	if c.RatePerSecond < 0 || math.IsNaN(c.RatePerSecond) || math.IsInf(c.RatePerSecond, 0) {
 		errs = append(errs, fmt.Errorf("limits: RatePerSecond %v is not a finite number ≥ 0", c.RatePerSecond))
+	}
+	if err := c.Admission.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.RatePerSecond > 0 && c.RateBurst < 1 {
 		errs = append(errs, fmt.Errorf("limits: RateBurst %d is not positive", c.RateBurst))
