@@ -74,9 +74,10 @@ func (s *Store) newTx(sqltx *sqlx.Tx, scope policy.Scope) *Tx {
 // transaction: their writes commit together when fn returns nil, and none
 // do otherwise. Each InTx inside runs in a savepoint, so one that fails
 // undoes its own writes alone and fn may go on. Like InTx, the whole is
-// run again, up to three times, when it lost a race the engine detected:
-// fn must do nothing but database work. Inside another Atomically, fn
-// joins the outer one.
+// run again, up to three times, when it lost a race the engine detected,
+// even if fn went on past the InTx that lost it (the service answers that
+// as an error): fn must do nothing but database work. Inside another
+// Atomically, fn joins the outer one.
 func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(joinKey{}).(*joined); ok {
 		return fn(ctx)
@@ -84,7 +85,14 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = s.runTx(ctx, policy.Scope{}, func(tx *Tx) error {
-			return fn(context.WithValue(ctx, joinKey{}, &joined{tx: tx.tx}))
+			j := &joined{tx: tx.tx}
+			err := fn(context.WithValue(ctx, joinKey{}, j))
+			if j.aborted != nil {
+				// Whatever fn made of it (the service answers it as an
+				// error, and fn may go on): the transaction is lost.
+				return j.aborted
+			}
+			return err
 		})
 		if err == nil || !isRetryable(err) {
 			return err
@@ -100,9 +108,16 @@ type joined struct {
 	tx *sqlx.Tx
 	// savepoints numbers the savepoints, so that each has its own name.
 	savepoints int
+	// aborted is the failure the engine wants retried that lost the
+	// transaction as a whole: Atomically runs fn again, and no InTx
+	// runs in it meanwhile.
+	aborted error
 }
 
 func (s *Store) inSavepoint(ctx context.Context, j *joined, scope policy.Scope, fn func(tx *Tx) error) (err error) {
+	if j.aborted != nil {
+		return j.aborted
+	}
 	j.savepoints++
 	name := fmt.Sprintf("pointguard_%d", j.savepoints)
 	if _, err := j.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
@@ -111,10 +126,12 @@ func (s *Store) inSavepoint(ctx context.Context, j *joined, scope policy.Scope, 
 	if err = fn(s.newTx(j.tx, scope)); err != nil {
 		// A failure the engine wants retried aborted the transaction as a
 		// whole: Atomically runs it again.
-		if !isRetryable(err) {
-			if _, rerr := j.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-				return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
-			}
+		if isRetryable(err) {
+			j.aborted = err
+			return err
+		}
+		if _, rerr := j.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
 		}
 		return err
 	}
