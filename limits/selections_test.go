@@ -49,11 +49,42 @@ func sha256Hex(s string) string {
 
 func measure(t *testing.T, query string, max int) (selections, pairs int) {
 	t.Helper()
+	selections, pairs, _ = measureAll(t, query, max)
+	return selections, pairs
+}
+
+func measureAll(t *testing.T, query string, max int) (selections, pairs, widest int) {
+	t.Helper()
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return Selections(doc, max)
+}
+
+// aliases is { a0: __typename … } of n distinct names.
+func aliases(n int) string {
+	var b strings.Builder
+	b.WriteString("{ ")
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: __typename ", i)
+	}
+	return b.String() + "}"
+}
+
+// TestWidest: the widest place is counted across fragments spelled out,
+// per place, and a same name adds no width.
+func TestWidest(t *testing.T) {
+	for q, want := range map[string]int{
+		aliases(3): 3,
+		`{ a: __typename a: __typename b: __typename }`:                                   2,
+		`{ ...F x: __typename } fragment F on Query { y: __typename z: __typename }`:      3,
+		`{ organizations { nodes { a: name b: slug } } o: organizations { totalCount } }`: 2,
+	} {
+		if _, _, got := measureAll(t, q, MaxSelections); got != want {
+			t.Errorf("%s: widest %d, want %d", q, got, want)
+		}
+	}
 }
 
 func TestSelections(t *testing.T) {
@@ -152,6 +183,15 @@ func TestSelectionLimitRefuses(t *testing.T) {
 	}
 	if r := send(t, h, map[string]any{"extensions": apq}); r.code() != apierror.CodeQueryTooComplex {
 		t.Fatalf("APQ hash alone: %d %s", r.Status, r.Raw)
+	}
+
+	r = post(t, h, aliases(MaxWidth+1), nil)
+	if r.Status != http.StatusUnprocessableEntity || r.code() != apierror.CodeQueryTooComplex ||
+		r.Errors[0].Message != "query asks for 1001 fields under different names at one place, which exceeds the limit of 1000" {
+		t.Fatalf("1,001 aliases: %d %s", r.Status, r.Raw)
+	}
+	if r := post(t, h, aliases(MaxWidth), nil); r.hasCode(apierror.CodeQueryTooComplex) {
+		t.Fatalf("1,000 aliases: %d %s", r.Status, r.Raw)
 	}
 
 	r = post(t, h, fixtures.ConflictingAliases(300), nil)
