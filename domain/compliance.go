@@ -96,7 +96,9 @@ type IntegrationPointVersion struct {
 	MaxIntegrationsPerAccount *int
 	Rules                     []Rule
 	AccountSelector           AccountSelector
-	CreatedAt                 time.Time
+	// ConfigDefaults are the version's defaults; secret ones without their value.
+	ConfigDefaults []ConfigDefault
+	CreatedAt      time.Time
 }
 
 func (v *IntegrationPointVersion) GetID() string { return v.ID }
@@ -132,8 +134,18 @@ type Impact struct {
 	After       ComplianceStatus
 	// Violations are the ones the integration would have.
 	Violations []Violation
-	// Changed is true when the status or the violations change.
+	// Changed is true when the status or the violations change, or the
+	// lifecycle status.
 	Changed bool
+	// StatusBefore and StatusAfter are the integration's lifecycle status
+	// before and after (SUSPENDED, or ACTIVE again, on a SUSPEND point).
+	StatusBefore IntegrationStatus
+	StatusAfter  IntegrationStatus
+	// EffectiveConfigChanged is true when the point's config defaults give
+	// the integration another effective config; EffectiveConfig is the new
+	// one, secrets removed.
+	EffectiveConfigChanged bool
+	EffectiveConfig        map[string]any
 }
 
 func (i *Impact) GetID() string { return i.Integration.ID }
@@ -145,7 +157,13 @@ type ImpactPreview struct {
 	ToWarning      int
 	ToCompliant    int
 	Unchanged      int
-	// Changes are the impacts with Changed set, by integration ID.
+	// ToSuspended and ToResumed count the integrations whose lifecycle
+	// status would become SUSPENDED, and ACTIVE again.
+	ToSuspended int
+	ToResumed   int
+	// ConfigChanged counts the integrations whose effective config changes.
+	ConfigChanged int
+	// Changes are the impacts with Changed or EffectiveConfigChanged set, by integration ID.
 	Changes    []*Impact
 	UserErrors []*UserError
 }
@@ -164,7 +182,17 @@ func NewImpactPreview(newVersion int, impacts []*Impact) *ImpactPreview {
 		default:
 			p.ToCompliant++
 		}
-		if i.Changed {
+		if i.EffectiveConfigChanged {
+			p.ConfigChanged++
+		}
+		switch {
+		case i.StatusBefore == i.StatusAfter:
+		case i.StatusAfter == IntegrationSuspended:
+			p.ToSuspended++
+		case i.StatusBefore == IntegrationSuspended:
+			p.ToResumed++
+		}
+		if i.Changed || i.EffectiveConfigChanged {
 			p.Changes = append(p.Changes, i)
 		}
 	}

@@ -70,8 +70,14 @@ type IntegrationPoint struct {
 	Rules []Rule
 	// AccountSelector picks the accounts that may use the point.
 	AccountSelector AccountSelector
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// OnViolation is what becomes of an integration that is NON_COMPLIANT
+	// on the point: KEEP, or SUSPEND until it complies.
+	OnViolation OnViolation
+	// ConfigDefaults are the values the point gives its integrations'
+	// configs, secret ones included (opened).
+	ConfigDefaults []ConfigDefault
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // AllowedProviders are the provider keys approved per environment.
@@ -98,8 +104,13 @@ type Integration struct {
 	Name               string
 	Config             map[string]any
 	Compliance         Compliance
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// Status is whether it may be used; StatusReason says why it is not
+	// (nil when ACTIVE); StatusChangedAt is when Status last changed.
+	Status          IntegrationStatus
+	StatusReason    *string
+	StatusChangedAt time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Compliance is the stored result of an integration's last check.
@@ -119,6 +130,10 @@ type ComplianceSummary struct {
 	Compliant    int
 	Warning      int
 	NonCompliant int
+	// By lifecycle status: Active + Disabled + Suspended = Total.
+	Active    int
+	Disabled  int
+	Suspended int
 }
 
 // Violation is one rule an integration breaks.

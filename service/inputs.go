@@ -45,6 +45,9 @@ type CreateIntegrationPointInput struct {
 	MaxIntegrationsPerAccount *int
 	Rules                     []domain.Rule
 	AccountSelector           *domain.AccountSelector
+	// OnViolation is KEEP when left out or null.
+	OnViolation    *domain.OnViolation
+	ConfigDefaults []ConfigDefaultInput
 }
 
 type UpdateIntegrationPointInput struct {
@@ -59,6 +62,20 @@ type UpdateIntegrationPointInput struct {
 	MaxIntegrationsPerAccount graphql.Omittable[*int]
 	Rules                     graphql.Omittable[[]domain.Rule]
 	AccountSelector           graphql.Omittable[*domain.AccountSelector]
+	// OnViolation is unchanged when left out or null.
+	OnViolation *domain.OnViolation
+	// ConfigDefaults replaces the plain defaults; a secret default left out
+	// keeps its value, and one sent with a null value is cleared.
+	ConfigDefaults graphql.Omittable[[]ConfigDefaultInput]
+}
+
+// ConfigDefaultInput is one of a point's config defaults as a client sends
+// it: Provider is a provider key, nil for every provider on the point.
+type ConfigDefaultInput struct {
+	Provider *string
+	Path     string
+	Value    any
+	Mode     domain.ConfigMode
 }
 
 type CreateIntegrationInput struct {
@@ -75,6 +92,15 @@ type UpdateIntegrationInput struct {
 	Provider *string
 	Name     *string
 	Config   graphql.Omittable[any]
+}
+
+type DisableIntegrationInput struct {
+	ID     string
+	Reason string
+}
+
+type EnableIntegrationInput struct {
+	ID string
 }
 
 type DeleteInput struct {
