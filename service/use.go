@@ -12,6 +12,9 @@ type UseDecision struct {
 	PointVersion *int
 	// Violations are the DENY and WARN ones.
 	Violations []domain.Violation
+	// EffectiveConfig is the config to use: the point's defaults merged
+	// with the integration's own, secrets removed.
+	EffectiveConfig map[string]any
 }
 
 // Decide judges an integration against its point's current rules, not its
