@@ -72,6 +72,46 @@ func (s ComplianceStatus) IsValid() bool {
 func (s *ComplianceStatus) UnmarshalGQL(v any) error { return unmarshalEnum(v, s, "ComplianceStatus") }
 func (s ComplianceStatus) MarshalGQL(w io.Writer)    { io.WriteString(w, strconv.Quote(string(s))) }
 
+// IntegrationStatus is whether an integration may be used: the
+// use-time gate refuses one that is not ACTIVE.
+type IntegrationStatus string
+
+const (
+	// IntegrationActive is in use, judged by its point's rules.
+	IntegrationActive IntegrationStatus = "ACTIVE"
+	// IntegrationDisabled was taken out of use by a person; only a person
+	// enables it again.
+	IntegrationDisabled IntegrationStatus = "DISABLED"
+	// IntegrationSuspended was taken out of use automatically, being
+	// NON_COMPLIANT on a point whose OnViolation is SUSPEND; it resumes
+	// when a change makes it comply.
+	IntegrationSuspended IntegrationStatus = "SUSPENDED"
+)
+
+func (s IntegrationStatus) IsValid() bool {
+	return s == IntegrationActive || s == IntegrationDisabled || s == IntegrationSuspended
+}
+
+func (s *IntegrationStatus) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, s, "IntegrationStatus")
+}
+func (s IntegrationStatus) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
+
+// OnViolation is what a point does to an integration that becomes NON_COMPLIANT.
+type OnViolation string
+
+const (
+	// OnViolationKeep leaves it in use, marked NON_COMPLIANT.
+	OnViolationKeep OnViolation = "KEEP"
+	// OnViolationSuspend suspends it until it complies again.
+	OnViolationSuspend OnViolation = "SUSPEND"
+)
+
+func (o OnViolation) IsValid() bool { return o == OnViolationKeep || o == OnViolationSuspend }
+
+func (o *OnViolation) UnmarshalGQL(v any) error { return unmarshalEnum(v, o, "OnViolation") }
+func (o OnViolation) MarshalGQL(w io.Writer)    { io.WriteString(w, strconv.Quote(string(o))) }
+
 func (c *ErrorCode) UnmarshalGQL(v any) error { return unmarshalEnum(v, c, "UserErrorCode") }
 func (c ErrorCode) MarshalGQL(w io.Writer)    { io.WriteString(w, strconv.Quote(string(c))) }
 

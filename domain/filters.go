@@ -14,4 +14,5 @@ type IntegrationFilter struct {
 	IntegrationPointID string
 	ProviderKey        string
 	ComplianceStatus   ComplianceStatus
+	Status             IntegrationStatus
 }
