@@ -37,6 +37,8 @@ type ResolverRoot interface {
 	AllowedProviders() AllowedProvidersResolver
 	ApiToken() ApiTokenResolver
 	AuditEvent() AuditEventResolver
+	ConfigDefault() ConfigDefaultResolver
+	Impact() ImpactResolver
 	ImpactPreview() ImpactPreviewResolver
 	Integration() IntegrationResolver
 	IntegrationPoint() IntegrationPointResolver
@@ -44,6 +46,7 @@ type ResolverRoot interface {
 	Organization() OrganizationResolver
 	Provider() ProviderResolver
 	Query() QueryResolver
+	UseDecision() UseDecisionResolver
 }
 
 type DirectiveRoot struct {
@@ -168,6 +171,18 @@ type ComplexityRoot struct {
 		Warning      func(childComplexity int) int
 	}
 
+	ConfigDefault struct {
+		Mode     func(childComplexity int) int
+		Path     func(childComplexity int) int
+		Provider func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
+	ConfigSource struct {
+		Path   func(childComplexity int) int
+		Source func(childComplexity int) int
+	}
+
 	CreateApiTokenPayload struct {
 		ApiToken   func(childComplexity int) int
 		Token      func(childComplexity int) int
@@ -180,10 +195,12 @@ type ComplexityRoot struct {
 	}
 
 	Impact struct {
-		After       func(childComplexity int) int
-		Before      func(childComplexity int) int
-		Integration func(childComplexity int) int
-		Violations  func(childComplexity int) int
+		After                  func(childComplexity int) int
+		Before                 func(childComplexity int) int
+		EffectiveConfig        func(childComplexity int) int
+		EffectiveConfigChanged func(childComplexity int) int
+		Integration            func(childComplexity int) int
+		Violations             func(childComplexity int) int
 	}
 
 	ImpactConnection struct {
@@ -200,6 +217,7 @@ type ComplexityRoot struct {
 
 	ImpactPreview struct {
 		Changes        func(childComplexity int, first *int, after *string) int
+		ConfigChanged  func(childComplexity int) int
 		NewVersion     func(childComplexity int) int
 		ToCompliant    func(childComplexity int) int
 		ToNonCompliant func(childComplexity int) int
@@ -212,7 +230,9 @@ type ComplexityRoot struct {
 		Account          func(childComplexity int) int
 		Compliance       func(childComplexity int) int
 		Config           func(childComplexity int) int
+		ConfigSources    func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
+		EffectiveConfig  func(childComplexity int) int
 		ID               func(childComplexity int) int
 		IntegrationPoint func(childComplexity int) int
 		Name             func(childComplexity int) int
@@ -250,6 +270,7 @@ type ComplexityRoot struct {
 		AllowedProviders          func(childComplexity int) int
 		Category                  func(childComplexity int) int
 		ComplianceSummary         func(childComplexity int) int
+		ConfigDefaults            func(childComplexity int) int
 		CreatedAt                 func(childComplexity int) int
 		Description               func(childComplexity int) int
 		ID                        func(childComplexity int) int
@@ -259,6 +280,7 @@ type ComplexityRoot struct {
 		Organization              func(childComplexity int) int
 		RequiredConfig            func(childComplexity int) int
 		Rules                     func(childComplexity int) int
+		SecretFields              func(childComplexity int) int
 		Slug                      func(childComplexity int) int
 		UpdatedAt                 func(childComplexity int) int
 		Version                   func(childComplexity int) int
@@ -286,6 +308,7 @@ type ComplexityRoot struct {
 		AccountSelector           func(childComplexity int) int
 		AllowedProviders          func(childComplexity int) int
 		Category                  func(childComplexity int) int
+		ConfigDefaults            func(childComplexity int) int
 		CreatedAt                 func(childComplexity int) int
 		ID                        func(childComplexity int) int
 		MaxIntegrationsPerAccount func(childComplexity int) int
@@ -397,10 +420,11 @@ type ComplexityRoot struct {
 	}
 
 	UseDecision struct {
-		Allowed      func(childComplexity int) int
-		Integration  func(childComplexity int) int
-		PointVersion func(childComplexity int) int
-		Violations   func(childComplexity int) int
+		Allowed         func(childComplexity int) int
+		EffectiveConfig func(childComplexity int) int
+		Integration     func(childComplexity int) int
+		PointVersion    func(childComplexity int) int
+		Violations      func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -440,6 +464,12 @@ type ApiTokenResolver interface {
 type AuditEventResolver interface {
 	Changes(ctx context.Context, obj *domain.AuditEvent) (any, error)
 }
+type ConfigDefaultResolver interface {
+	Provider(ctx context.Context, obj *domain.ConfigDefault) (*domain.Provider, error)
+}
+type ImpactResolver interface {
+	EffectiveConfig(ctx context.Context, obj *domain.Impact) (any, error)
+}
 type ImpactPreviewResolver interface {
 	Changes(ctx context.Context, obj *domain.ImpactPreview, first *int, after *string) (*pagination.Connection[*domain.Impact], error)
 }
@@ -449,11 +479,14 @@ type IntegrationResolver interface {
 	Provider(ctx context.Context, obj *domain.Integration) (*domain.Provider, error)
 
 	Config(ctx context.Context, obj *domain.Integration) (any, error)
+	EffectiveConfig(ctx context.Context, obj *domain.Integration) (any, error)
+	ConfigSources(ctx context.Context, obj *domain.Integration) ([]*domain.ConfigSource, error)
 	SecretFields(ctx context.Context, obj *domain.Integration) ([]string, error)
 }
 type IntegrationPointResolver interface {
 	Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error)
 
+	SecretFields(ctx context.Context, obj *domain.IntegrationPoint) ([]string, error)
 	Versions(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPointVersion], error)
 	ComplianceSummary(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.ComplianceSummary, error)
 	Integrations(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
@@ -494,6 +527,9 @@ type QueryResolver interface {
 	Providers(ctx context.Context, category *domain.Category) ([]*domain.Provider, error)
 	Provider(ctx context.Context, key string) (*domain.Provider, error)
 	Viewer(ctx context.Context) (*domain.ApiToken, error)
+}
+type UseDecisionResolver interface {
+	EffectiveConfig(ctx context.Context, obj *service.UseDecision) (any, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -948,6 +984,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ComplianceSummary.Warning(childComplexity), true
 
+	case "ConfigDefault.mode":
+		if e.ComplexityRoot.ConfigDefault.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigDefault.Mode(childComplexity), true
+	case "ConfigDefault.path":
+		if e.ComplexityRoot.ConfigDefault.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigDefault.Path(childComplexity), true
+	case "ConfigDefault.provider":
+		if e.ComplexityRoot.ConfigDefault.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigDefault.Provider(childComplexity), true
+	case "ConfigDefault.value":
+		if e.ComplexityRoot.ConfigDefault.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigDefault.Value(childComplexity), true
+
+	case "ConfigSource.path":
+		if e.ComplexityRoot.ConfigSource.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigSource.Path(childComplexity), true
+	case "ConfigSource.source":
+		if e.ComplexityRoot.ConfigSource.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigSource.Source(childComplexity), true
+
 	case "CreateApiTokenPayload.apiToken":
 		if e.ComplexityRoot.CreateApiTokenPayload.ApiToken == nil {
 			break
@@ -992,6 +1066,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Impact.Before(childComplexity), true
+	case "Impact.effectiveConfig":
+		if e.ComplexityRoot.Impact.EffectiveConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.EffectiveConfig(childComplexity), true
+	case "Impact.effectiveConfigChanged":
+		if e.ComplexityRoot.Impact.EffectiveConfigChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.EffectiveConfigChanged(childComplexity), true
 	case "Impact.integration":
 		if e.ComplexityRoot.Impact.Integration == nil {
 			break
@@ -1054,6 +1140,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImpactPreview.Changes(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "ImpactPreview.configChanged":
+		if e.ComplexityRoot.ImpactPreview.ConfigChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.ConfigChanged(childComplexity), true
 	case "ImpactPreview.newVersion":
 		if e.ComplexityRoot.ImpactPreview.NewVersion == nil {
 			break
@@ -1109,12 +1201,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.Config(childComplexity), true
+	case "Integration.configSources":
+		if e.ComplexityRoot.Integration.ConfigSources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.ConfigSources(childComplexity), true
 	case "Integration.createdAt":
 		if e.ComplexityRoot.Integration.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Integration.CreatedAt(childComplexity), true
+	case "Integration.effectiveConfig":
+		if e.ComplexityRoot.Integration.EffectiveConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.EffectiveConfig(childComplexity), true
 	case "Integration.id":
 		if e.ComplexityRoot.Integration.ID == nil {
 			break
@@ -1252,6 +1356,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPoint.ComplianceSummary(childComplexity), true
+	case "IntegrationPoint.configDefaults":
+		if e.ComplexityRoot.IntegrationPoint.ConfigDefaults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.ConfigDefaults(childComplexity), true
 	case "IntegrationPoint.createdAt":
 		if e.ComplexityRoot.IntegrationPoint.CreatedAt == nil {
 			break
@@ -1311,6 +1421,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPoint.Rules(childComplexity), true
+	case "IntegrationPoint.secretFields":
+		if e.ComplexityRoot.IntegrationPoint.SecretFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.SecretFields(childComplexity), true
 	case "IntegrationPoint.slug":
 		if e.ComplexityRoot.IntegrationPoint.Slug == nil {
 			break
@@ -1410,6 +1526,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPointVersion.Category(childComplexity), true
+	case "IntegrationPointVersion.configDefaults":
+		if e.ComplexityRoot.IntegrationPointVersion.ConfigDefaults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPointVersion.ConfigDefaults(childComplexity), true
 	case "IntegrationPointVersion.createdAt":
 		if e.ComplexityRoot.IntegrationPointVersion.CreatedAt == nil {
 			break
@@ -1992,6 +2114,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UseDecision.Allowed(childComplexity), true
+	case "UseDecision.effectiveConfig":
+		if e.ComplexityRoot.UseDecision.EffectiveConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UseDecision.EffectiveConfig(childComplexity), true
 	case "UseDecision.integration":
 		if e.ComplexityRoot.UseDecision.Integration == nil {
 			break
@@ -2074,6 +2202,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccountSelectorInput", ec.unmarshalInputAccountSelectorInput),
 			graphql.NewInputUnmarshaler("AllowedProvidersInput", ec.unmarshalInputAllowedProvidersInput),
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
+			graphql.NewInputUnmarshaler("ConfigDefaultInput", ec.unmarshalInputConfigDefaultInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateIntegrationInput", ec.unmarshalInputCreateIntegrationInput),
@@ -2327,8 +2456,12 @@ type Integration implements Node {
   integrationPoint: IntegrationPoint!
   provider: Provider!
   name: String!
-  "The config without its secrets, which never leave the server."
+  "The config the account set (its overrides), without its secrets, which never leave the server."
   config: JSON!
+  "The config the integration runs with: its point's configDefaults merged with config, secrets removed."
+  effectiveConfig: JSON!
+  "Where each key of the effective config comes from (secret paths included, never their values)."
+  configSources: [ConfigSource!]!
   "The config keys holding a secret that is set (sealed at rest, never returned)."
   secretFields: [String!]!
   compliance: Compliance!
@@ -2356,7 +2489,8 @@ type Compliance {
 type Violation {
   """
   Stable machine code: UNKNOWN_PROVIDER, CATEGORY_MISMATCH, PROVIDER_NOT_ALLOWED, MISSING_CONFIG,
-  LIMIT_REACHED, INVALID_CONFIG, ACCOUNT_NOT_IN_SCOPE, RULE_FAILED or RULE_ERROR.
+  LIMIT_REACHED, INVALID_CONFIG, ACCOUNT_NOT_IN_SCOPE, CONFIG_LOCKED, CONFIG_NOT_RECOMMENDED,
+  RULE_FAILED or RULE_ERROR.
   """
   code: String!
   "The rule of the integration point that was broken, e.g. ` + "`" + `allowedProviders.prod` + "`" + `."
@@ -2377,6 +2511,22 @@ type UseDecision {
   pointVersion: Int
   "The DENY and WARN violations."
   violations: [Violation!]!
+  "The config to use: the point's defaults merged with the integration's own, secrets removed. Null for an unknown ID."
+  effectiveConfig: JSON
+}
+
+"Where a key of an integration's effective config comes from."
+enum ConfigSourceKind {
+  POINT_LOCKED
+  POINT_DEFAULT
+  POINT_RECOMMENDED
+  INTEGRATION
+}
+
+type ConfigSource {
+  "The dotted config path."
+  path: String!
+  source: ConfigSourceKind!
 }
 
 input IntegrationFilter {
@@ -2472,6 +2622,14 @@ type IntegrationPoint implements Node {
   rules: [Rule!]!
   "The accounts that may use the point; an empty selector selects every account."
   accountSelector: AccountSelector!
+  """
+  Values the point gives the config of every integration on it (secret ones are left
+  out: see secretFields). An integration's effectiveConfig is its own config merged
+  with these.
+  """
+  configDefaults: [ConfigDefault!]!
+  "The config paths the point sets a secret for (sealed at rest, never returned)."
+  secretFields: [String!]!
   "Every version of the rules, oldest first. Versions never change."
   versions(first: Int, after: String): IntegrationPointVersionConnection!
   "How the point's integrations comply, counted in the database."
@@ -2565,7 +2723,41 @@ type IntegrationPointVersion {
   maxIntegrationsPerAccount: Int
   rules: [Rule!]!
   accountSelector: AccountSelector!
+  "The version's config defaults, secret ones left out."
+  configDefaults: [ConfigDefault!]!
   createdAt: Time!
+}
+
+"How a config default binds the integrations on a point."
+enum ConfigMode {
+  "The value every integration gets: one that sets another is refused with CONFIG_LOCKED."
+  LOCKED
+  "Used when the integration does not set the key."
+  DEFAULT
+  "Used when the integration does not set the key; another value is allowed with a WARN violation CONFIG_NOT_RECOMMENDED."
+  RECOMMENDED
+}
+
+"A value a point gives its integrations' config."
+type ConfigDefault {
+  "The provider it applies to; null: every provider on the point."
+  provider: Provider
+  "A config path, dotted for nested keys: ` + "`" + `site_url` + "`" + `, ` + "`" + `mapping.severity` + "`" + `."
+  path: String!
+  value: JSON
+  mode: ConfigMode!
+}
+
+"""
+A config default. A default at a secret path (the provider schema's writeOnly keys) is an
+organization-owned credential every integration on the point uses: sealed, never returned.
+"""
+input ConfigDefaultInput {
+  "A provider key; null or left out: every provider on the point."
+  provider: String
+  path: String!
+  value: JSON
+  mode: ConfigMode!
 }
 
 type IntegrationPointVersionConnection {
@@ -2598,7 +2790,9 @@ type ImpactPreview {
   toCompliant: Int!
   "Integrations whose status would stay the same."
   unchanged: Int!
-  "The integrations whose status or violations would change, by ID."
+  "Integrations whose effective config would change (a change of configDefaults)."
+  configChanged: Int!
+  "The integrations whose status, violations or effective config would change, by ID."
   changes(first: Int, after: String): ImpactConnection!
   userErrors: [UserError!]!
 }
@@ -2609,6 +2803,10 @@ type Impact {
   after: ComplianceStatus!
   "The violations the integration would have."
   violations: [Violation!]!
+  "True when the point's config defaults would give the integration another effective config."
+  effectiveConfigChanged: Boolean!
+  "The effective config the integration would have, secrets removed."
+  effectiveConfig: JSON!
 }
 
 type ImpactConnection {
@@ -2637,13 +2835,15 @@ input CreateIntegrationPointInput {
   rules: [RuleInput!]
   "Left out: every account of the organization."
   accountSelector: AccountSelectorInput
+  "At most one per provider and path; each must fit the provider's schema on its own."
+  configDefaults: [ConfigDefaultInput!]
 }
 
 """
 Fields left out are left unchanged; ` + "`" + `maxIntegrationsPerAccount: null` + "`" + ` removes the limit.
 A change of category, allowedProviders, requiredConfig, maxIntegrationsPerAccount, rules
-or accountSelector raises ` + "`" + `version` + "`" + ` and re-checks every integration on the point in the
-same transaction.
+accountSelector or configDefaults raises ` + "`" + `version` + "`" + ` and re-checks every integration on the
+point in the same transaction.
 """
 input UpdateIntegrationPointInput {
   id: ID!
@@ -2660,6 +2860,11 @@ input UpdateIntegrationPointInput {
   rules: [RuleInput!]
   "Null selects every account."
   accountSelector: AccountSelectorInput
+  """
+  Replaces every default, except secrets: a secret default left out keeps its value,
+  and one sent with value null is cleared.
+  """
+  configDefaults: [ConfigDefaultInput!]
 }
 
 type IntegrationPointPayload {
@@ -3179,6 +3384,30 @@ func (ec *executionContext) childFields_ComplianceSummary(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ComplianceSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_ConfigDefault(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ConfigDefault_provider(ctx, field)
+	case "path":
+		return ec.fieldContext_ConfigDefault_path(ctx, field)
+	case "value":
+		return ec.fieldContext_ConfigDefault_value(ctx, field)
+	case "mode":
+		return ec.fieldContext_ConfigDefault_mode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfigDefault", field.Name)
+}
+
+func (ec *executionContext) childFields_ConfigSource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "path":
+		return ec.fieldContext_ConfigSource_path(ctx, field)
+	case "source":
+		return ec.fieldContext_ConfigSource_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfigSource", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -3211,6 +3440,10 @@ func (ec *executionContext) childFields_Impact(ctx context.Context, field graphq
 		return ec.fieldContext_Impact_after(ctx, field)
 	case "violations":
 		return ec.fieldContext_Impact_violations(ctx, field)
+	case "effectiveConfigChanged":
+		return ec.fieldContext_Impact_effectiveConfigChanged(ctx, field)
+	case "effectiveConfig":
+		return ec.fieldContext_Impact_effectiveConfig(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Impact", field.Name)
 }
@@ -3251,6 +3484,8 @@ func (ec *executionContext) childFields_ImpactPreview(ctx context.Context, field
 		return ec.fieldContext_ImpactPreview_toCompliant(ctx, field)
 	case "unchanged":
 		return ec.fieldContext_ImpactPreview_unchanged(ctx, field)
+	case "configChanged":
+		return ec.fieldContext_ImpactPreview_configChanged(ctx, field)
 	case "changes":
 		return ec.fieldContext_ImpactPreview_changes(ctx, field)
 	case "userErrors":
@@ -3273,6 +3508,10 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_name(ctx, field)
 	case "config":
 		return ec.fieldContext_Integration_config(ctx, field)
+	case "effectiveConfig":
+		return ec.fieldContext_Integration_effectiveConfig(ctx, field)
+	case "configSources":
+		return ec.fieldContext_Integration_configSources(ctx, field)
 	case "secretFields":
 		return ec.fieldContext_Integration_secretFields(ctx, field)
 	case "compliance":
@@ -3359,6 +3598,10 @@ func (ec *executionContext) childFields_IntegrationPoint(ctx context.Context, fi
 		return ec.fieldContext_IntegrationPoint_rules(ctx, field)
 	case "accountSelector":
 		return ec.fieldContext_IntegrationPoint_accountSelector(ctx, field)
+	case "configDefaults":
+		return ec.fieldContext_IntegrationPoint_configDefaults(ctx, field)
+	case "secretFields":
+		return ec.fieldContext_IntegrationPoint_secretFields(ctx, field)
 	case "versions":
 		return ec.fieldContext_IntegrationPoint_versions(ctx, field)
 	case "complianceSummary":
@@ -3425,6 +3668,8 @@ func (ec *executionContext) childFields_IntegrationPointVersion(ctx context.Cont
 		return ec.fieldContext_IntegrationPointVersion_rules(ctx, field)
 	case "accountSelector":
 		return ec.fieldContext_IntegrationPointVersion_accountSelector(ctx, field)
+	case "configDefaults":
+		return ec.fieldContext_IntegrationPointVersion_configDefaults(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_IntegrationPointVersion_createdAt(ctx, field)
 	}
@@ -3589,6 +3834,8 @@ func (ec *executionContext) childFields_UseDecision(ctx context.Context, field g
 		return ec.fieldContext_UseDecision_pointVersion(ctx, field)
 	case "violations":
 		return ec.fieldContext_UseDecision_violations(ctx, field)
+	case "effectiveConfig":
+		return ec.fieldContext_UseDecision_effectiveConfig(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UseDecision", field.Name)
 }
@@ -6370,6 +6617,153 @@ func (ec *executionContext) fieldContext_ComplianceSummary_nonCompliant(_ contex
 	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ConfigDefault_provider(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigDefault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigDefault_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConfigDefault().Provider(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Provider) graphql.Marshaler {
+			return ec.marshalOProvider2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐProvider(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigDefault_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfigDefault",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConfigDefault_path(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigDefault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigDefault_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigDefault_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigDefault", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConfigDefault_value(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigDefault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigDefault_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigDefault_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigDefault", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ConfigDefault_mode(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigDefault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigDefault_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConfigMode) graphql.Marshaler {
+			return ec.marshalNConfigMode2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigDefault_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigDefault", field, false, false, "ConfigMode")
+}
+
+func (ec *executionContext) _ConfigSource_path(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigSource_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigSource_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigSource", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConfigSource_source(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigSource_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConfigSourceKind) graphql.Marshaler {
+			return ec.marshalNConfigSourceKind2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSourceKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigSource_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigSource", field, false, false, "ConfigSourceKind")
+}
+
 func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateApiTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6620,6 +7014,52 @@ func (ec *executionContext) fieldContext_Impact_violations(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Impact_effectiveConfigChanged(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_effectiveConfigChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveConfigChanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_effectiveConfigChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Impact_effectiveConfig(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_effectiveConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Impact().EffectiveConfig(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_effectiveConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _ImpactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[*domain.Impact]) (ret graphql.Marshaler) {
@@ -6911,6 +7351,29 @@ func (ec *executionContext) fieldContext_ImpactPreview_unchanged(_ context.Conte
 	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ImpactPreview_configChanged(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_configChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigChanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_configChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ImpactPreview_changes(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7196,6 +7659,61 @@ func (ec *executionContext) _Integration_config(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Integration_config(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Integration_effectiveConfig(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_effectiveConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Integration().EffectiveConfig(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_effectiveConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Integration_configSources(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_configSources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Integration().ConfigSources(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.ConfigSource) graphql.Marshaler {
+			return ec.marshalNConfigSource2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_configSources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Integration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigSource(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Integration_secretFields(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
@@ -7991,6 +8509,61 @@ func (ec *executionContext) fieldContext_IntegrationPoint_accountSelector(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _IntegrationPoint_configDefaults(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_configDefaults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigDefaults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ConfigDefault) graphql.Marshaler {
+			return ec.marshalNConfigDefault2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigDefaultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_configDefaults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigDefault(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPoint_secretFields(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_secretFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IntegrationPoint().SecretFields(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_secretFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPoint", field, true, true, "String")
+}
+
 func (ec *executionContext) _IntegrationPoint_versions(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8670,6 +9243,38 @@ func (ec *executionContext) fieldContext_IntegrationPointVersion_accountSelector
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AccountSelector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationPointVersion_configDefaults(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPointVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPointVersion_configDefaults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigDefaults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ConfigDefault) graphql.Marshaler {
+			return ec.marshalNConfigDefault2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigDefaultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPointVersion_configDefaults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationPointVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigDefault(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11194,6 +11799,29 @@ func (ec *executionContext) fieldContext_UseDecision_violations(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _UseDecision_effectiveConfig(ctx context.Context, field graphql.CollectedField, obj *service.UseDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UseDecision_effectiveConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UseDecision().EffectiveConfig(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UseDecision_effectiveConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UseDecision", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *domain.UserError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12647,6 +13275,69 @@ func UnmarshalAuditEventFilter(ctx context.Context, raw any) (domain.AuditEventF
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConfigDefaultInput(ctx context.Context, obj any) (service.ConfigDefaultInput, error) {
+	var it service.ConfigDefaultInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider", "path", "value", "mode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNConfigMode2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConfigDefaultInput unmarshals raw into the ConfigDefaultInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfigDefaultInput(ctx context.Context, raw any) (service.ConfigDefaultInput, error) {
+	var out service.ConfigDefaultInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfigDefaultInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateAccountInput(ctx context.Context, obj any) (service.CreateAccountInput, error) {
 	var it service.CreateAccountInput
 	if obj == nil {
@@ -12868,7 +13559,7 @@ func (ec *executionContext) unmarshalInputCreateIntegrationPointInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"organizationId", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector"}
+	fieldsInOrder := [...]string{"organizationId", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector", "configDefaults"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12945,6 +13636,13 @@ func (ec *executionContext) unmarshalInputCreateIntegrationPointInput(ctx contex
 				return it, err
 			}
 			it.AccountSelector = data
+		case "configDefaults":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configDefaults"))
+			data, err := ec.unmarshalOConfigDefaultInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigDefaults = data
 		}
 	}
 	return it, nil
@@ -13428,7 +14126,7 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationPointInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedVersion", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector", "configDefaults"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13512,6 +14210,13 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationPointInput(ctx contex
 				return it, err
 			}
 			it.AccountSelector = graphql.OmittableOf(data)
+		case "configDefaults":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configDefaults"))
+			data, err := ec.unmarshalOConfigDefaultInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigDefaults = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -14398,6 +15103,93 @@ func (ec *executionContext) _ComplianceSummary(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var configDefaultImplementors = []string{"ConfigDefault"}
+
+func (ec *executionContext) _ConfigDefault(ctx context.Context, sel ast.SelectionSet, obj *domain.ConfigDefault) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, configDefaultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfigDefault")
+		case "provider":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConfigDefault_provider(ctx, field, obj)
+				})
+		case "path":
+			out.Values[i] = ec._ConfigDefault_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "value":
+			out.Values[i] = ec._ConfigDefault_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mode":
+			out.Values[i] = ec._ConfigDefault_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var configSourceImplementors = []string{"ConfigSource"}
+
+func (ec *executionContext) _ConfigSource(ctx context.Context, sel ast.SelectionSet, obj *domain.ConfigSource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, configSourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfigSource")
+		case "path":
+			out.Values[i] = ec._ConfigSource_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ConfigSource_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createApiTokenPayloadImplementors = []string{"CreateApiTokenPayload"}
 
 func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateApiTokenPayload) graphql.Marshaler {
@@ -14493,23 +15285,34 @@ func (ec *executionContext) _Impact(ctx context.Context, sel ast.SelectionSet, o
 		case "integration":
 			out.Values[i] = ec._Impact_integration(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "before":
 			out.Values[i] = ec._Impact_before(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "after":
 			out.Values[i] = ec._Impact_after(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "violations":
 			out.Values[i] = ec._Impact_violations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "effectiveConfigChanged":
+			out.Values[i] = ec._Impact_effectiveConfigChanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectiveConfig":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Impact_effectiveConfig(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14650,6 +15453,11 @@ func (ec *executionContext) _ImpactPreview(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "configChanged":
+			out.Values[i] = ec._ImpactPreview_configChanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "changes":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -14722,6 +15530,18 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_config(ctx, field, obj)
+				})
+		case "effectiveConfig":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Integration_effectiveConfig(ctx, field, obj)
+				})
+		case "configSources":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Integration_configSources(ctx, field, obj)
 				})
 		case "secretFields":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -15006,6 +15826,17 @@ func (ec *executionContext) _IntegrationPoint(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "configDefaults":
+			out.Values[i] = ec._IntegrationPoint_configDefaults(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "secretFields":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IntegrationPoint_secretFields(ctx, field, obj)
+				})
 		case "versions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -15224,6 +16055,11 @@ func (ec *executionContext) _IntegrationPointVersion(ctx context.Context, sel as
 			}
 		case "accountSelector":
 			out.Values[i] = ec._IntegrationPointVersion_accountSelector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configDefaults":
+			out.Values[i] = ec._IntegrationPointVersion_configDefaults(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16002,23 +16838,29 @@ func (ec *executionContext) _UseDecision(ctx context.Context, sel ast.SelectionS
 		case "allowed":
 			out.Values[i] = ec._UseDecision_allowed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "integration":
 			out.Values[i] = ec._UseDecision_integration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pointVersion":
 			out.Values[i] = ec._UseDecision_pointVersion(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "violations":
 			out.Values[i] = ec._UseDecision_violations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "effectiveConfig":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UseDecision_effectiveConfig(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16729,6 +17571,75 @@ func (ec *executionContext) marshalNComplianceSummary2ᚖgithubᚗcomᚋpointgua
 		return graphql.Null
 	}
 	return ec._ComplianceSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConfigDefault2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigDefault(ctx context.Context, sel ast.SelectionSet, v domain.ConfigDefault) graphql.Marshaler {
+	return ec._ConfigDefault(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConfigDefault2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigDefaultᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ConfigDefault) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfigDefault2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigDefault(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConfigDefaultInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInput(ctx context.Context, v any) (service.ConfigDefaultInput, error) {
+	res, err := ec.unmarshalInputConfigDefaultInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConfigMode2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigMode(ctx context.Context, v any) (domain.ConfigMode, error) {
+	var res domain.ConfigMode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfigMode2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigMode(ctx context.Context, sel ast.SelectionSet, v domain.ConfigMode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNConfigSource2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.ConfigSource) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfigSource2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConfigSource2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSource(ctx context.Context, sel ast.SelectionSet, v *domain.ConfigSource) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConfigSource!")
+		return graphql.Null
+	}
+	return ec._ConfigSource(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConfigSourceKind2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSourceKind(ctx context.Context, v any) (domain.ConfigSourceKind, error) {
+	var res domain.ConfigSourceKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfigSourceKind2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐConfigSourceKind(ctx context.Context, sel ast.SelectionSet, v domain.ConfigSourceKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNCreateAccountInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐCreateAccountInput(ctx context.Context, v any) (service.CreateAccountInput, error) {
@@ -17784,6 +18695,23 @@ func (ec *executionContext) unmarshalOComplianceStatus2githubᚗcomᚋpointguard
 
 func (ec *executionContext) marshalOComplianceStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx context.Context, sel ast.SelectionSet, v domain.ComplianceStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalOConfigDefaultInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInputᚄ(ctx context.Context, v any) ([]service.ConfigDefaultInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]service.ConfigDefaultInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConfigDefaultInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx context.Context, v any) (domain.Enforcement, error) {

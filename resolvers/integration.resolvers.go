@@ -44,6 +44,16 @@ func (r *integrationResolver) Config(ctx context.Context, obj *domain.Integratio
 	return configsecrets.Without(obj.Config), nil
 }
 
+// EffectiveConfig is the resolver for the effectiveConfig field.
+func (r *integrationResolver) EffectiveConfig(ctx context.Context, obj *domain.Integration) (any, error) {
+	panic(fmt.Errorf("not implemented: EffectiveConfig - effectiveConfig"))
+}
+
+// ConfigSources is the resolver for the configSources field.
+func (r *integrationResolver) ConfigSources(ctx context.Context, obj *domain.Integration) ([]*domain.ConfigSource, error) {
+	panic(fmt.Errorf("not implemented: ConfigSources - configSources"))
+}
+
 // SecretFields is the resolver for the secretFields field.
 func (r *integrationResolver) SecretFields(ctx context.Context, obj *domain.Integration) ([]string, error) {
 	return configsecrets.Paths(obj.Config), nil
@@ -91,7 +101,18 @@ func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integration
 	return r.Service.Decide(uc)
 }
 
+// EffectiveConfig is the resolver for the effectiveConfig field.
+func (r *useDecisionResolver) EffectiveConfig(ctx context.Context, obj *service.UseDecision) (any, error) {
+	panic(fmt.Errorf("not implemented: EffectiveConfig - effectiveConfig"))
+}
+
 // Integration returns graph.IntegrationResolver implementation.
 func (r *Resolver) Integration() graph.IntegrationResolver { return &integrationResolver{r} }
 
-type integrationResolver struct{ *Resolver }
+// UseDecision returns graph.UseDecisionResolver implementation.
+func (r *Resolver) UseDecision() graph.UseDecisionResolver { return &useDecisionResolver{r} }
+
+type (
+	integrationResolver struct{ *Resolver }
+	useDecisionResolver struct{ *Resolver }
+)

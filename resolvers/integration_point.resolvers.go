@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
@@ -28,6 +29,16 @@ func (r *allowedProvidersResolver) Prod(ctx context.Context, obj *domain.Allowed
 	return catalog.LookupAll(obj.Prod), nil
 }
 
+// Provider is the resolver for the provider field.
+func (r *configDefaultResolver) Provider(ctx context.Context, obj *domain.ConfigDefault) (*domain.Provider, error) {
+	panic(fmt.Errorf("not implemented: Provider - provider"))
+}
+
+// EffectiveConfig is the resolver for the effectiveConfig field.
+func (r *impactResolver) EffectiveConfig(ctx context.Context, obj *domain.Impact) (any, error) {
+	panic(fmt.Errorf("not implemented: EffectiveConfig - effectiveConfig"))
+}
+
 // Changes is the resolver for the changes field.
 func (r *impactPreviewResolver) Changes(ctx context.Context, obj *domain.ImpactPreview, first *int, after *string) (*pagination.Connection[*domain.Impact], error) {
 	page, err := pagination.NewPage(first, after, domain.KindIntegration)
@@ -40,6 +51,11 @@ func (r *impactPreviewResolver) Changes(ctx context.Context, obj *domain.ImpactP
 // Organization is the batch resolver for the organization field.
 func (r *integrationPointResolver) Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error) {
 	return loadEdges(ctx, dataloaders.For(ctx).Organization, objs, func(p *domain.IntegrationPoint) string { return p.OrganizationID })
+}
+
+// SecretFields is the resolver for the secretFields field.
+func (r *integrationPointResolver) SecretFields(ctx context.Context, obj *domain.IntegrationPoint) ([]string, error) {
+	panic(fmt.Errorf("not implemented: SecretFields - secretFields"))
 }
 
 // Versions is the batch resolver for the versions field.
@@ -113,6 +129,12 @@ func (r *Resolver) AllowedProviders() graph.AllowedProvidersResolver {
 	return &allowedProvidersResolver{r}
 }
 
+// ConfigDefault returns graph.ConfigDefaultResolver implementation.
+func (r *Resolver) ConfigDefault() graph.ConfigDefaultResolver { return &configDefaultResolver{r} }
+
+// Impact returns graph.ImpactResolver implementation.
+func (r *Resolver) Impact() graph.ImpactResolver { return &impactResolver{r} }
+
 // ImpactPreview returns graph.ImpactPreviewResolver implementation.
 func (r *Resolver) ImpactPreview() graph.ImpactPreviewResolver { return &impactPreviewResolver{r} }
 
@@ -123,6 +145,8 @@ func (r *Resolver) IntegrationPoint() graph.IntegrationPointResolver {
 
 type (
 	allowedProvidersResolver struct{ *Resolver }
+	configDefaultResolver    struct{ *Resolver }
+	impactResolver           struct{ *Resolver }
 	impactPreviewResolver    struct{ *Resolver }
 	integrationPointResolver struct{ *Resolver }
 )
