@@ -165,8 +165,11 @@ type ComplexityRoot struct {
 	}
 
 	ComplianceSummary struct {
+		Active       func(childComplexity int) int
 		Compliant    func(childComplexity int) int
+		Disabled     func(childComplexity int) int
 		NonCompliant func(childComplexity int) int
+		Suspended    func(childComplexity int) int
 		Total        func(childComplexity int) int
 		Warning      func(childComplexity int) int
 	}
@@ -200,6 +203,8 @@ type ComplexityRoot struct {
 		EffectiveConfig        func(childComplexity int) int
 		EffectiveConfigChanged func(childComplexity int) int
 		Integration            func(childComplexity int) int
+		StatusAfter            func(childComplexity int) int
+		StatusBefore           func(childComplexity int) int
 		Violations             func(childComplexity int) int
 	}
 
@@ -221,6 +226,8 @@ type ComplexityRoot struct {
 		NewVersion     func(childComplexity int) int
 		ToCompliant    func(childComplexity int) int
 		ToNonCompliant func(childComplexity int) int
+		ToResumed      func(childComplexity int) int
+		ToSuspended    func(childComplexity int) int
 		ToWarning      func(childComplexity int) int
 		Unchanged      func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
@@ -238,6 +245,9 @@ type ComplexityRoot struct {
 		Name             func(childComplexity int) int
 		Provider         func(childComplexity int) int
 		SecretFields     func(childComplexity int) int
+		Status           func(childComplexity int) int
+		StatusChangedAt  func(childComplexity int) int
+		StatusReason     func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
 	}
 
@@ -277,6 +287,7 @@ type ComplexityRoot struct {
 		Integrations              func(childComplexity int, first *int, after *string, filter *domain.IntegrationFilter) int
 		MaxIntegrationsPerAccount func(childComplexity int) int
 		Name                      func(childComplexity int) int
+		OnViolation               func(childComplexity int) int
 		Organization              func(childComplexity int) int
 		RequiredConfig            func(childComplexity int) int
 		Rules                     func(childComplexity int) int
@@ -343,6 +354,8 @@ type ComplexityRoot struct {
 		DeleteAccount          func(childComplexity int, input service.DeleteInput) int
 		DeleteIntegration      func(childComplexity int, input service.DeleteInput) int
 		DeleteIntegrationPoint func(childComplexity int, input service.DeleteInput) int
+		DisableIntegration     func(childComplexity int, input service.DisableIntegrationInput) int
+		EnableIntegration      func(childComplexity int, input service.EnableIntegrationInput) int
 		RevokeApiToken         func(childComplexity int, input service.RevokeApiTokenInput) int
 		UpdateAccount          func(childComplexity int, input service.UpdateAccountInput) int
 		UpdateIntegration      func(childComplexity int, input service.UpdateIntegrationInput) int
@@ -487,6 +500,7 @@ type IntegrationPointResolver interface {
 	Organization(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.Organization, error)
 
 	SecretFields(ctx context.Context, obj *domain.IntegrationPoint) ([]string, error)
+
 	Versions(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string) ([]*pagination.Connection[*domain.IntegrationPointVersion], error)
 	ComplianceSummary(ctx context.Context, objs []*domain.IntegrationPoint) ([]*domain.ComplianceSummary, error)
 	Integrations(ctx context.Context, objs []*domain.IntegrationPoint, first *int, after *string, filter *domain.IntegrationFilter) ([]*pagination.Connection[*domain.Integration], error)
@@ -499,6 +513,8 @@ type MutationResolver interface {
 	CreateIntegration(ctx context.Context, input service.CreateIntegrationInput) (*model.IntegrationPayload, error)
 	UpdateIntegration(ctx context.Context, input service.UpdateIntegrationInput) (*model.IntegrationPayload, error)
 	DeleteIntegration(ctx context.Context, input service.DeleteInput) (*model.DeletePayload, error)
+	DisableIntegration(ctx context.Context, input service.DisableIntegrationInput) (*model.IntegrationPayload, error)
+	EnableIntegration(ctx context.Context, input service.EnableIntegrationInput) (*model.IntegrationPayload, error)
 	CreateIntegrationPoint(ctx context.Context, input service.CreateIntegrationPointInput) (*model.IntegrationPointPayload, error)
 	UpdateIntegrationPoint(ctx context.Context, input service.UpdateIntegrationPointInput) (*model.IntegrationPointPayload, error)
 	DeleteIntegrationPoint(ctx context.Context, input service.DeleteInput) (*model.DeletePayload, error)
@@ -959,18 +975,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Compliance.Violations(childComplexity), true
 
+	case "ComplianceSummary.active":
+		if e.ComplexityRoot.ComplianceSummary.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.Active(childComplexity), true
 	case "ComplianceSummary.compliant":
 		if e.ComplexityRoot.ComplianceSummary.Compliant == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ComplianceSummary.Compliant(childComplexity), true
+	case "ComplianceSummary.disabled":
+		if e.ComplexityRoot.ComplianceSummary.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.Disabled(childComplexity), true
 	case "ComplianceSummary.nonCompliant":
 		if e.ComplexityRoot.ComplianceSummary.NonCompliant == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ComplianceSummary.NonCompliant(childComplexity), true
+	case "ComplianceSummary.suspended":
+		if e.ComplexityRoot.ComplianceSummary.Suspended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceSummary.Suspended(childComplexity), true
 	case "ComplianceSummary.total":
 		if e.ComplexityRoot.ComplianceSummary.Total == nil {
 			break
@@ -1084,6 +1118,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Impact.Integration(childComplexity), true
+	case "Impact.statusAfter":
+		if e.ComplexityRoot.Impact.StatusAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.StatusAfter(childComplexity), true
+	case "Impact.statusBefore":
+		if e.ComplexityRoot.Impact.StatusBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.StatusBefore(childComplexity), true
 	case "Impact.violations":
 		if e.ComplexityRoot.Impact.Violations == nil {
 			break
@@ -1164,6 +1210,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImpactPreview.ToNonCompliant(childComplexity), true
+	case "ImpactPreview.toResumed":
+		if e.ComplexityRoot.ImpactPreview.ToResumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.ToResumed(childComplexity), true
+	case "ImpactPreview.toSuspended":
+		if e.ComplexityRoot.ImpactPreview.ToSuspended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactPreview.ToSuspended(childComplexity), true
 	case "ImpactPreview.toWarning":
 		if e.ComplexityRoot.ImpactPreview.ToWarning == nil {
 			break
@@ -1249,6 +1307,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.SecretFields(childComplexity), true
+	case "Integration.status":
+		if e.ComplexityRoot.Integration.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.Status(childComplexity), true
+	case "Integration.statusChangedAt":
+		if e.ComplexityRoot.Integration.StatusChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.StatusChangedAt(childComplexity), true
+	case "Integration.statusReason":
+		if e.ComplexityRoot.Integration.StatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.StatusReason(childComplexity), true
 	case "Integration.updatedAt":
 		if e.ComplexityRoot.Integration.UpdatedAt == nil {
 			break
@@ -1403,6 +1479,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationPoint.Name(childComplexity), true
+	case "IntegrationPoint.onViolation":
+		if e.ComplexityRoot.IntegrationPoint.OnViolation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationPoint.OnViolation(childComplexity), true
 	case "IntegrationPoint.organization":
 		if e.ComplexityRoot.IntegrationPoint.Organization == nil {
 			break
@@ -1708,6 +1790,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteIntegrationPoint(childComplexity, args["input"].(service.DeleteInput)), true
+	case "Mutation.disableIntegration":
+		if e.ComplexityRoot.Mutation.DisableIntegration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableIntegration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableIntegration(childComplexity, args["input"].(service.DisableIntegrationInput)), true
+	case "Mutation.enableIntegration":
+		if e.ComplexityRoot.Mutation.EnableIntegration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableIntegration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableIntegration(childComplexity, args["input"].(service.EnableIntegrationInput)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeApiToken == nil {
 			break
@@ -2209,6 +2313,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateIntegrationPointInput", ec.unmarshalInputCreateIntegrationPointInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("DeleteInput", ec.unmarshalInputDeleteInput),
+			graphql.NewInputUnmarshaler("DisableIntegrationInput", ec.unmarshalInputDisableIntegrationInput),
+			graphql.NewInputUnmarshaler("EnableIntegrationInput", ec.unmarshalInputEnableIntegrationInput),
 			graphql.NewInputUnmarshaler("IntegrationFilter", ec.unmarshalInputIntegrationFilter),
 			graphql.NewInputUnmarshaler("LabelInput", ec.unmarshalInputLabelInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
@@ -2441,12 +2547,39 @@ extend type Mutation {
   "Refused, with ` + "`" + `violations` + "`" + `, when the changed integration breaks its point's rules."
   updateIntegration(input: UpdateIntegrationInput!): IntegrationPayload!
   deleteIntegration(input: DeleteInput!): DeletePayload!
+  """
+  Takes an integration out of use (` + "`" + `status: DISABLED` + "`" + `, with the reason) until a person
+  enables it again: the use-time gate refuses it with INTEGRATION_DISABLED, and no
+  automatic resumption undoes it. ACCOUNT_ADMIN and up; audit-logged.
+  """
+  disableIntegration(input: DisableIntegrationInput!): IntegrationPayload!
+  """
+  Puts a DISABLED integration back in use (` + "`" + `status: ACTIVE` + "`" + `). Refused with RULES_VIOLATED,
+  and nothing written, while it is NON_COMPLIANT on a point with ` + "`" + `onViolation: SUSPEND` + "`" + `
+  (the violations say why): fix it with updateIntegration first. On a SUSPENDED
+  integration it is refused alike: a suspension ends by itself when the integration
+  complies. ACCOUNT_ADMIN and up; audit-logged.
+  """
+  enableIntegration(input: EnableIntegrationInput!): IntegrationPayload!
 }
 
 enum ComplianceStatus {
   COMPLIANT
   WARNING
   NON_COMPLIANT
+}
+
+"Whether an integration may be used."
+enum IntegrationStatus {
+  "In use: the use-time gate judges it by its point's rules."
+  ACTIVE
+  "Taken out of use by a person (disableIntegration); only a person enables it again."
+  DISABLED
+  """
+  Taken out of use by its point (` + "`" + `onViolation: SUSPEND` + "`" + `) because it is NON_COMPLIANT;
+  back to ACTIVE by itself as soon as a change makes it comply.
+  """
+  SUSPENDED
 }
 
 "A live connection of an account to a provider, on an integration point whose rules it must satisfy."
@@ -2465,6 +2598,12 @@ type Integration implements Node {
   "The config keys holding a secret that is set (sealed at rest, never returned)."
   secretFields: [String!]!
   compliance: Compliance!
+  "Whether it may be used: the use-time gate refuses one that is DISABLED or SUSPENDED."
+  status: IntegrationStatus!
+  "Why it is DISABLED (the reason given) or SUSPENDED (by which point); null when ACTIVE."
+  statusReason: String
+  "When status last changed; createdAt until it does."
+  statusChangedAt: Time!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -2490,7 +2629,8 @@ type Violation {
   """
   Stable machine code: UNKNOWN_PROVIDER, CATEGORY_MISMATCH, PROVIDER_NOT_ALLOWED, MISSING_CONFIG,
   LIMIT_REACHED, INVALID_CONFIG, ACCOUNT_NOT_IN_SCOPE, CONFIG_LOCKED, CONFIG_NOT_RECOMMENDED,
-  RULE_FAILED or RULE_ERROR.
+  RULE_FAILED or RULE_ERROR; and, from the use-time gate only, INTEGRATION_DISABLED or
+  INTEGRATION_SUSPENDED (rule ` + "`" + `status` + "`" + `).
   """
   code: String!
   "The rule of the integration point that was broken, e.g. ` + "`" + `allowedProviders.prod` + "`" + `."
@@ -2504,7 +2644,10 @@ type Violation {
 }
 
 type UseDecision {
-  "False when any DENY rule fails now."
+  """
+  False when the integration is DISABLED or SUSPENDED (the first violation is then
+  INTEGRATION_DISABLED or INTEGRATION_SUSPENDED) or when any DENY rule fails now.
+  """
   allowed: Boolean!
   integration: Integration
   "The point version the decision was made against."
@@ -2534,6 +2677,7 @@ input IntegrationFilter {
   integrationPointId: ID
   providerKey: String
   complianceStatus: ComplianceStatus
+  status: IntegrationStatus
 }
 
 type IntegrationConnection {
@@ -2568,6 +2712,16 @@ input UpdateIntegrationInput {
   and a secret set to null is cleared.
   """
   config: JSON
+}
+
+input DisableIntegrationInput {
+  id: ID!
+  "Why, for whoever reads it later: visible text, at most 2,000 characters."
+  reason: String!
+}
+
+input EnableIntegrationInput {
+  id: ID!
 }
 
 type IntegrationPayload {
@@ -2630,6 +2784,8 @@ type IntegrationPoint implements Node {
   configDefaults: [ConfigDefault!]!
   "The config paths the point sets a secret for (sealed at rest, never returned)."
   secretFields: [String!]!
+  "What becomes of an integration that is NON_COMPLIANT on the point."
+  onViolation: OnViolation!
   "Every version of the rules, oldest first. Versions never change."
   versions(first: Int, after: String): IntegrationPointVersionConnection!
   "How the point's integrations comply, counted in the database."
@@ -2637,6 +2793,18 @@ type IntegrationPoint implements Node {
   integrations(first: Int, after: String, filter: IntegrationFilter): IntegrationConnection!
   createdAt: Time!
   updatedAt: Time!
+}
+
+"What a point does to its integrations that are NON_COMPLIANT."
+enum OnViolation {
+  "They stay in use (ACTIVE), marked NON_COMPLIANT: the point only reports."
+  KEEP
+  """
+  They are SUSPENDED in the transaction of the change that broke them (of the point's
+  rules, of their account, of a lowered limit), and ACTIVE again in that of the change
+  that makes them comply. A DISABLED integration stays DISABLED.
+  """
+  SUSPEND
 }
 
 "The providers approved for each environment."
@@ -2778,6 +2946,10 @@ type ComplianceSummary {
   compliant: Int!
   warning: Int!
   nonCompliant: Int!
+  "By lifecycle status: active + disabled + suspended = total."
+  active: Int!
+  disabled: Int!
+  suspended: Int!
 }
 
 "What an update of a point's rules would do, computed by running the update and rolling it back."
@@ -2788,6 +2960,9 @@ type ImpactPreview {
   toNonCompliant: Int!
   toWarning: Int!
   toCompliant: Int!
+  "Integrations the update would suspend (` + "`" + `onViolation: SUSPEND` + "`" + `), and suspended ones it would make ACTIVE again."
+  toSuspended: Int!
+  toResumed: Int!
   "Integrations whose status would stay the same."
   unchanged: Int!
   "Integrations whose effective config would change (a change of configDefaults)."
@@ -2801,6 +2976,9 @@ type Impact {
   integration: Integration!
   before: ComplianceStatus!
   after: ComplianceStatus!
+  "The lifecycle status before and after: SUSPENDED, or ACTIVE again, on a SUSPEND point."
+  statusBefore: IntegrationStatus!
+  statusAfter: IntegrationStatus!
   "The violations the integration would have."
   violations: [Violation!]!
   "True when the point's config defaults would give the integration another effective config."
@@ -2835,6 +3013,8 @@ input CreateIntegrationPointInput {
   rules: [RuleInput!]
   "Left out: every account of the organization."
   accountSelector: AccountSelectorInput
+  "What becomes of its integrations that are NON_COMPLIANT; KEEP when left out."
+  onViolation: OnViolation = KEEP
   "At most one per provider and path; each must fit the provider's schema on its own."
   configDefaults: [ConfigDefaultInput!]
 }
@@ -2860,6 +3040,12 @@ input UpdateIntegrationPointInput {
   rules: [RuleInput!]
   "Null selects every account."
   accountSelector: AccountSelectorInput
+  """
+  Left out or null: unchanged. Changing it re-judges the status of every integration on
+  the point (SUSPEND suspends those NON_COMPLIANT now, KEEP resumes the suspended ones)
+  without a new version: the rules stay the same.
+  """
+  onViolation: OnViolation
   """
   Replaces every default, except secrets: a secret default left out keeps its value,
   and one sent with value null is cleared.
@@ -3380,6 +3566,12 @@ func (ec *executionContext) childFields_ComplianceSummary(ctx context.Context, f
 		return ec.fieldContext_ComplianceSummary_warning(ctx, field)
 	case "nonCompliant":
 		return ec.fieldContext_ComplianceSummary_nonCompliant(ctx, field)
+	case "active":
+		return ec.fieldContext_ComplianceSummary_active(ctx, field)
+	case "disabled":
+		return ec.fieldContext_ComplianceSummary_disabled(ctx, field)
+	case "suspended":
+		return ec.fieldContext_ComplianceSummary_suspended(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ComplianceSummary", field.Name)
 }
@@ -3438,6 +3630,10 @@ func (ec *executionContext) childFields_Impact(ctx context.Context, field graphq
 		return ec.fieldContext_Impact_before(ctx, field)
 	case "after":
 		return ec.fieldContext_Impact_after(ctx, field)
+	case "statusBefore":
+		return ec.fieldContext_Impact_statusBefore(ctx, field)
+	case "statusAfter":
+		return ec.fieldContext_Impact_statusAfter(ctx, field)
 	case "violations":
 		return ec.fieldContext_Impact_violations(ctx, field)
 	case "effectiveConfigChanged":
@@ -3482,6 +3678,10 @@ func (ec *executionContext) childFields_ImpactPreview(ctx context.Context, field
 		return ec.fieldContext_ImpactPreview_toWarning(ctx, field)
 	case "toCompliant":
 		return ec.fieldContext_ImpactPreview_toCompliant(ctx, field)
+	case "toSuspended":
+		return ec.fieldContext_ImpactPreview_toSuspended(ctx, field)
+	case "toResumed":
+		return ec.fieldContext_ImpactPreview_toResumed(ctx, field)
 	case "unchanged":
 		return ec.fieldContext_ImpactPreview_unchanged(ctx, field)
 	case "configChanged":
@@ -3516,6 +3716,12 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_secretFields(ctx, field)
 	case "compliance":
 		return ec.fieldContext_Integration_compliance(ctx, field)
+	case "status":
+		return ec.fieldContext_Integration_status(ctx, field)
+	case "statusReason":
+		return ec.fieldContext_Integration_statusReason(ctx, field)
+	case "statusChangedAt":
+		return ec.fieldContext_Integration_statusChangedAt(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Integration_createdAt(ctx, field)
 	case "updatedAt":
@@ -3602,6 +3808,8 @@ func (ec *executionContext) childFields_IntegrationPoint(ctx context.Context, fi
 		return ec.fieldContext_IntegrationPoint_configDefaults(ctx, field)
 	case "secretFields":
 		return ec.fieldContext_IntegrationPoint_secretFields(ctx, field)
+	case "onViolation":
+		return ec.fieldContext_IntegrationPoint_onViolation(ctx, field)
 	case "versions":
 		return ec.fieldContext_IntegrationPoint_versions(ctx, field)
 	case "complianceSummary":
@@ -4236,6 +4444,34 @@ func (ec *executionContext) field_Mutation_deleteIntegration_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (service.DeleteInput, error) {
 			return ec.unmarshalNDeleteInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disableIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (service.DisableIntegrationInput, error) {
+			return ec.unmarshalNDisableIntegrationInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐDisableIntegrationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enableIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (service.EnableIntegrationInput, error) {
+			return ec.unmarshalNEnableIntegrationInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐEnableIntegrationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6617,6 +6853,75 @@ func (ec *executionContext) fieldContext_ComplianceSummary_nonCompliant(_ contex
 	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ComplianceSummary_active(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ComplianceSummary_disabled(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_disabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ComplianceSummary_suspended(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceSummary_suspended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suspended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceSummary_suspended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplianceSummary", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ConfigDefault_provider(ctx context.Context, field graphql.CollectedField, obj *domain.ConfigDefault) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6984,6 +7289,52 @@ func (ec *executionContext) fieldContext_Impact_after(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Impact", field, false, false, "ComplianceStatus")
 }
 
+func (ec *executionContext) _Impact_statusBefore(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_statusBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusBefore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.IntegrationStatus) graphql.Marshaler {
+			return ec.marshalNIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_statusBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "IntegrationStatus")
+}
+
+func (ec *executionContext) _Impact_statusAfter(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_statusAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.IntegrationStatus) graphql.Marshaler {
+			return ec.marshalNIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_statusAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "IntegrationStatus")
+}
+
 func (ec *executionContext) _Impact_violations(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7325,6 +7676,52 @@ func (ec *executionContext) _ImpactPreview_toCompliant(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ImpactPreview_toCompliant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_toSuspended(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_toSuspended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToSuspended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_toSuspended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactPreview_toResumed(ctx context.Context, field graphql.CollectedField, obj *domain.ImpactPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactPreview_toResumed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToResumed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactPreview_toResumed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImpactPreview", field, false, false, "Int")
 }
 
@@ -7769,6 +8166,75 @@ func (ec *executionContext) fieldContext_Integration_compliance(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.IntegrationStatus) graphql.Marshaler {
+			return ec.marshalNIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "IntegrationStatus")
+}
+
+func (ec *executionContext) _Integration_statusReason(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_statusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_statusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Integration_statusChangedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_statusChangedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_statusChangedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Integration) (ret graphql.Marshaler) {
@@ -8562,6 +9028,29 @@ func (ec *executionContext) _IntegrationPoint_secretFields(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_IntegrationPoint_secretFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IntegrationPoint", field, true, true, "String")
+}
+
+func (ec *executionContext) _IntegrationPoint_onViolation(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationPoint_onViolation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnViolation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.OnViolation) graphql.Marshaler {
+			return ec.marshalNOnViolation2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationPoint_onViolation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationPoint", field, false, false, "OnViolation")
 }
 
 func (ec *executionContext) _IntegrationPoint_versions(ctx context.Context, field graphql.CollectedField, obj *domain.IntegrationPoint) (ret graphql.Marshaler) {
@@ -9825,6 +10314,94 @@ func (ec *executionContext) fieldContext_Mutation_deleteIntegration(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableIntegration(ctx, fc.Args["input"].(service.DisableIntegrationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntegrationPayload) graphql.Marshaler {
+			return ec.marshalNIntegrationPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐIntegrationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enableIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enableIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnableIntegration(ctx, fc.Args["input"].(service.EnableIntegrationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntegrationPayload) graphql.Marshaler {
+			return ec.marshalNIntegrationPayload2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐIntegrationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enableIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enableIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13559,7 +14136,11 @@ func (ec *executionContext) unmarshalInputCreateIntegrationPointInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"organizationId", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector", "configDefaults"}
+	if _, present := asMap["onViolation"]; !present {
+		asMap["onViolation"] = "KEEP"
+	}
+
+	fieldsInOrder := [...]string{"organizationId", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector", "onViolation", "configDefaults"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13636,6 +14217,13 @@ func (ec *executionContext) unmarshalInputCreateIntegrationPointInput(ctx contex
 				return it, err
 			}
 			it.AccountSelector = data
+		case "onViolation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onViolation"))
+			data, err := ec.unmarshalOOnViolation2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnViolation = data
 		case "configDefaults":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configDefaults"))
 			data, err := ec.unmarshalOConfigDefaultInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInputᚄ(ctx, v)
@@ -13751,6 +14339,97 @@ func UnmarshalDeleteInput(ctx context.Context, raw any) (service.DeleteInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDisableIntegrationInput(ctx context.Context, obj any) (service.DisableIntegrationInput, error) {
+	var it service.DisableIntegrationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDisableIntegrationInput unmarshals raw into the DisableIntegrationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDisableIntegrationInput(ctx context.Context, raw any) (service.DisableIntegrationInput, error) {
+	var out service.DisableIntegrationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DisableIntegrationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEnableIntegrationInput(ctx context.Context, obj any) (service.EnableIntegrationInput, error) {
+	var it service.EnableIntegrationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEnableIntegrationInput unmarshals raw into the EnableIntegrationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEnableIntegrationInput(ctx context.Context, raw any) (service.EnableIntegrationInput, error) {
+	var out service.EnableIntegrationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnableIntegrationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIntegrationFilter(ctx context.Context, obj any) (domain.IntegrationFilter, error) {
 	var it domain.IntegrationFilter
 	if obj == nil {
@@ -13762,7 +14441,7 @@ func (ec *executionContext) unmarshalInputIntegrationFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "integrationPointId", "providerKey", "complianceStatus"}
+	fieldsInOrder := [...]string{"accountId", "integrationPointId", "providerKey", "complianceStatus", "status"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13797,6 +14476,13 @@ func (ec *executionContext) unmarshalInputIntegrationFilter(ctx context.Context,
 				return it, err
 			}
 			it.ComplianceStatus = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
 		}
 	}
 	return it, nil
@@ -14126,7 +14812,7 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationPointInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedVersion", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector", "configDefaults"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "slug", "name", "description", "category", "allowedProviders", "requiredConfig", "maxIntegrationsPerAccount", "rules", "accountSelector", "onViolation", "configDefaults"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14210,6 +14896,13 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationPointInput(ctx contex
 				return it, err
 			}
 			it.AccountSelector = graphql.OmittableOf(data)
+		case "onViolation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onViolation"))
+			data, err := ec.unmarshalOOnViolation2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnViolation = data
 		case "configDefaults":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configDefaults"))
 			data, err := ec.unmarshalOConfigDefaultInput2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋserviceᚐConfigDefaultInputᚄ(ctx, v)
@@ -15086,6 +15779,21 @@ func (ec *executionContext) _ComplianceSummary(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "active":
+			out.Values[i] = ec._ComplianceSummary_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disabled":
+			out.Values[i] = ec._ComplianceSummary_disabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspended":
+			out.Values[i] = ec._ComplianceSummary_suspended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15297,6 +16005,16 @@ func (ec *executionContext) _Impact(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "statusBefore":
+			out.Values[i] = ec._Impact_statusBefore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusAfter":
+			out.Values[i] = ec._Impact_statusAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "violations":
 			out.Values[i] = ec._Impact_violations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15448,6 +16166,16 @@ func (ec *executionContext) _ImpactPreview(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "toSuspended":
+			out.Values[i] = ec._ImpactPreview_toSuspended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toResumed":
+			out.Values[i] = ec._ImpactPreview_toResumed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "unchanged":
 			out.Values[i] = ec._ImpactPreview_unchanged(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15551,6 +16279,21 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				})
 		case "compliance":
 			out.Values[i] = ec._Integration_compliance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Integration_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusReason":
+			out.Values[i] = ec._Integration_statusReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusChangedAt":
+			out.Values[i] = ec._Integration_statusChangedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -15837,6 +16580,11 @@ func (ec *executionContext) _IntegrationPoint(ctx context.Context, sel ast.Selec
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IntegrationPoint_secretFields(ctx, field, obj)
 				})
+		case "onViolation":
+			out.Values[i] = ec._IntegrationPoint_onViolation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "versions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -16274,6 +17022,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteIntegration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enableIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enableIntegration(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17688,6 +18450,16 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋpointguard�
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDisableIntegrationInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐDisableIntegrationInput(ctx context.Context, v any) (service.DisableIntegrationInput, error) {
+	res, err := ec.unmarshalInputDisableIntegrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEnableIntegrationInput2githubᚗcomᚋpointguardᚋpointguardᚋserviceᚐEnableIntegrationInput(ctx context.Context, v any) (service.EnableIntegrationInput, error) {
+	res, err := ec.unmarshalInputEnableIntegrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEnforcement2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEnforcement(ctx context.Context, v any) (domain.Enforcement, error) {
 	var res domain.Enforcement
 	err := res.UnmarshalGQL(v)
@@ -18053,6 +18825,16 @@ func (ec *executionContext) marshalNIntegrationPointVersionEdge2ᚖgithubᚗcom�
 	return ec._IntegrationPointVersionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx context.Context, v any) (domain.IntegrationStatus, error) {
+	var res domain.IntegrationStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx context.Context, sel ast.SelectionSet, v domain.IntegrationStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
 	res, err := graphql.UnmarshalAny(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18142,6 +18924,16 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpointguardᚋpointgua
 	})
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNOnViolation2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx context.Context, v any) (domain.OnViolation, error) {
+	var res domain.OnViolation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOnViolation2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx context.Context, sel ast.SelectionSet, v domain.OnViolation) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Organization) graphql.Marshaler {
@@ -18856,6 +19648,16 @@ func (ec *executionContext) marshalOIntegrationPoint2ᚖgithubᚗcomᚋpointguar
 	return ec._IntegrationPoint(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx context.Context, v any) (domain.IntegrationStatus, error) {
+	var res domain.IntegrationStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIntegrationStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegrationStatus(ctx context.Context, sel ast.SelectionSet, v domain.IntegrationStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -18896,6 +19698,22 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋpointguardᚋpointguard�
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOnViolation2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx context.Context, v any) (*domain.OnViolation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(domain.OnViolation)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOnViolation2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOnViolation(ctx context.Context, sel ast.SelectionSet, v *domain.OnViolation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOOrganization2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *domain.Organization) graphql.Marshaler {

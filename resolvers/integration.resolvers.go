@@ -74,6 +74,16 @@ func (r *mutationResolver) DeleteIntegration(ctx context.Context, input service.
 	return deletePayload(r.Service.DeleteIntegration(ctx, input))
 }
 
+// DisableIntegration is the resolver for the disableIntegration field.
+func (r *mutationResolver) DisableIntegration(ctx context.Context, input service.DisableIntegrationInput) (*model.IntegrationPayload, error) {
+	panic(fmt.Errorf("not implemented: DisableIntegration - disableIntegration"))
+}
+
+// EnableIntegration is the resolver for the enableIntegration field.
+func (r *mutationResolver) EnableIntegration(ctx context.Context, input service.EnableIntegrationInput) (*model.IntegrationPayload, error) {
+	panic(fmt.Errorf("not implemented: EnableIntegration - enableIntegration"))
+}
+
 // CheckIntegration is the resolver for the checkIntegration field.
 func (r *queryResolver) CheckIntegration(ctx context.Context, input service.CreateIntegrationInput) (*model.IntegrationCheck, error) {
 	v, err := r.Service.CheckIntegration(ctx, input)
