@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -74,10 +75,20 @@ type IntegrationPoint struct {
 	// on the point: KEEP, or SUSPEND until it complies.
 	OnViolation OnViolation
 	// ConfigDefaults are the values the point gives its integrations'
-	// configs, secret ones included (opened).
+	// configs, but for secrets: SecretDefaults are the defaults at secret
+	// paths, with their values (opened), which never leave the server.
 	ConfigDefaults []ConfigDefault
+	SecretDefaults []ConfigDefault
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// AllConfigDefaults is every default of the point, secret ones included.
+func (p *IntegrationPoint) AllConfigDefaults() []ConfigDefault {
+	if len(p.SecretDefaults) == 0 {
+		return p.ConfigDefaults
+	}
+	return append(slices.Clip(p.ConfigDefaults), p.SecretDefaults...)
 }
 
 // AllowedProviders are the provider keys approved per environment.

@@ -15,6 +15,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/pointguard/pointguard/catalog"
+	"github.com/pointguard/pointguard/configdefaults"
 	"github.com/pointguard/pointguard/domain"
 )
 
@@ -41,6 +42,10 @@ type Facts struct {
 // built-in rules (all DENY), then the point's custom rules in their order.
 // None means it complies.
 func Check(f Facts) []domain.Violation {
+	// Every rule judges the effective config: the point's defaults merged
+	// with the integration's own.
+	config, defaults := configdefaults.Merge(f.Point.AllConfigDefaults(), f.Point.Name, f.ProviderKey, f.Config)
+	f.Config = config
 	var out []domain.Violation
 	out = append(out, checkProvider(f)...)
 	out = append(out, checkScope(f)...)
@@ -50,6 +55,7 @@ func Check(f Facts) []domain.Violation {
 	for i := range out {
 		out[i].Enforcement = domain.EnforcementDeny
 	}
+	out = append(out, defaults...) // CONFIG_LOCKED (DENY), CONFIG_NOT_RECOMMENDED (WARN)
 	return append(out, f.Program.evaluate(f)...)
 }
 
