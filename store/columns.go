@@ -30,6 +30,7 @@ const (
 	IntegrationViolations                       // Compliance.Violations
 	IntegrationCreatedAt                        // CreatedAt
 	IntegrationUpdatedAt                        // UpdatedAt
+	IntegrationLifecycle                        // Status, StatusReason, StatusChangedAt
 
 	AccountOrganization // OrganizationID
 	AccountSlug         // Slug
@@ -51,6 +52,8 @@ const (
 	PointAccountSelector  // AccountSelector
 	PointCreatedAt        // CreatedAt
 	PointUpdatedAt        // UpdatedAt
+	PointConfigDefaults   // ConfigDefaults, SecretDefaults (opened)
+	PointOnViolation      // OnViolation
 
 	// AllColumns fills in everything.
 	AllColumns Columns = 1<<iota - 1

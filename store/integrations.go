@@ -14,7 +14,8 @@ import (
 )
 
 const integrationColumns = "id, organization_id, account_id, integration_point_id, provider_key, name, config, secrets, " +
-	"compliance_status, compliance_point_version, compliance_checked_at, compliance_violations, created_at, updated_at"
+	"compliance_status, compliance_point_version, compliance_checked_at, compliance_violations, created_at, updated_at, " +
+	"status, status_reason, status_changed_at"
 
 // integrationSelect reads an integration with its point's current version:
 // a stored result holds for every later version (rule changes re-check in
@@ -38,6 +39,9 @@ type integrationRow struct {
 	ComplianceViolations   string         `db:"compliance_violations"`
 	CreatedAt              time.Time      `db:"created_at"`
 	UpdatedAt              time.Time      `db:"updated_at"`
+	Status                 string         `db:"status"`
+	StatusReason           sql.NullString `db:"status_reason"`
+	StatusChangedAt        time.Time      `db:"status_changed_at"`
 }
 
 // integrationColumnList is every column an integration read may select.
@@ -58,6 +62,9 @@ var integrationColumnList = []column[integrationRow]{
 	{IntegrationViolations, "compliance_violations", func(r *integrationRow) any { return &r.ComplianceViolations }},
 	{IntegrationCreatedAt, "created_at", func(r *integrationRow) any { return &r.CreatedAt }},
 	{IntegrationUpdatedAt, "updated_at", func(r *integrationRow) any { return &r.UpdatedAt }},
+	{IntegrationLifecycle, "status", func(r *integrationRow) any { return &r.Status }},
+	{IntegrationLifecycle, "status_reason", func(r *integrationRow) any { return &r.StatusReason }},
+	{IntegrationLifecycle, "status_changed_at", func(r *integrationRow) any { return &r.StatusChangedAt }},
 }
 
 // withSecretsKey is what a read of cols must select: secrets are
@@ -87,6 +94,11 @@ func (r *integrationRow) fill(i *domain.Integration, ring *secrets.Keyring) erro
 			CheckedAt:    r.ComplianceCheckedAt.UTC(),
 		},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		Status: domain.IntegrationStatus(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(),
+	}
+	if r.StatusReason.Valid {
+		reason := r.StatusReason.String
+		i.StatusReason = &reason
 	}
 	if r.Config != "" {
 		if err := fromJSON(r.Config, &i.Config); err != nil {
@@ -156,6 +168,9 @@ func integrationWhere(f domain.IntegrationFilter) where {
 	}
 	if f.ComplianceStatus != "" {
 		w.add("compliance_status = ?", string(f.ComplianceStatus))
+	}
+	if f.Status != "" {
+		w.add("status = ?", string(f.Status))
 	}
 	return w
 }
@@ -229,13 +244,36 @@ func (tx *Tx) CreateIntegration(ctx context.Context, i *domain.Integration) erro
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec(ctx, "INSERT INTO integrations ("+integrationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = tx.exec(ctx, "INSERT INTO integrations ("+integrationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		i.ID, i.OrganizationID, i.AccountID, i.IntegrationPointID, i.ProviderKey, i.Name, config, sealed,
-		string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt, violations, i.CreatedAt, i.UpdatedAt)
+		string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt, violations, i.CreatedAt, i.UpdatedAt,
+		string(orActive(i.Status)), nullReason(i.StatusReason), statusChangedAt(i))
 	return mapConstraint(err, nil, domain.ErrNotFound)
 }
 
-// UpdateIntegration writes the provider, name, config, compliance and update time.
+func orActive(s domain.IntegrationStatus) domain.IntegrationStatus {
+	if s == "" {
+		return domain.IntegrationActive
+	}
+	return s
+}
+
+func nullReason(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}
+
+// statusChangedAt is i's, or its creation for one that never changed.
+func statusChangedAt(i *domain.Integration) time.Time {
+	if i.StatusChangedAt.IsZero() {
+		return i.CreatedAt
+	}
+	return i.StatusChangedAt
+}
+
+// UpdateIntegration writes the provider, name, config, compliance, status and update time.
 func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) error {
 	config, sealed, err := sealSecrets(tx.secrets, i)
 	if err != nil {
@@ -247,9 +285,10 @@ func (tx *Tx) UpdateIntegration(ctx context.Context, i *domain.Integration) erro
 	}
 	cond, args := tx.scopedID(i.ID, "organization_id", "account_id")
 	return tx.execOne(ctx, "UPDATE integrations SET provider_key = ?, name = ?, config = ?, secrets = ?, compliance_status = ?, "+
-		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ?, updated_at = ?"+cond,
+		"compliance_point_version = ?, compliance_checked_at = ?, compliance_violations = ?, updated_at = ?, "+
+		"status = ?, status_reason = ?, status_changed_at = ?"+cond,
 		append([]any{i.ProviderKey, i.Name, config, sealed, string(i.Compliance.Status), i.Compliance.PointVersion, i.Compliance.CheckedAt,
-			violations, i.UpdatedAt}, args...)...)
+			violations, i.UpdatedAt, string(orActive(i.Status)), nullReason(i.StatusReason), statusChangedAt(i)}, args...)...)
 }
 
 // UpdateCompliance stores the compliance of many integrations. A rule
@@ -358,6 +397,43 @@ func (tx *Tx) updateCompliancePostgres(ctx context.Context, changed []*domain.In
 	return nil
 }
 
+// UpdateStatuses stores the lifecycle status of many integrations (and
+// nothing else): a re-check writes only those whose status changes, and
+// gives those of one point the same status, reason and time, so they go
+// as one statement per group of equal ones and updateChunk IDs.
+func (tx *Tx) UpdateStatuses(ctx context.Context, changed []*domain.Integration) error {
+	type status struct {
+		status    domain.IntegrationStatus
+		reason    string
+		hasReason bool
+		at        time.Time
+	}
+	groups := map[status][]string{}
+	var order []status
+	for _, i := range changed {
+		s := status{status: i.Status, at: i.StatusChangedAt}
+		if i.StatusReason != nil {
+			s.reason, s.hasReason = *i.StatusReason, true
+		}
+		if _, ok := groups[s]; !ok {
+			order = append(order, s)
+		}
+		groups[s] = append(groups[s], i.ID)
+	}
+	for _, s := range order {
+		ids := groups[s]
+		reason := sql.NullString{String: s.reason, Valid: s.hasReason}
+		for start := 0; start < len(ids); start += updateChunk {
+			_, err := tx.exec(ctx, "UPDATE integrations SET status = ?, status_reason = ?, status_changed_at = ? WHERE id IN (?)",
+				string(s.status), reason, s.at, ids[start:min(start+updateChunk, len(ids))])
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // DeleteIntegration returns domain.ErrNotFound when there is none.
 func (tx *Tx) DeleteIntegration(ctx context.Context, id string) error {
 	cond, args := tx.scopedID(id, "organization_id", "account_id")
@@ -372,13 +448,14 @@ func (q *queries) SummarizeCompliance(ctx context.Context, parent IntegrationPar
 		return out, nil
 	}
 	var rows []struct {
-		Parent string `db:"parent"`
-		Status string `db:"status"`
-		N      int    `db:"n"`
+		Parent    string `db:"parent"`
+		Status    string `db:"status"`
+		Lifecycle string `db:"lifecycle"`
+		N         int    `db:"n"`
 	}
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", "account_id"), string(parent), parentIDs)
-	query := fmt.Sprintf("SELECT %s AS parent, compliance_status AS status, count(*) AS n FROM integrations%s GROUP BY %s, compliance_status",
-		parent, w.sql(), parent)
+	query := fmt.Sprintf("SELECT %s AS parent, compliance_status AS status, status AS lifecycle, count(*) AS n "+
+		"FROM integrations%s GROUP BY %s, compliance_status, status", parent, w.sql(), parent)
 	if err := q.selectAll(ctx, &rows, query, w.args...); err != nil {
 		return nil, err
 	}
@@ -395,6 +472,14 @@ func (q *queries) SummarizeCompliance(ctx context.Context, parent IntegrationPar
 			s.Warning += r.N
 		case domain.StatusNonCompliant:
 			s.NonCompliant += r.N
+		}
+		switch domain.IntegrationStatus(r.Lifecycle) {
+		case domain.IntegrationActive:
+			s.Active += r.N
+		case domain.IntegrationDisabled:
+			s.Disabled += r.N
+		case domain.IntegrationSuspended:
+			s.Suspended += r.N
 		}
 		out[r.Parent] = s
 	}
