@@ -52,7 +52,6 @@ const (
 	PointAccountSelector  // AccountSelector
 	PointCreatedAt        // CreatedAt
 	PointUpdatedAt        // UpdatedAt
-	PointConfigDefaults   // ConfigDefaults, SecretDefaults (opened)
 	PointOnViolation      // OnViolation
 
 	// AllColumns fills in everything.
