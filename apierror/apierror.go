@@ -33,6 +33,20 @@ const (
 	// CodeTooManyErrors: the last error of a response whose errors were
 	// cut to limits.MaxErrors; its message says how many were left out.
 	CodeTooManyErrors = "TOO_MANY_ERRORS"
+
+	// Idempotency-Key (see package api): CodeInvalidIdempotencyKey, a key
+	// that is not 1 to 255 printable ASCII characters, or two keys (HTTP
+	// 400); CodeIdempotencyKeyReused, a key used for a different request
+	// in the last 24 hours (HTTP 422); CodeNotCommitted, a request whose
+	// changes did not commit, none of them (HTTP 503, Retry-After: retry
+	// it with the same key).
+	CodeInvalidIdempotencyKey = "INVALID_IDEMPOTENCY_KEY"
+	CodeIdempotencyKeyReused  = "IDEMPOTENCY_KEY_REUSED"
+	CodeNotCommitted          = "NOT_COMMITTED"
+	// CodePersistedQueryNotFound is gqlgen's, for a persisted query's hash
+	// it does not know; also the answer to a hash sent alone with an
+	// Idempotency-Key never used, so that the client sends the query's text.
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 // Write answers status with a GraphQL error body of one error, never
