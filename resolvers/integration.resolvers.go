@@ -46,12 +46,25 @@ func (r *integrationResolver) Config(ctx context.Context, obj *domain.Integratio
 
 // EffectiveConfig is the resolver for the effectiveConfig field.
 func (r *integrationResolver) EffectiveConfig(ctx context.Context, obj *domain.Integration) (any, error) {
-	panic(fmt.Errorf("not implemented: EffectiveConfig - effectiveConfig"))
+	point, err := dataloaders.For(ctx).PointOfIntegration.Load(ctx, obj.IntegrationPointID)
+	if err != nil {
+		return nil, err
+	}
+	return service.EffectiveConfig(point, obj), nil
 }
 
 // ConfigSources is the resolver for the configSources field.
 func (r *integrationResolver) ConfigSources(ctx context.Context, obj *domain.Integration) ([]*domain.ConfigSource, error) {
-	panic(fmt.Errorf("not implemented: ConfigSources - configSources"))
+	point, err := dataloaders.For(ctx).PointOfIntegration.Load(ctx, obj.IntegrationPointID)
+	if err != nil {
+		return nil, err
+	}
+	sources := service.ConfigSources(point, obj)
+	out := make([]*domain.ConfigSource, len(sources))
+	for n := range sources {
+		out[n] = &sources[n]
+	}
+	return out, nil
 }
 
 // SecretFields is the resolver for the secretFields field.
@@ -113,7 +126,10 @@ func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integration
 
 // EffectiveConfig is the resolver for the effectiveConfig field.
 func (r *useDecisionResolver) EffectiveConfig(ctx context.Context, obj *service.UseDecision) (any, error) {
-	panic(fmt.Errorf("not implemented: EffectiveConfig - effectiveConfig"))
+	if obj.EffectiveConfig == nil {
+		return nil, nil
+	}
+	return obj.EffectiveConfig, nil
 }
 
 // Integration returns graph.IntegrationResolver implementation.

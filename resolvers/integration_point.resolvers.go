@@ -7,7 +7,7 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
+	"slices"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/dataloaders"
@@ -31,12 +31,18 @@ func (r *allowedProvidersResolver) Prod(ctx context.Context, obj *domain.Allowed
 
 // Provider is the resolver for the provider field.
 func (r *configDefaultResolver) Provider(ctx context.Context, obj *domain.ConfigDefault) (*domain.Provider, error) {
-	panic(fmt.Errorf("not implemented: Provider - provider"))
+	if obj.ProviderKey == nil {
+		return nil, nil
+	}
+	return catalog.Lookup(*obj.ProviderKey), nil
 }
 
 // EffectiveConfig is the resolver for the effectiveConfig field.
 func (r *impactResolver) EffectiveConfig(ctx context.Context, obj *domain.Impact) (any, error) {
-	panic(fmt.Errorf("not implemented: EffectiveConfig - effectiveConfig"))
+	if obj.EffectiveConfig == nil {
+		return map[string]any{}, nil
+	}
+	return obj.EffectiveConfig, nil
 }
 
 // Changes is the resolver for the changes field.
@@ -55,7 +61,12 @@ func (r *integrationPointResolver) Organization(ctx context.Context, objs []*dom
 
 // SecretFields is the resolver for the secretFields field.
 func (r *integrationPointResolver) SecretFields(ctx context.Context, obj *domain.IntegrationPoint) ([]string, error) {
-	panic(fmt.Errorf("not implemented: SecretFields - secretFields"))
+	out := make([]string, 0, len(obj.SecretDefaults))
+	for _, d := range obj.SecretDefaults {
+		out = append(out, d.Path)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // Versions is the batch resolver for the versions field.

@@ -39,6 +39,9 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 			}
 		}
 	}
+	if changed := changedSecretDefaults(before, after); len(changed) > 0 {
+		changes["secretsChanged"] = changed
+	}
 	e := &domain.AuditEvent{
 		ID: domain.NewID(domain.KindAuditEvent), OrganizationID: organizationID, At: s.Now(),
 		Actor:  domain.AuditActor{Name: p.Name, Role: p.Role},
@@ -56,6 +59,9 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 // snapshots redact them.
 func unchanged(before, after any) bool {
 	if !reflect.DeepEqual(withoutUpdatedAt(snapshot(before)), withoutUpdatedAt(snapshot(after))) {
+		return false
+	}
+	if len(changedSecretDefaults(before, after)) > 0 {
 		return false
 	}
 	bi, isIntegration := before.(*domain.Integration)
@@ -99,6 +105,7 @@ func snapshot(x any) map[string]any {
 			"description": v.Description, "category": v.Category, "version": v.Version,
 			"allowedProviders": v.AllowedProviders, "requiredConfig": v.RequiredConfig,
 			"maxIntegrationsPerAccount": v.MaxIntegrationsPerAccount, "rules": v.Rules,
+			"configDefaults": domain.OrEmpty(v.ConfigDefaults), "secretDefaults": redactDefaults(v.SecretDefaults),
 			"accountSelector": v.AccountSelector, "updatedAt": v.UpdatedAt}
 	case *domain.Integration:
 		if v == nil {

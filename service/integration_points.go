@@ -27,6 +27,7 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 	p.limit(in.MaxIntegrationsPerAccount, "input", "maxIntegrationsPerAccount")
 	p.rules(in.Rules, "input", "rules")
 	p.selector(in.AccountSelector, "input", "accountSelector")
+	sent := p.configDefaults(in.ConfigDefaults, false, "input", "configDefaults")
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -40,6 +41,11 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		Rules:                     domain.OrEmpty(in.Rules),
 		AccountSelector:           normalizeSelector(in.AccountSelector),
 		CreatedAt:                 now, UpdatedAt: now,
+	}
+	point.ConfigDefaults, point.SecretDefaults = domain.OrEmpty(sent.plain), sent.secret
+	p.defaultsFit(point, sent.index, "input", "configDefaults")
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	pr, err := principal(ctx)
 	if err != nil {
@@ -57,6 +63,11 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		}
 		if err := tx.CreateIntegrationPointVersion(ctx, point); err != nil {
 			return err
+		}
+		if len(point.AllConfigDefaults()) > 0 {
+			if err := tx.SetPointConfigDefaults(ctx, point); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, pr, "createIntegrationPoint", point.OrganizationID, domain.KindIntegrationPoint, point.ID, nil, point)
 	})
@@ -107,10 +118,11 @@ func (s *Service) PreviewIntegrationPointUpdate(ctx context.Context, in UpdateIn
 	}
 	var out *domain.ImpactPreview
 	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
-		_, next, impacts, err := s.updatePoint(ctx, tx, pr, in)
+		before, next, impacts, err := s.updatePoint(ctx, tx, pr, in)
 		if err != nil {
 			return err
 		}
+		configChanges(before, next, impacts)
 		if impacts == nil { // the rules do not change: every integration stays as it is
 			counts, err := tx.SummarizeCompliance(ctx, store.ByIntegrationPoint, []string{next.ID})
 			if err != nil {
@@ -155,6 +167,9 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 	}
 	if sel, set := in.AccountSelector.ValueOK(); set {
 		p.selector(sel, "input", "accountSelector")
+	}
+	if cds, set := in.ConfigDefaults.ValueOK(); set {
+		p.configDefaults(cds, true, "input", "configDefaults")
 	}
 	return p.err()
 }
@@ -208,9 +223,19 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 	if sel, set := in.AccountSelector.ValueOK(); set {
 		next.AccountSelector = normalizeSelector(sel)
 	}
+	index := map[defaultKey]int{}
+	if cds, set := in.ConfigDefaults.ValueOK(); set {
+		var p problems // validatePointUpdate reported them
+		sent := p.configDefaults(cds, true, "input", "configDefaults")
+		next.ConfigDefaults, next.SecretDefaults = domain.OrEmpty(sent.plain), carrySecretDefaults(point.SecretDefaults, sent)
+		index = sent.index
+	}
 	// The approved providers must fit the category the point ends up with.
 	var problemsAfter problems
 	problemsAfter.allowedProviders(next.AllowedProviders, next.Category, "input", "allowedProviders")
+	if in.ConfigDefaults.IsSet() || in.AllowedProviders != nil || in.Category != nil {
+		problemsAfter.defaultsFit(&next, index, "input", "configDefaults")
+	}
 	if err := problemsAfter.err(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -224,6 +249,11 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 	next.UpdatedAt = s.Now()
 	if err := tx.UpdateIntegrationPoint(ctx, &next); err != nil {
 		return nil, nil, nil, slugTaken(err, next.Slug, " by another integration point of the organization", "input", "slug")
+	}
+	if !sameDefaults(point, &next) {
+		if err := tx.SetPointConfigDefaults(ctx, &next); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	if !rulesChanged {
 		return point, &next, nil, nil
@@ -247,7 +277,8 @@ func sameRules(a, b *domain.IntegrationPoint) bool {
 		equalLimit(a.MaxIntegrationsPerAccount, b.MaxIntegrationsPerAccount) &&
 		slices.Equal(a.Rules, b.Rules) &&
 		slices.Equal(a.AccountSelector.Environments, b.AccountSelector.Environments) &&
-		slices.Equal(a.AccountSelector.MatchLabels, b.AccountSelector.MatchLabels)
+		slices.Equal(a.AccountSelector.MatchLabels, b.AccountSelector.MatchLabels) &&
+		sameDefaults(a, b)
 }
 
 func normalizeSelector(s *domain.AccountSelector) domain.AccountSelector {

@@ -31,5 +31,6 @@ func (s *Service) Decide(uc *store.UseContext) (*UseDecision, error) {
 	version := uc.Point.Version
 	return &UseDecision{
 		Allowed: !domain.Denies(violations), Integration: i, PointVersion: &version, Violations: visible(violations),
+		EffectiveConfig: EffectiveConfig(uc.Point, i),
 	}, nil
 }

@@ -52,6 +52,7 @@ const (
 	PointAccountSelector  // AccountSelector
 	PointCreatedAt        // CreatedAt
 	PointUpdatedAt        // UpdatedAt
+	PointConfigDefaults   // ConfigDefaults, SecretDefaults (opened)
 	PointOnViolation      // OnViolation
 
 	// AllColumns fills in everything.

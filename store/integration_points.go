@@ -9,27 +9,30 @@ import (
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/pagination"
+	"github.com/pointguard/pointguard/secrets"
 )
 
-const integrationPointColumns = "id, organization_id, slug, name, description, category, version, " +
+const integrationPointColumns = "id, organization_id, slug, name, description, category, version, config_defaults, secret_defaults, " +
 	"allowed_providers, required_config, max_integrations_per_account, rules, account_selector, created_at, updated_at, on_violation"
 
 type integrationPointRow struct {
-	ID                        string        `db:"id"`
-	OrganizationID            string        `db:"organization_id"`
-	Slug                      string        `db:"slug"`
-	Name                      string        `db:"name"`
-	Description               string        `db:"description"`
-	Category                  string        `db:"category"`
-	Version                   int           `db:"version"`
-	AllowedProviders          string        `db:"allowed_providers"`
-	RequiredConfig            string        `db:"required_config"`
-	MaxIntegrationsPerAccount sql.NullInt64 `db:"max_integrations_per_account"`
-	Rules                     string        `db:"rules"`
-	AccountSelector           string        `db:"account_selector"`
-	CreatedAt                 time.Time     `db:"created_at"`
-	UpdatedAt                 time.Time     `db:"updated_at"`
-	OnViolation               string        `db:"on_violation"`
+	ID                        string         `db:"id"`
+	OrganizationID            string         `db:"organization_id"`
+	Slug                      string         `db:"slug"`
+	Name                      string         `db:"name"`
+	Description               string         `db:"description"`
+	Category                  string         `db:"category"`
+	Version                   int            `db:"version"`
+	AllowedProviders          string         `db:"allowed_providers"`
+	RequiredConfig            string         `db:"required_config"`
+	MaxIntegrationsPerAccount sql.NullInt64  `db:"max_integrations_per_account"`
+	Rules                     string         `db:"rules"`
+	AccountSelector           string         `db:"account_selector"`
+	ConfigDefaults            string         `db:"config_defaults"`
+	SecretDefaults            sql.NullString `db:"secret_defaults"`
+	CreatedAt                 time.Time      `db:"created_at"`
+	UpdatedAt                 time.Time      `db:"updated_at"`
+	OnViolation               string         `db:"on_violation"`
 }
 
 // integrationPointColumnList is every column a point read may select.
@@ -46,13 +49,15 @@ var integrationPointColumnList = []column[integrationPointRow]{
 	{PointMaxIntegrations, "max_integrations_per_account", func(r *integrationPointRow) any { return &r.MaxIntegrationsPerAccount }},
 	{PointRules, "rules", func(r *integrationPointRow) any { return &r.Rules }},
 	{PointAccountSelector, "account_selector", func(r *integrationPointRow) any { return &r.AccountSelector }},
+	{PointConfigDefaults, "config_defaults", func(r *integrationPointRow) any { return &r.ConfigDefaults }},
+	{PointConfigDefaults, "secret_defaults", func(r *integrationPointRow) any { return &r.SecretDefaults }},
 	{PointCreatedAt, "created_at", func(r *integrationPointRow) any { return &r.CreatedAt }},
 	{PointUpdatedAt, "updated_at", func(r *integrationPointRow) any { return &r.UpdatedAt }},
 	{PointOnViolation, "on_violation", func(r *integrationPointRow) any { return &r.OnViolation }},
 }
 
 // domain is the row's point; columns the read left out stay zero.
-func (r *integrationPointRow) domain() (*domain.IntegrationPoint, error) {
+func (r *integrationPointRow) domain(ring *secrets.Keyring) (*domain.IntegrationPoint, error) {
 	p := &domain.IntegrationPoint{
 		ID: r.ID, OrganizationID: r.OrganizationID, Slug: r.Slug, Name: r.Name, Description: r.Description,
 		Category: domain.Category(r.Category), Version: r.Version, OnViolation: domain.OnViolation(r.OnViolation),
@@ -82,16 +87,24 @@ func (r *integrationPointRow) domain() (*domain.IntegrationPoint, error) {
 			return nil, err
 		}
 	}
+	if err := r.fillDefaults(ring, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
-func integrationPoints(rows []integrationPointRow, err error) ([]*domain.IntegrationPoint, error) {
+// points is integrationPoints with the reader's keyring.
+func (q *queries) points(rows []integrationPointRow, err error) ([]*domain.IntegrationPoint, error) {
+	return integrationPoints(q.secrets, rows, err)
+}
+
+func integrationPoints(ring *secrets.Keyring, rows []integrationPointRow, err error) ([]*domain.IntegrationPoint, error) {
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*domain.IntegrationPoint, len(rows))
 	for i := range rows {
-		if out[i], err = rows[i].domain(); err != nil {
+		if out[i], err = rows[i].domain(ring); err != nil {
 			return nil, err
 		}
 	}
@@ -198,7 +211,7 @@ func (q *queries) findPointsByIDs(ctx context.Context, ids []string, cols Column
 	sel := selectColumns(integrationPointColumnList, cols, "")
 	w = q.withAnyOf(q.scoped(w, "organization_id", ""), "id", ids)
 	rows, err := scanAll(ctx, q, sel, len(ids), "SELECT "+sel.list+" FROM integration_points"+w.sql(), w.args...)
-	return integrationPoints(rows, err)
+	return integrationPoints(q.secrets, rows, err)
 }
 
 // FindIntegrationPointPages returns, for each organization, its page of
@@ -221,7 +234,7 @@ func (q *queries) FindIntegrationPointPages(ctx context.Context, organizationIDs
 		return out, nil
 	}
 	sel := selectColumns(integrationPointColumnList, cols, "")
-	return findPages(ctx, q, sel, "integration_points", "organization_id", organizationIDs, q.scoped(where{}, "organization_id", ""), page, integrationPoints)
+	return findPages(ctx, q, sel, "integration_points", "organization_id", organizationIDs, q.scoped(where{}, "organization_id", ""), page, q.points)
 }
 
 // allPoints reads every point of the organizations, ordered by
@@ -230,7 +243,7 @@ func (q *queries) allPoints(ctx context.Context, organizationIDs []string, cols 
 	sel := selectColumns(integrationPointColumnList, cols, "")
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", ""), "organization_id", organizationIDs)
 	rows, err := scanAll(ctx, q, sel, 0, "SELECT "+sel.list+" FROM integration_points"+w.sql()+" ORDER BY organization_id, id", w.args...)
-	return integrationPoints(rows, err)
+	return integrationPoints(q.secrets, rows, err)
 }
 
 // byOrganization splits points ordered by organization into one list per organization.
@@ -310,7 +323,7 @@ func (tx *Tx) lockPoints(ctx context.Context, ids []string, mode LockMode, w whe
 	w = tx.withAnyOf(tx.scoped(w, "organization_id", ""), "id", ids)
 	var rows []integrationPointRow
 	err := tx.selectAll(ctx, &rows, "SELECT "+integrationPointColumns+" FROM integration_points"+w.sql()+" ORDER BY id"+tx.lock(mode), w.args...)
-	return integrationPoints(rows, err)
+	return integrationPoints(tx.secrets, rows, err)
 }
 
 // LockIntegrationPoint is LockIntegrationPoints for one point; it returns

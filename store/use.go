@@ -84,7 +84,7 @@ func (r *useRow) useContext(ring *secrets.Keyring) (*UseContext, error) {
 	if uc.Account, err = r.Account.domain(); err != nil {
 		return nil, err
 	}
-	if uc.Point, err = r.Point.domain(); err != nil {
+	if uc.Point, err = r.Point.domain(ring); err != nil {
 		return nil, err
 	}
 	return uc, nil

@@ -16,6 +16,8 @@ type snapshot struct {
 	MaxIntegrationsPerAccount *int                    `json:"maxIntegrationsPerAccount"`
 	Rules                     []domain.Rule           `json:"rules"`
 	AccountSelector           domain.AccountSelector  `json:"accountSelector"`
+	// ConfigDefaults are the plain ones: a version keeps no secret.
+	ConfigDefaults []domain.ConfigDefault `json:"configDefaults,omitempty"`
 }
 
 type versionRow struct {
@@ -31,6 +33,7 @@ func (tx *Tx) CreateIntegrationPointVersion(ctx context.Context, p *domain.Integ
 	snap, err := toJSON(snapshot{
 		Category: p.Category, AllowedProviders: p.AllowedProviders, RequiredConfig: p.RequiredConfig,
 		MaxIntegrationsPerAccount: p.MaxIntegrationsPerAccount, Rules: p.Rules, AccountSelector: p.AccountSelector,
+		ConfigDefaults: p.ConfigDefaults,
 	})
 	if err != nil {
 		return err
@@ -65,7 +68,7 @@ func (q *queries) FindIntegrationPointVersionPages(ctx context.Context, pointIDs
 			ID: domain.VersionID(r.PointID, r.Version), IntegrationPointID: r.PointID, Version: r.Version,
 			Category: s.Category, AllowedProviders: s.AllowedProviders, RequiredConfig: domain.OrEmpty(s.RequiredConfig),
 			MaxIntegrationsPerAccount: s.MaxIntegrationsPerAccount, Rules: domain.OrEmpty(s.Rules),
-			AccountSelector: s.AccountSelector, CreatedAt: r.CreatedAt.UTC(),
+			AccountSelector: s.AccountSelector, ConfigDefaults: orEmpty(s.ConfigDefaults), CreatedAt: r.CreatedAt.UTC(),
 		}
 	}
 	return out, nil

@@ -1,0 +1,2 @@
+ALTER TABLE integration_points DROP COLUMN secret_defaults;
+ALTER TABLE integration_points DROP COLUMN config_defaults;
