@@ -89,12 +89,12 @@ func (r *mutationResolver) DeleteIntegration(ctx context.Context, input service.
 
 // DisableIntegration is the resolver for the disableIntegration field.
 func (r *mutationResolver) DisableIntegration(ctx context.Context, input service.DisableIntegrationInput) (*model.IntegrationPayload, error) {
-	panic(fmt.Errorf("not implemented: DisableIntegration - disableIntegration"))
+	return integrationPayload(r.Service.DisableIntegration(ctx, input))
 }
 
 // EnableIntegration is the resolver for the enableIntegration field.
 func (r *mutationResolver) EnableIntegration(ctx context.Context, input service.EnableIntegrationInput) (*model.IntegrationPayload, error) {
-	panic(fmt.Errorf("not implemented: EnableIntegration - enableIntegration"))
+	return integrationPayload(r.Service.EnableIntegration(ctx, input))
 }
 
 // CheckIntegration is the resolver for the checkIntegration field.

@@ -106,7 +106,7 @@ func snapshot(x any) map[string]any {
 			"allowedProviders": v.AllowedProviders, "requiredConfig": v.RequiredConfig,
 			"maxIntegrationsPerAccount": v.MaxIntegrationsPerAccount, "rules": v.Rules,
 			"configDefaults": domain.OrEmpty(v.ConfigDefaults), "secretDefaults": redactDefaults(v.SecretDefaults),
-			"accountSelector": v.AccountSelector, "updatedAt": v.UpdatedAt}
+			"accountSelector": v.AccountSelector, "onViolation": orKeep(v.OnViolation), "updatedAt": v.UpdatedAt}
 	case *domain.Integration:
 		if v == nil {
 			return nil
@@ -114,7 +114,8 @@ func snapshot(x any) map[string]any {
 		config := configsecrets.Redact(v.Config, redacted)
 		return map[string]any{"accountId": v.AccountID, "integrationPointId": v.IntegrationPointID,
 			"provider": v.ProviderKey, "name": v.Name, "config": config,
-			"complianceStatus": v.Compliance.Status, "updatedAt": v.UpdatedAt}
+			"complianceStatus": v.Compliance.Status, "status": orActive(v.Status), "statusReason": v.StatusReason,
+			"updatedAt": v.UpdatedAt}
 	case *domain.ApiToken:
 		if v == nil {
 			return nil

@@ -28,6 +28,7 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 	p.rules(in.Rules, "input", "rules")
 	p.selector(in.AccountSelector, "input", "accountSelector")
 	sent := p.configDefaults(in.ConfigDefaults, false, "input", "configDefaults")
+	p.onViolation(in.OnViolation, "input", "onViolation")
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -40,6 +41,7 @@ func (s *Service) CreateIntegrationPoint(ctx context.Context, in CreateIntegrati
 		MaxIntegrationsPerAccount: in.MaxIntegrationsPerAccount,
 		Rules:                     domain.OrEmpty(in.Rules),
 		AccountSelector:           normalizeSelector(in.AccountSelector),
+		OnViolation:               onViolationOr(in.OnViolation, domain.OnViolationKeep),
 		CreatedAt:                 now, UpdatedAt: now,
 	}
 	point.ConfigDefaults, point.SecretDefaults = domain.OrEmpty(sent.plain), sent.secret
@@ -168,6 +170,7 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 	if sel, set := in.AccountSelector.ValueOK(); set {
 		p.selector(sel, "input", "accountSelector")
 	}
+	p.onViolation(in.OnViolation, "input", "onViolation")
 	if cds, set := in.ConfigDefaults.ValueOK(); set {
 		p.configDefaults(cds, true, "input", "configDefaults")
 	}
@@ -223,6 +226,7 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 	if sel, set := in.AccountSelector.ValueOK(); set {
 		next.AccountSelector = normalizeSelector(sel)
 	}
+	next.OnViolation = onViolationOr(in.OnViolation, orKeep(point.OnViolation))
 	index := map[defaultKey]int{}
 	if cds, set := in.ConfigDefaults.ValueOK(); set {
 		var p problems // validatePointUpdate reported them
@@ -256,7 +260,16 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 		}
 	}
 	if !rulesChanged {
-		return point, &next, nil, nil
+		if point.OnViolation == next.OnViolation {
+			return point, &next, nil, nil
+		}
+		// Only what becomes of NON_COMPLIANT integrations changes: the
+		// rules, and so the version and every result, stay; every status
+		// is settled again.
+		if impacts, err = s.recheckPoint(ctx, tx, &next); err != nil {
+			return nil, nil, nil, err
+		}
+		return point, &next, impacts, nil
 	}
 	if err := tx.CreateIntegrationPointVersion(ctx, &next); err != nil {
 		return nil, nil, nil, err

@@ -103,6 +103,7 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 		ID: domain.NewID(domain.KindIntegration), OrganizationID: account.OrganizationID,
 		AccountID: account.ID, IntegrationPointID: point.ID, ProviderKey: in.Provider, Name: in.Name,
 		Config: config, CreatedAt: now, UpdatedAt: now,
+		Status: domain.IntegrationActive, StatusChangedAt: now,
 	}
 	prg, err := s.Program(point)
 	if err != nil {
@@ -181,6 +182,10 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		if violations = judge(&next, account, point, prg, earlier, now); domain.Denies(violations) {
 			return nil
 		}
+		// A SUSPENDED integration that now complies is resumed with the
+		// change that fixed it (it cannot be suspended here: a DENY
+		// violation refused the change above).
+		settled := settle(&next, point, now)
 		if unchanged(current, &next) {
 			out = current
 			return nil
@@ -189,7 +194,12 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			return notFound(err, domain.KindIntegration, in.ID, "input", "id")
 		}
 		out = &next
-		return s.audit(ctx, tx, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next)
+		if err := s.audit(ctx, tx, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next); err != nil || settled == "" {
+			return err
+		}
+		was := next
+		was.Status, was.StatusReason, was.StatusChangedAt = current.Status, current.StatusReason, current.StatusChangedAt
+		return s.auditSettled(ctx, tx, settled, &was, &next)
 	})
 	if err != nil {
 		return nil, Verdict{}, err

@@ -67,11 +67,15 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 // each one's position among its account's integrations on the point is its
 // Earlier count) and stores the results that changed: at scale, most
 // integrations keep their result, and rewriting them would cost the most.
+// Each integration's lifecycle status is then settled (see settle) and the
+// statuses that change are written, and recorded as Pointguard's acts.
 func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Integration,
 	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint, programs map[string]*rules.Program) ([]*domain.Impact, error) {
 	now := s.Now()
 	impacts := make([]*domain.Impact, len(list))
-	var changed []*domain.Integration
+	var changed, settled []*domain.Integration
+	var actions []string
+	var was []domain.Integration
 	earlier := 0
 	for n, i := range list {
 		if n > 0 && (list[n-1].AccountID != i.AccountID || list[n-1].IntegrationPointID != i.IntegrationPointID) {
@@ -86,9 +90,30 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 		} else {
 			i.Compliance = before // unchanged: as stored
 		}
+		status, reason, changedAt := orActive(i.Status), i.StatusReason, i.StatusChangedAt
+		if action := settle(i, points[i.IntegrationPointID], now); action != "" {
+			b := *i
+			b.Compliance, b.Status, b.StatusReason, b.StatusChangedAt = before, status, reason, changedAt
+			was = append(was, b)
+			settled = append(settled, i)
+			actions = append(actions, action)
+			impact.Changed = true
+		}
+		impact.StatusBefore, impact.StatusAfter = status, i.Status
 		impacts[n] = impact
 	}
-	return impacts, tx.UpdateCompliance(ctx, changed)
+	if err := tx.UpdateCompliance(ctx, changed); err != nil {
+		return nil, err
+	}
+	if err := tx.UpdateStatuses(ctx, settled); err != nil {
+		return nil, err
+	}
+	for n, i := range settled {
+		if err := s.auditSettled(ctx, tx, actions[n], &was[n], i); err != nil {
+			return nil, err
+		}
+	}
+	return impacts, nil
 }
 
 func distinct(list []*domain.Integration, key func(*domain.Integration) string) []string {

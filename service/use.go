@@ -28,6 +28,11 @@ func (s *Service) Decide(uc *store.UseContext) (*UseDecision, error) {
 	}
 	i := uc.Integration
 	violations := check(i, uc.Account, uc.Point, prg, uc.Earlier)
+	// An integration out of use is refused whatever its rules say; the
+	// status comes with the same read.
+	if out := outOfUse(i); out != nil {
+		violations = append([]domain.Violation{*out}, violations...)
+	}
 	version := uc.Point.Version
 	return &UseDecision{
 		Allowed: !domain.Denies(violations), Integration: i, PointVersion: &version, Violations: visible(violations),

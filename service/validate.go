@@ -361,6 +361,13 @@ func (p *problems) rules(rs []domain.Rule, field ...string) {
 }
 
 // selector checks an account selector's environments and labels.
+// onViolation checks an OnViolation that did not come through GraphQL's enum.
+func (p *problems) onViolation(o *domain.OnViolation, field ...string) {
+	if o != nil && !o.IsValid() {
+		p.invalid(fmt.Sprintf("%s must be KEEP or SUSPEND, got %q", path(field...), string(*o)), field...)
+	}
+}
+
 func (p *problems) selector(s *domain.AccountSelector, field ...string) {
 	if s == nil {
 		return
