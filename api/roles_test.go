@@ -84,6 +84,28 @@ func TestRoleMatrix(t *testing.T) {
 				r := a.post(updateIntegration, map[string]any{"input": map[string]any{"id": integration, "name": "Renamed by " + role}})
 				return outcome(t, r, "updateIntegration")
 			}},
+			{"disableIntegration", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(disableIntegration, map[string]any{"input": map[string]any{"id": integration, "reason": "Disabled by " + role}})
+				if o := outcome(t, r, "disableIntegration"); o != ok {
+					return o
+				}
+				if r.str(t, "disableIntegration.integration.statusReason") != "Disabled by "+role {
+					t.Errorf("disabled: %s", r.Raw)
+				}
+				return ok
+			}},
+			{"enableIntegration", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				a.as(tokens["PLATFORM_ADMIN"]).do(disableIntegration, map[string]any{"input": map[string]any{"id": integration, "reason": "to enable"}})
+				r := a.post(enableIntegration, map[string]any{"input": map[string]any{"id": integration}})
+				defer a.as(tokens["PLATFORM_ADMIN"]).do(enableIntegration, map[string]any{"input": map[string]any{"id": integration}})
+				if o := outcome(t, r, "enableIntegration"); o != ok {
+					return o
+				}
+				if r.str(t, "enableIntegration.integration.status") != "ACTIVE" {
+					t.Errorf("enabled: %s", r.Raw)
+				}
+				return ok
+			}},
 			{"mint PLATFORM_ADMIN", [5]string{ok, forbidden, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
 				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "PLATFORM_ADMIN", "name": "x"}})
 				return outcome(t, r, "createApiToken")
@@ -128,8 +150,12 @@ func TestRoleMatrix(t *testing.T) {
 			wantAccounts, wantPoints := []int{4, 4, 4, 1, 1}[i], []int{4, 4, 4, 3, 3}[i]
 			t.Run("read/"+role, func(t *testing.T) {
 				as := a.as(tokens[role]).on(t)
-				r := as.do(`query($id: ID!) { organization(id: $id) { accounts { totalCount } integrationPoints { totalCount nodes { id } }
-					integrations { totalCount nodes { account { id } } } } }`, map[string]any{"id": org})
+				r := as.do(`query($id: ID!) { organization(id: $id) { accounts { totalCount } integrationPoints { totalCount nodes { id onViolation } }
+					complianceSummary { total active disabled suspended }
+					integrations { totalCount nodes { account { id } status statusReason statusChangedAt } } } }`, map[string]any{"id": org})
+				if s := r.get(t, "organization.complianceSummary").(map[string]any); s["active"] != s["total"] || r.str(t, "organization.integrations.nodes.0.status") != "ACTIVE" {
+					t.Errorf("%s reads the lifecycle: %s", role, r.Raw)
+				}
 				if n := r.num(t, "organization.accounts.totalCount"); n != wantAccounts {
 					t.Errorf("%s sees %d accounts, want %d", role, n, wantAccounts)
 				}

@@ -265,6 +265,22 @@ var crossTenantMutations = map[string]crossTenantCase{
 			"deleteIntegration")
 		return true
 	},
+	"disableIntegration": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(disableIntegration, map[string]any{"input": map[string]any{"id": v.integration, "reason": "Owned"}})
+		wantNotFound(t, r, "disableIntegration")
+		if r.get(t, "disableIntegration.integration") != nil || len(r.list(t, "disableIntegration.violations")) > 0 {
+			t.Errorf("disableIntegration reached another tenant's integration: %s", r.Raw)
+		}
+		return true
+	},
+	"enableIntegration": func(t *testing.T, a *app, v victim) bool {
+		r := a.post(enableIntegration, map[string]any{"input": map[string]any{"id": v.integration}})
+		wantNotFound(t, r, "enableIntegration")
+		if r.get(t, "enableIntegration.integration") != nil || len(r.list(t, "enableIntegration.violations")) > 0 {
+			t.Errorf("enableIntegration reached another tenant's integration: %s", r.Raw)
+		}
+		return true
+	},
 	"createApiToken": func(t *testing.T, a *app, v victim) bool {
 		in := map[string]any{"role": "ACCOUNT_VIEWER", "name": "intruder", "accountId": v.account}
 		r := a.post(createApiToken, map[string]any{"input": in})
