@@ -67,7 +67,9 @@ func TestAtomicallyRunsAgainAfterDeadlock(t *testing.T) {
 	}
 	n, err := st.Read(policy.System.Scope()).CountOrganizations(context.Background())
 	must(t, err)
-	if runs.Load() != 3 || n != 3 {
-		t.Errorf("fn ran %d times and left %d organizations; want 3 (the victim's again) and 3", runs.Load(), n)
+	// A victim's second run may deadlock again, with the other's first:
+	// each run lost is run again.
+	if runs.Load() < 3 || n != 3 {
+		t.Errorf("fn ran %d times and left %d organizations; want 3 or more (the victim's again) and 3", runs.Load(), n)
 	}
 }
