@@ -31,7 +31,9 @@ func TestRoleMatrix(t *testing.T) {
 	eachBackend(t, func(t *testing.T, a *app) {
 		org := a.createOrg("acme")
 		prod, test := a.createAccount(org, "acme-prod", "PROD"), a.createAccount(org, "acme-test", "TEST")
-		everyone := a.createPoint(org, nil)
+		everyone := a.createPoint(org, map[string]any{"configDefaults": []any{
+			map[string]any{"path": "issue_type", "value": "Bug", "mode": "DEFAULT"},
+			map[string]any{"provider": "jira", "path": "api_token", "value": "role-matrix-point-secret", "mode": "DEFAULT"}}})
 		testOnly := a.createPoint(org, map[string]any{"slug": "test-only", "accountSelector": map[string]any{"environments": []string{"TEST"}}})
 		integration := a.integrate(prod, everyone, "jira", map[string]any{"project": "SEC"})
 		a.integrate(test, testOnly, "jira", map[string]any{"project": "QA"})
@@ -66,6 +68,22 @@ func TestRoleMatrix(t *testing.T) {
 			{"createIntegrationPoint", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
 				r := a.post(createIntegrationPoint, map[string]any{"input": ticketingPoint(org, map[string]any{"slug": slug("pt", role)})})
 				return outcome(t, r, "createIntegrationPoint")
+			}},
+			{"createIntegrationPoint with configDefaults", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createIntegrationPoint, map[string]any{"input": ticketingPoint(org, map[string]any{"slug": slug("cd", role),
+					"configDefaults": []any{map[string]any{"path": "project", "value": "SEC", "mode": "LOCKED"}}})})
+				if o := outcome(t, r, "createIntegrationPoint"); o != ok {
+					return o
+				}
+				// Gone again: the reads below count the points.
+				id := r.str(t, "createIntegrationPoint.integrationPoint.id")
+				return outcome(t, a.post(fmt.Sprintf(deleteMutation, "deleteIntegrationPoint"), map[string]any{"input": map[string]any{"id": id}}), "deleteIntegrationPoint")
+			}},
+			{"updateIntegrationPoint configDefaults", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`mutation($input: UpdateIntegrationPointInput!) { updateIntegrationPoint(input: $input) { integrationPoint { configDefaults { path } } userErrors { code } } }`,
+					map[string]any{"input": map[string]any{"id": everyone, "configDefaults": []any{
+						map[string]any{"path": "issue_type", "value": "Bug by " + role, "mode": "DEFAULT"}}}})
+				return outcome(t, r, "updateIntegrationPoint")
 			}},
 			{"previewIntegrationPointUpdate", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
 				r := a.post(`query($input: UpdateIntegrationPointInput!) { previewIntegrationPointUpdate(input: $input) { newVersion userErrors { code } } }`,
@@ -173,6 +191,19 @@ func TestRoleMatrix(t *testing.T) {
 				point := as.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": testOnly})
 				if visible := point.get(t, "node") != nil; visible == strings.HasPrefix(role, "ACCOUNT_") {
 					t.Errorf("%s: the TEST-only point visible = %v", role, visible)
+				}
+				// Every role that reads an integration reads its inherited
+				// config, and the point's defaults; none reads the point's secret.
+				inherited := as.do(`query($id: ID!, $point: ID!) {
+					node(id: $id) { ... on Integration { effectiveConfig configSources { path source } } }
+					point: node(id: $point) { ... on IntegrationPoint { configDefaults { provider { key } path value mode } secretFields } }
+					authorizeIntegrationUse(integrationId: $id) { effectiveConfig } }`, map[string]any{"id": integration, "point": everyone})
+				if len(inherited.Errors) > 0 || inherited.get(t, "node.effectiveConfig.issue_type") == nil ||
+					len(inherited.list(t, "node.configSources")) != 3 || len(inherited.list(t, "point.configDefaults")) != 1 ||
+					fmt.Sprint(inherited.list(t, "point.secretFields")) != "[api_token]" ||
+					inherited.get(t, "authorizeIntegrationUse.effectiveConfig.issue_type") == nil ||
+					strings.Contains(inherited.Raw, "role-matrix-point-secret") {
+					t.Errorf("%s reads the inherited config: %s", role, inherited.Raw)
 				}
 				use := as.do(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed } }`, map[string]any{"id": integration})
 				if use.get(t, "authorizeIntegrationUse.allowed") != true {

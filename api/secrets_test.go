@@ -81,7 +81,108 @@ func TestSecretsNeverLeave(t *testing.T) {
 		if len(r.list(t, "node.secretFields")) != 0 {
 			t.Errorf("null did not clear the secret: %s", r.Raw)
 		}
+
+		pointSecretsNeverLeave(t, a, w)
 	})
+}
+
+const pointSecret = "pt-SECRET-4d2a9c7e13"
+
+// pointSecretsNeverLeave: an organization-owned credential set on a point
+// (a config default at a secret path) serves every integration on it, is
+// sealed at rest, never returned (not in configDefaults, effectiveConfig,
+// the gate's answer, a violation, a rule's message or the audit log), and
+// is kept by an update that leaves it out.
+func pointSecretsNeverLeave(t *testing.T, a *app, w world) {
+	var bodies []string
+	defaults := []any{
+		map[string]any{"provider": "jira", "path": "auth_method", "value": "api_token", "mode": "LOCKED"},
+		map[string]any{"provider": "jira", "path": "email", "value": "org-bot@acme.example", "mode": "DEFAULT"},
+		map[string]any{"provider": "jira", "path": "api_token", "value": pointSecret, "mode": "LOCKED"},
+	}
+	r := a.do(`mutation($input: CreateIntegrationPointInput!) { createIntegrationPoint(input: $input) {
+		integrationPoint { id configDefaults { path value } secretFields } userErrors { code field message } } }`,
+		map[string]any{"input": ticketingPoint(w.org, map[string]any{"slug": "org-credential", "configDefaults": defaults,
+			"rules": []any{map[string]any{"name": "echo", "expression": "integration.config.api_token == ''",
+				"message": "'token: ' + integration.config.api_token", "messageExpression": true, "enforcement": "WARN"}}})})
+	bodies = append(bodies, r.Raw)
+	point := r.str(t, "createIntegrationPoint.integrationPoint.id")
+	if fmt.Sprint(r.list(t, "createIntegrationPoint.integrationPoint.secretFields")) != "[api_token]" ||
+		len(r.list(t, "createIntegrationPoint.integrationPoint.configDefaults")) != 2 {
+		t.Errorf("the point's secret: %s", r.Raw)
+	}
+	// The schema needs api_token for api_token auth: the point's serves.
+	r = a.do(createIntegration, integrationInput(w.prod, point, "jira", map[string]any{"project": "SEC"}))
+	bodies = append(bodies, r.Raw)
+	id := r.str(t, "createIntegration.integration.id")
+	if fmt.Sprint(r.get(t, "createIntegration.violations")) != "[map[code:RULE_ERROR enforcement:WARN field:<nil> message:"+
+		r.str(t, "createIntegration.violations.0.message")+" rule:echo]]" {
+		t.Errorf("an integration using the point's credential: %s", r.Raw)
+	}
+	r = a.do(`query($id: ID!) { node(id: $id) { ... on Integration { config effectiveConfig configSources { path source } secretFields } } }`,
+		map[string]any{"id": id})
+	bodies = append(bodies, r.Raw)
+	if r.get(t, "node.effectiveConfig.email") != "org-bot@acme.example" || len(r.list(t, "node.secretFields")) != 0 ||
+		!strings.Contains(r.Raw, `{"path":"api_token","source":"POINT_LOCKED"}`) {
+		t.Errorf("effective config: %s", r.Raw)
+	}
+	if _, leaked := r.get(t, "node.effectiveConfig").(map[string]any)["api_token"]; leaked {
+		t.Errorf("effectiveConfig returned a secret key: %s", r.Raw)
+	}
+	bodies = append(bodies, a.do(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed effectiveConfig violations { code } } }`,
+		map[string]any{"id": id}).Raw)
+	// Another token is refused without showing the point's.
+	r = a.do(createIntegration, integrationInput(w.prod, point, "jira", map[string]any{"project": "SEC", "api_token": "mine"}))
+	bodies = append(bodies, r.Raw)
+	if r.str(t, "createIntegration.violations.0.code") != "CONFIG_LOCKED" {
+		t.Errorf("overriding the point's credential: %s", r.Raw)
+	}
+	// An update that leaves the secret out keeps it; the preview shows nothing of it.
+	keep := map[string]any{"id": point, "configDefaults": defaults[:2]}
+	bodies = append(bodies, a.do(previewConfig, map[string]any{"input": keep}).Raw)
+	r = a.do(`mutation($input: UpdateIntegrationPointInput!) { updateIntegrationPoint(input: $input) {
+		integrationPoint { version configDefaults { path value } secretFields } userErrors { code field message } } }`,
+		map[string]any{"input": map[string]any{"id": point, "configDefaults": append(defaults[:2:2],
+			map[string]any{"provider": "jira", "path": "email", "value": "bot2@acme.example", "mode": "LOCKED"})}})
+	bodies = append(bodies, r.Raw)
+	if r.str(t, "updateIntegrationPoint.userErrors.0.code") != "INVALID_INPUT" {
+		t.Errorf("two defaults for jira email: %s", r.Raw)
+	}
+	r = a.do(`mutation($input: UpdateIntegrationPointInput!) { updateIntegrationPoint(input: $input) {
+		integrationPoint { version configDefaults { path value } secretFields } userErrors { code field message } } }`,
+		map[string]any{"input": keep})
+	bodies = append(bodies, r.Raw)
+	if fmt.Sprint(r.list(t, "updateIntegrationPoint.integrationPoint.secretFields")) != "[api_token]" {
+		t.Errorf("an update leaving the point's secret out lost it: %s", r.Raw)
+	}
+	r = a.do(`query($id: ID!) { organization(id: $id) { auditEvents { nodes { action changes } } } }`, map[string]any{"id": w.org})
+	bodies = append(bodies, r.Raw)
+	if !strings.Contains(r.Raw, `"secretDefaults":[{"mode":"LOCKED","path":"api_token","provider":"jira","value":"[REDACTED]"}]`) {
+		t.Errorf("the audit log does not show the point's secret redacted: %s", r.Raw)
+	}
+	for _, b := range bodies {
+		if strings.Contains(b, pointSecret) {
+			t.Fatalf("a response contains the point's secret: %s", b)
+		}
+	}
+	if where := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == store.SQLite, pointSecret); len(where) > 0 {
+		t.Errorf("the point's secret is in clear in %v", where)
+	}
+	if where := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == store.SQLite, "org-bot@acme.example"); len(where) == 0 {
+		t.Error("the raw-database scan finds nothing at all: it cannot prove the secret is absent")
+	}
+	// Null clears it: the schema then misses api_token.
+	r = a.do(`mutation($input: UpdateIntegrationPointInput!) { updateIntegrationPoint(input: $input) {
+		integrationPoint { secretFields } userErrors { code field message } } }`,
+		map[string]any{"input": map[string]any{"id": point, "configDefaults": append(defaults[:2:2],
+			map[string]any{"provider": "jira", "path": "api_token", "value": nil, "mode": "LOCKED"})}})
+	if len(r.list(t, "updateIntegrationPoint.integrationPoint.secretFields")) != 0 {
+		t.Errorf("null did not clear the point's secret: %s", r.Raw)
+	}
+	r = a.do(`query($id: ID!) { node(id: $id) { ... on Integration { compliance { violations { code field } } } } }`, map[string]any{"id": id})
+	if !strings.Contains(r.Raw, `{"code":"INVALID_CONFIG","field":"config.api_token"}`) {
+		t.Errorf("the integration relying on the cleared secret: %s", r.Raw)
+	}
 }
 
 func TestSecretRotation(t *testing.T) {

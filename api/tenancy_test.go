@@ -27,7 +27,12 @@ func (a *app) tenant(slug string) tenant {
 	org := a.createOrg(slug)
 	tn := tenant{org: org, slug: slug,
 		acc1: a.createAccount(org, slug+"-one", "PROD"), acc2: a.createAccount(org, slug+"-two", "PROD"),
-		point: a.createPoint(org, nil)}
+		// Its point's config defaults: a plain value only its tenant may
+		// read, a secret nobody may.
+		point: a.createPoint(org, map[string]any{"configDefaults": []any{
+			map[string]any{"provider": "jira", "path": "issue_type", "value": slug + "-issue-default", "mode": "DEFAULT"},
+			map[string]any{"provider": "jira", "path": "api_token", "value": slug + "-point-secret", "mode": "DEFAULT"},
+		}})}
 	tn.int1 = a.integrate(tn.acc1, tn.point, "jira", map[string]any{"project": "ONE"})
 	tn.int2 = a.integrate(tn.acc2, tn.point, "jira", map[string]any{"project": "TWO"})
 	tn.tokens = map[string]string{
@@ -73,13 +78,14 @@ type victim struct {
 
 func otherOrganization(tn tenant) victim {
 	return victim{name: "other organization",
-		hidden: []string{tn.org, tn.acc1, tn.acc2, tn.point, tn.int1, tn.int2, tn.orgToken, tn.acc2Token},
+		hidden: []string{tn.org, tn.acc1, tn.acc2, tn.point, tn.int1, tn.int2, tn.orgToken, tn.acc2Token,
+			tn.slug + "-issue-default", tn.slug + "-point-secret"},
 		org:    tn.org, slug: tn.slug, account: tn.acc2, point: tn.point, pointHidden: true,
 		integration: tn.int2, token: tn.orgToken}
 }
 
 func otherAccount(tn tenant) victim {
-	return victim{name: "other account", hidden: []string{tn.acc2, tn.int2, tn.acc2Token},
+	return victim{name: "other account", hidden: []string{tn.acc2, tn.int2, tn.acc2Token, tn.slug + "-point-secret"},
 		account: tn.acc2, point: tn.point, integration: tn.int2, token: tn.acc2Token}
 }
 
@@ -137,8 +143,9 @@ var crossTenantQueries = map[string]crossTenantCase{
 	"organization": func(t *testing.T, a *app, v victim) bool {
 		if v.org == "" {
 			// Its own organization: nothing of the other account in any list.
-			r := a.do(`{ viewer { organization { accounts { nodes { id } } integrations { nodes { id } }
-				integrationPoints { nodes { integrations { nodes { id account { id } } } } } complianceSummary { total } } } }`, nil)
+			r := a.do(`{ viewer { organization { accounts { nodes { id } } integrations { nodes { id effectiveConfig configSources { path source } } }
+				integrationPoints { nodes { configDefaults { path value } secretFields versions { nodes { configDefaults { value } } }
+				integrations { nodes { id account { id } } } } } complianceSummary { total } } } }`, nil)
 			mustNotShow(t, r, v.hidden)
 			if n := r.num(t, "viewer.organization.complianceSummary.total"); n != 1 {
 				t.Errorf("the organization's summary counts %d integrations for an account token, want its own 1", n)
@@ -154,8 +161,8 @@ var crossTenantQueries = map[string]crossTenantCase{
 		return true
 	},
 	"organizations": func(t *testing.T, a *app, v victim) bool {
-		r := a.do(`{ organizations { totalCount nodes { id accounts { nodes { id } } integrationPoints { nodes { id } }
-			integrations { nodes { id } } } } }`, nil)
+		r := a.do(`{ organizations { totalCount nodes { id accounts { nodes { id } } integrationPoints { nodes { id configDefaults { value } secretFields } }
+			integrations { nodes { id effectiveConfig configSources { path } } } } } }`, nil)
 		mustNotShow(t, r, v.hidden)
 		if n := r.num(t, "organizations.totalCount"); n != 1 {
 			t.Errorf("organizations.totalCount = %d for a tenant token, want 1 (its own)", n)
@@ -171,9 +178,10 @@ var crossTenantQueries = map[string]crossTenantCase{
 		return true
 	},
 	"authorizeIntegrationUse": func(t *testing.T, a *app, v victim) bool {
-		r := a.do(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed integration { id } violations { code } } }`,
+		r := a.do(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed integration { id } violations { code } effectiveConfig } }`,
 			map[string]any{"id": v.integration})
-		if r.get(t, "authorizeIntegrationUse.allowed") != false || r.get(t, "authorizeIntegrationUse.integration") != nil {
+		if r.get(t, "authorizeIntegrationUse.allowed") != false || r.get(t, "authorizeIntegrationUse.integration") != nil ||
+			r.get(t, "authorizeIntegrationUse.effectiveConfig") != nil {
 			t.Errorf("authorizeIntegrationUse of another tenant's integration: %s", r.Raw)
 		}
 		return true
@@ -183,8 +191,8 @@ var crossTenantQueries = map[string]crossTenantCase{
 			return false
 		}
 		r := a.post(`query($input: UpdateIntegrationPointInput!) { previewIntegrationPointUpdate(input: $input) {
-			newVersion userErrors { code } changes { nodes { integration { id } } } } }`,
-			map[string]any{"input": map[string]any{"id": v.point, "requiredConfig": []string{}}})
+			newVersion configChanged userErrors { code } changes { nodes { integration { id } effectiveConfig } } } }`,
+			map[string]any{"input": map[string]any{"id": v.point, "requiredConfig": []string{}, "configDefaults": []any{}}})
 		wantNotFound(t, r, "previewIntegrationPointUpdate")
 		mustNotShow(t, r, v.hidden)
 		return true
@@ -235,7 +243,8 @@ var crossTenantMutations = map[string]crossTenantCase{
 		if !v.pointHidden {
 			return false
 		}
-		wantNotFound(t, a.post(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": v.point, "requiredConfig": []string{}}}),
+		wantNotFound(t, a.post(updateIntegrationPoint, map[string]any{"input": map[string]any{"id": v.point, "requiredConfig": []string{},
+			"configDefaults": []any{map[string]any{"path": "api_token", "value": nil, "mode": "DEFAULT"}}}}),
 			"updateIntegrationPoint")
 		return true
 	},
