@@ -15,8 +15,12 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -32,19 +36,39 @@ type Service struct {
 	store *store.Store
 	// clock is the time source (SetClock); now reads it.
 	clock func() time.Time
-	// programs caches compiled custom rules by point and version: a version
-	// never changes, so neither does its program.
-	programs *lru.Cache[programKey, *rules.Program]
+	// programs caches compiled custom rules by their text (ruleText).
+	// Not by point and version: a version written in a transaction that
+	// then rolled back (an Atomically that did not commit, or ran again
+	// after a deadlock) may be cached from inside it, and the next version
+	// of that number, other rules, would find its program.
+	programs *lru.Cache[[sha256.Size]byte, *rules.Program]
 }
 
-type programKey struct {
-	pointID string
-	version int
+// ruleText is what a program is compiled from, every field length-prefixed
+// so that no two lists of rules share it.
+func ruleText(list []domain.Rule) [sha256.Size]byte {
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		io.WriteString(h, s)
+	}
+	for _, r := range list {
+		field(r.Name)
+		field(r.Expression)
+		field(r.Message)
+		field(strconv.FormatBool(r.MessageExpression))
+		field(string(r.Enforcement))
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // New returns a service writing to s.
 func New(s *store.Store) *Service {
-	programs, _ := lru.New[programKey, *rules.Program](4096)
+	programs, _ := lru.New[[sha256.Size]byte, *rules.Program](4096)
 	return &Service{store: s, programs: programs, clock: time.Now}
 }
 
@@ -57,11 +81,10 @@ func (s *Service) SetClock(clock func() time.Time) { s.clock = clock }
 // value reads back as written.
 func (s *Service) Now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
-// Program returns the point's compiled custom rules, compiling them at most
-// once per version. Only for committed points: a version being created in
-// a transaction that may roll back must not fill the cache (see recheckPoint).
+// Program returns the point's compiled custom rules, compiling the same
+// rules at most once, whether their version is committed or not.
 func (s *Service) Program(p *domain.IntegrationPoint) (*rules.Program, error) {
-	key := programKey{p.ID, p.Version}
+	key := ruleText(p.Rules)
 	if prg, ok := s.programs.Get(key); ok {
 		return prg, nil
 	}
