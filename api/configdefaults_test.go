@@ -281,3 +281,82 @@ func (a *app) countPoints(orgID string) int {
 	r := a.do(`query($id: ID!) { node(id: $id) { ... on Organization { integrationPoints { totalCount } } } }`, map[string]any{"id": orgID})
 	return r.num(a.t, "node.integrationPoints.totalCount")
 }
+
+// readmeInheritanceQuery is the example of the README's "Configuration
+// inheritance", and readmeInheritanceAnswer its answer on the demo data.
+const readmeInheritanceQuery = `{
+  organization(slug: "acme") {
+    integrationPoints(first: 1) {
+      nodes {
+        name
+        configDefaults { provider { key } path value mode }
+        integrations(filter: { providerKey: "jira" }) {
+          nodes {
+            name
+            config
+            effectiveConfig
+            configSources { path source }
+            compliance { status violations { code message } }
+          }
+        }
+      }
+    }
+  }
+}`
+
+const readmeInheritanceAnswer = `{
+  "organization": {
+    "integrationPoints": {
+      "nodes": [
+        {
+          "name": "Ticketing",
+          "configDefaults": [
+            { "provider": { "key": "jira" }, "path": "site_url", "value": "https://acme.atlassian.net", "mode": "LOCKED" },
+            { "provider": null, "path": "project", "value": "SEC", "mode": "DEFAULT" },
+            { "provider": { "key": "jira" }, "path": "issue_type", "value": "Bug", "mode": "RECOMMENDED" }
+          ],
+          "integrations": {
+            "nodes": [
+              {
+                "name": "Security findings (Jira)",
+                "config": { "issue_type": "Task" },
+                "effectiveConfig": { "issue_type": "Task", "project": "SEC", "site_url": "https://acme.atlassian.net" },
+                "configSources": [
+                  { "path": "issue_type", "source": "INTEGRATION" },
+                  { "path": "project", "source": "POINT_DEFAULT" },
+                  { "path": "site_url", "source": "POINT_LOCKED" }
+                ],
+                "compliance": {
+                  "status": "WARNING",
+                  "violations": [
+                    { "code": "CONFIG_NOT_RECOMMENDED",
+                      "message": "Config key \"issue_type\" differs from the value integration point Ticketing recommends, \"Bug\"" }
+                  ]
+                }
+              }
+            ]
+          }
+        }
+      ]
+    }
+  }
+}`
+
+// TestDemoInheritance: the demo's Ticketing point locks Jira's site and
+// gives a default project, and its Jira integration overrides a
+// RECOMMENDED value, as the README shows.
+func TestDemoInheritance(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, a *app) {
+		a = a.withDemo()
+		a = a.as(a.demo.OrgAdmin)
+		r := a.do(readmeInheritanceQuery, nil)
+		var want any
+		if err := json.Unmarshal([]byte(readmeInheritanceAnswer), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := asJSON(t, r.Data); got != asJSON(t, want) {
+			t.Errorf("demo inheritance:\n got %s\nwant %s", got, asJSON(t, want))
+		}
+	})
+}

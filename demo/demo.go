@@ -5,6 +5,10 @@
 // "Ticketing" point. Version 1 of the point approved zendesk in PROD; version
 // 2 approves only jira and servicenow (plus mock_ticketing for TEST), so the
 // Zendesk integration created under version 1 is now NON_COMPLIANT: drift, visible.
+// The Ticketing point locks Jira's site_url, gives every integration the
+// project SEC by default and recommends Jira issues of type Bug: the Jira
+// integration sets only issue_type Task, so it inherits the rest and is
+// WARNING (CONFIG_NOT_RECOMMENDED).
 // A second point, "Alerts", has one compliant Slack integration.
 package demo
 
@@ -115,6 +119,7 @@ func load(ctx context.Context, svc *service.Service) (*Tokens, error) {
 		return nil, fmt.Errorf("demo account: %w", err)
 	}
 	limit := 5
+	jira := "jira"
 	description := "Where security findings become tickets."
 	ticketing, err := svc.CreateIntegrationPoint(ctx, service.CreateIntegrationPointInput{
 		OrganizationID: org.ID, Slug: "ticketing", Name: "Ticketing", Description: &description,
@@ -125,6 +130,14 @@ func load(ctx context.Context, svc *service.Service) (*Tokens, error) {
 		},
 		RequiredConfig:            []string{"project"},
 		MaxIntegrationsPerAccount: &limit,
+		// Every Jira integration files into Acme's site; the project is
+		// SEC unless an integration says otherwise; Jira issues are
+		// recommended to be bugs.
+		ConfigDefaults: []service.ConfigDefaultInput{
+			{Provider: &jira, Path: "site_url", Value: "https://acme.atlassian.net", Mode: domain.ConfigModeLocked},
+			{Path: "project", Value: "SEC", Mode: domain.ConfigModeDefault},
+			{Provider: &jira, Path: "issue_type", Value: "Bug", Mode: domain.ConfigModeRecommended},
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo point: %w", err)
@@ -143,8 +156,10 @@ func load(ctx context.Context, svc *service.Service) (*Tokens, error) {
 		return nil, fmt.Errorf("demo point: %w", err)
 	}
 	for _, in := range []service.CreateIntegrationInput{
+		// It inherits the site and the project, and files tasks rather
+		// than the recommended bugs: allowed, with a warning.
 		{AccountID: prod.ID, IntegrationPointID: ticketing.ID, Provider: "jira", Name: "Security findings (Jira)",
-			Config: map[string]any{"project": "SEC", "site_url": "https://acme.atlassian.net"}},
+			Config: map[string]any{"issue_type": "Task"}},
 		{AccountID: prod.ID, IntegrationPointID: ticketing.ID, Provider: "zendesk", Name: "Customer escalations (Zendesk)",
 			Config: map[string]any{"project": "ESC"}},
 		{AccountID: test.ID, IntegrationPointID: ticketing.ID, Provider: "mock_ticketing", Name: "Ticketing sandbox",
@@ -153,8 +168,10 @@ func load(ctx context.Context, svc *service.Service) (*Tokens, error) {
 			Config: map[string]any{"channel": "#soc-alerts"}},
 	} {
 		_, verdict, err := svc.CreateIntegration(ctx, in)
-		if err == nil && len(verdict.Violations) > 0 {
-			err = errors.New(verdict.Violations[0].Message)
+		for _, v := range verdict.Violations {
+			if err == nil && v.Code != domain.ViolationConfigNotRecommended {
+				err = errors.New(v.Message)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("demo integration %q: %w", in.Name, err)
