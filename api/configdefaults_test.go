@@ -169,14 +169,18 @@ func TestConfigDefaultChange(t *testing.T) {
 			t.Errorf("servicenow: %v", byID[sn])
 		}
 
-		before := a.store.DB()
-		_ = before
+		// The one whose result stays is not written: its checkedAt and updatedAt stay.
+		const stamps = `query($id: ID!) { node(id: $id) { ... on Integration { updatedAt compliance { checkedAt } } } }`
+		ownBefore := a.do(stamps, map[string]any{"id": own}).Raw
 		r = a.do(`mutation($input: UpdateIntegrationPointInput!) { updateIntegrationPoint(input: $input) {
 			integrationPoint { version versions { nodes { version configDefaults { path value } } } } userErrors { code } } }`, map[string]any{"input": change})
 		if r.num(t, "updateIntegrationPoint.integrationPoint.version") != 2 ||
 			asJSON(t, r.get(t, "updateIntegrationPoint.integrationPoint.versions.nodes.1.configDefaults")) != `[{"path":"site_url","value":"https://acme-eu.atlassian.net"}]` ||
 			len(r.list(t, "updateIntegrationPoint.integrationPoint.versions.nodes.0.configDefaults")) != 3 {
 			t.Fatalf("update: %s", r.Raw)
+		}
+		if ownAfter := a.do(stamps, map[string]any{"id": own}).Raw; ownAfter != ownBefore {
+			t.Errorf("an integration whose result stays was written: %s, then %s", ownBefore, ownAfter)
 		}
 		// Exactly as previewed.
 		for id, want := range map[string]string{inherits: "NON_COMPLIANT", own: "COMPLIANT", sn: "NON_COMPLIANT"} {

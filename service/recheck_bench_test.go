@@ -18,7 +18,13 @@ import (
 // BenchmarkRecheck changes the rules of a point with 100,000 integrations
 // (over 1,000 accounts) and so re-checks them all, in one transaction.
 // Each change flips half of them between COMPLIANT and NON_COMPLIANT, so
-// half the rows are rewritten every time.
+// half the rows are rewritten every time. rules changes a CEL rule;
+// defaults changes a config default (issue 11): the half of the
+// integrations that inherit site_url get a site a rule refuses (or back),
+// the other half set their own and keep their result, with no write. rules changes a CEL rule;
+// defaults changes a config default (issue 11): the half of the
+// integrations that inherit site_url get a site a rule refuses, the other
+// half set their own and keep their result, with no write.
 func BenchmarkRecheck(b *testing.B) {
 	const integrations, accounts = 100_000, 1_000
 	for _, engine := range testdb.Engines {
@@ -33,20 +39,41 @@ func BenchmarkRecheck(b *testing.B) {
 			defer st.Close()
 			svc := New(st)
 			point := seedPoint(b, svc, st, integrations, accounts)
-			rules := [][]domain.Rule{
-				{{Name: "even-projects", Expression: `int(integration.config.n) % 2 == 0`, Message: "odd", Enforcement: domain.EnforcementDeny}},
-				{},
-			}
-			b.ResetTimer()
-			start := time.Now()
-			for n := 0; b.Loop(); n++ {
-				_, err := svc.UpdateIntegrationPoint(ctx, UpdateIntegrationPointInput{ID: point.ID,
-					Rules: graphql.OmittableOf(rules[n%2])})
+			b.Run("rules", func(b *testing.B) {
+				rules := [][]domain.Rule{
+					{{Name: "even-projects", Expression: `int(integration.config.n) % 2 == 0`, Message: "odd", Enforcement: domain.EnforcementDeny}},
+					{},
+				}
+				start := time.Now()
+				for n := 0; b.Loop(); n++ {
+					_, err := svc.UpdateIntegrationPoint(ctx, UpdateIntegrationPointInput{ID: point.ID,
+						Rules: graphql.OmittableOf(rules[n%2])})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
+			})
+			b.Run("defaults", func(b *testing.B) {
+				jira := "jira"
+				site := func(url string) graphql.Omittable[[]ConfigDefaultInput] {
+					return graphql.OmittableOf([]ConfigDefaultInput{{Provider: &jira, Path: "site_url", Value: url, Mode: domain.ConfigModeDefault}})
+				}
+				_, err := svc.UpdateIntegrationPoint(ctx, UpdateIntegrationPointInput{ID: point.ID, ConfigDefaults: site("https://acme.atlassian.net"),
+					Rules: graphql.OmittableOf([]domain.Rule{{Name: "atlassian", Expression: `integration.config.site_url.endsWith('.atlassian.net')`,
+						Message: "not Atlassian", Enforcement: domain.EnforcementDeny}})})
 				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
+				sites := []string{"https://acme.example.com", "https://acme.atlassian.net"}
+				start := time.Now()
+				for n := 0; b.Loop(); n++ {
+					if _, err := svc.UpdateIntegrationPoint(ctx, UpdateIntegrationPointInput{ID: point.ID, ConfigDefaults: site(sites[n%2])}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
+			})
 		})
 	}
 }
@@ -80,7 +107,7 @@ func seedPoint(b *testing.B, svc *Service, st *store.Store, n, accounts int) *do
 			err := tx.CreateIntegration(ctx, &domain.Integration{
 				ID: domain.NewID(domain.KindIntegration), OrganizationID: org.ID, AccountID: accountIDs[i%accounts],
 				IntegrationPointID: point.ID, ProviderKey: "jira", Name: "I",
-				Config:     map[string]any{"project": "P", "n": i},
+				Config:     benchConfig(i),
 				Compliance: domain.Compliance{Status: domain.StatusCompliant, PointVersion: 1, CheckedAt: now, Violations: []domain.Violation{}},
 				CreatedAt:  now, UpdatedAt: now,
 			})
@@ -94,4 +121,12 @@ func seedPoint(b *testing.B, svc *Service, st *store.Store, n, accounts int) *do
 		b.Fatal(err)
 	}
 	return point
+}
+
+// benchConfig is integration i's config: every even one sets its own site.
+func benchConfig(i int) map[string]any {
+	if i%2 == 0 {
+		return map[string]any{"project": "P", "n": i, "site_url": "https://own.atlassian.net"}
+	}
+	return map[string]any{"project": "P", "n": i}
 }
