@@ -216,8 +216,8 @@ func TestSecretRotation(t *testing.T) {
 
 		st = open(newKey, oldKey)
 		n, err := st.RotateSecrets(ctx)
-		if err != nil || n != 1 {
-			t.Fatalf("RotateSecrets = %d, %v; want 1", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("RotateSecrets = %d, %v; want 2 (an integration's, a point's)", n, err)
 		}
 		if n, _ := st.RotateSecrets(ctx); n != 0 {
 			t.Errorf("a second rotation re-sealed %d", n)
@@ -228,6 +228,14 @@ func TestSecretRotation(t *testing.T) {
 		defer st.Close()
 		if got, err := secretOf(st, id); err != nil || got != secretToken {
 			t.Errorf("after rotation, with the new key only: %q, %v", got, err)
+		}
+		found, err := st.Read(policy.System.Scope()).FindIntegrationsByIDs(ctx, []string{id}, store.AllColumns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		points, err := st.Read(policy.System.Scope()).FindIntegrationPointsByIDs(ctx, []string{found[0].IntegrationPointID}, store.AllColumns)
+		if err != nil || len(points) != 1 || len(points[0].SecretDefaults) != 1 || points[0].SecretDefaults[0].Value != pointSecret {
+			t.Errorf("the point's secret after rotation, with the new key only: %v, %v", points, err)
 		}
 		stale := open(oldKey)
 		defer stale.Close()
@@ -260,7 +268,12 @@ func seedSecret(t *testing.T, st *store.Store) string {
 		if err := tx.CreateIntegrationPoint(ctx, point); err != nil {
 			return err
 		}
-		return tx.CreateIntegration(ctx, i)
+		if err := tx.CreateIntegration(ctx, i); err != nil {
+			return err
+		}
+		// And an organization-owned credential on the point.
+		point.SecretDefaults = []domain.ConfigDefault{{Path: "api_token", Value: pointSecret, Mode: domain.ConfigModeDefault}}
+		return tx.SetPointConfigDefaults(ctx, point)
 	})
 	if err != nil {
 		t.Fatal(err)

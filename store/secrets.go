@@ -54,9 +54,22 @@ func openSecrets(ring *secrets.Keyring, id, sealed string, config map[string]any
 }
 
 // RotateSecrets re-seals, under the keyring's current key, every secret
-// sealed by another key, in batches of one transaction each, and returns
-// how many it re-sealed. The old keys must still be in the ring.
+// sealed by another key (integrations' secrets and points' secret config
+// defaults), in batches of one transaction each, and returns how many it
+// re-sealed. The old keys must still be in the ring.
 func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
+	total := 0
+	for _, c := range []struct{ table, column string }{{"integrations", "secrets"}, {"integration_points", "secret_defaults"}} {
+		n, err := s.rotate(ctx, c.table, c.column)
+		if total += n; err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// rotate re-seals the column of table (a sealed value bound to its row's ID).
+func (s *Store) rotate(ctx context.Context, table, column string) (int, error) {
 	const batch = 500
 	total := 0
 	for {
@@ -67,18 +80,18 @@ func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 		n := 0
 		err := s.InTx(ctx, policy.Scope{All: true}, func(tx *Tx) error {
 			rows = rows[:0]
-			if err := tx.selectAll(ctx, &rows, "SELECT id, secrets FROM integrations WHERE secrets IS NOT NULL AND secrets NOT LIKE ? ORDER BY id LIMIT ?"+tx.lock(Exclusive),
+			if err := tx.selectAll(ctx, &rows, "SELECT id, "+column+" AS secrets FROM "+table+" WHERE "+column+" IS NOT NULL AND "+column+" NOT LIKE ? ORDER BY id LIMIT ?"+tx.lock(Exclusive),
 				`%"keyId":"`+s.base.secrets.CurrentKeyID()+`"%`, batch); err != nil {
 				return err
 			}
 			for _, r := range rows {
 				var sealed secrets.Sealed
 				if err := json.Unmarshal([]byte(r.Secrets), &sealed); err != nil {
-					return fmt.Errorf("integration %s: malformed secrets: %w", r.ID, err)
+					return fmt.Errorf("%s %s: malformed secrets: %w", table, r.ID, err)
 				}
 				plain, err := s.base.secrets.Open(sealed, []byte(r.ID))
 				if err != nil {
-					return fmt.Errorf("integration %s: %w", r.ID, err)
+					return fmt.Errorf("%s %s: %w", table, r.ID, err)
 				}
 				resealed, err := s.base.secrets.Seal(plain, []byte(r.ID))
 				if err != nil {
@@ -88,7 +101,7 @@ func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				if _, err := tx.exec(ctx, "UPDATE integrations SET secrets = ? WHERE id = ?", out, r.ID); err != nil {
+				if _, err := tx.exec(ctx, "UPDATE "+table+" SET "+column+" = ? WHERE id = ?", out, r.ID); err != nil {
 					return err
 				}
 			}
