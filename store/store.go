@@ -97,7 +97,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		ext = observed{ext, opts.OnQuery}
 	}
 	prepared := &statements{db: db, hook: opts.OnQuery, m: map[string]*sqlx.Stmt{}}
-	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared}, db: db}, nil
+	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared, hooks: &hooks{}}, db: db}, nil
 }
 
 // connect opens the pool of databaseURL's engine and checks it answers.
@@ -229,6 +229,8 @@ type queries struct {
 	own *ownAccount
 	// prepared, set outside transactions, prepares the reads of scanAll.
 	prepared *statements
+	// hooks are set after Open (store/webhooks.go).
+	hooks *hooks
 }
 
 // scopedID is the WHERE clause, with its arguments, of a statement on one

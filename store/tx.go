@@ -63,7 +63,7 @@ func (s *Store) runTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) e
 }
 
 func (s *Store) newTx(sqltx *sqlx.Tx, scope policy.Scope) *Tx {
-	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}}, tx: sqltx}
+	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}, hooks: s.base.hooks}, tx: sqltx}
 	if o, ok := s.base.ext.(observed); ok {
 		tx.ext = observed{sqltx, o.hook}
 	}

@@ -1,0 +1,395 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/secrets"
+)
+
+// DeliveryQueue enqueues the jobs that send deliveries, in the
+// transaction that wrote them (River's InsertManyTx), so that a delivery
+// exists if and only if its job does.
+type DeliveryQueue interface {
+	EnqueueDeliveries(ctx context.Context, tx *sql.Tx, deliveryIDs []string) error
+}
+
+// hooks are what is set on a Store after Open and seen by its every Tx.
+type hooks struct {
+	queue atomic.Pointer[DeliveryQueue]
+}
+
+// SetDeliveryQueue makes AppendEvents enqueue the deliveries it writes
+// with q. Without one, they are written PENDING and wait for one.
+func (s *Store) SetDeliveryQueue(q DeliveryQueue) { s.base.hooks.queue.Store(&q) }
+
+// eventBatch is how many rows one INSERT writes: 7 columns each, well
+// within both engines' limit on parameters.
+const eventBatch = 500
+
+// AppendEvents writes events, and a delivery of each to every enabled
+// endpoint that wants it, in multi-row statements of eventBatch rows, and
+// enqueues the deliveries' jobs in bulk, all in tx: they commit or roll
+// back with the change they describe. The re-check writes its events
+// through it in the batches of its own writes; one more statement per
+// call reads the endpoints of the events' organizations.
+func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	orgs := map[string]bool{}
+	for start := 0; start < len(events); start += eventBatch {
+		chunk := events[start:min(start+eventBatch, len(events))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO events (id, organization_id, account_id, subject_id, type, occurred_at, data) VALUES ")
+		args := make([]any, 0, 7*len(chunk))
+		for n := range chunk {
+			e := &chunk[n]
+			if e.ID == "" {
+				e.ID = domain.NewID(domain.KindEvent)
+			}
+			if e.Data == nil {
+				e.Data = map[string]any{}
+			}
+			data, err := toJSON(e.Data)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, e.ID, e.OrganizationID, nullString(e.AccountID), e.SubjectID, e.Type, e.OccurredAt.UTC(), data)
+			orgs[e.OrganizationID] = true
+		}
+		if _, err := tx.ext.ExecContext(ctx, tx.ext.Rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
+	}
+	ids := make([]string, 0, len(orgs))
+	for o := range orgs {
+		ids = append(ids, o)
+	}
+	endpoints, err := tx.enabledEndpoints(ctx, ids)
+	if err != nil || len(endpoints) == 0 {
+		return err
+	}
+	type delivery struct{ id, endpoint, event, typ string }
+	var ds []delivery
+	for n := range events {
+		for _, w := range endpoints {
+			if w.Wants(&events[n]) {
+				ds = append(ds, delivery{domain.NewID(domain.KindWebhookDelivery), w.ID, events[n].ID, events[n].Type})
+			}
+		}
+	}
+	now := time.Now().UTC()
+	deliveryIDs := make([]string, 0, len(ds))
+	for start := 0; start < len(ds); start += eventBatch {
+		chunk := ds[start:min(start+eventBatch, len(ds))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, created_at, updated_at) VALUES ")
+		args := make([]any, 0, 6*len(chunk))
+		for n, d := range chunk {
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, d.id, d.endpoint, d.event, d.typ, now, now)
+			deliveryIDs = append(deliveryIDs, d.id)
+		}
+		if _, err := tx.ext.ExecContext(ctx, tx.ext.Rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("append deliveries: %w", err)
+		}
+	}
+	return tx.enqueue(ctx, deliveryIDs)
+}
+
+func (tx *Tx) enqueue(ctx context.Context, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	q := tx.hooks.queue.Load()
+	if q == nil {
+		return nil
+	}
+	return (*q).EnqueueDeliveries(ctx, tx.tx.Tx, deliveryIDs)
+}
+
+const endpointColumns = "id, organization_id, account_id, url, description, event_types, enabled, disabled_reason, failing_since, created_at, updated_at"
+
+type endpointRow struct {
+	ID             string         `db:"id"`
+	OrganizationID string         `db:"organization_id"`
+	AccountID      sql.NullString `db:"account_id"`
+	URL            string         `db:"url"`
+	Description    string         `db:"description"`
+	EventTypes     string         `db:"event_types"`
+	Enabled        bool           `db:"enabled"`
+	DisabledReason sql.NullString `db:"disabled_reason"`
+	FailingSince   sql.NullTime   `db:"failing_since"`
+	CreatedAt      time.Time      `db:"created_at"`
+	UpdatedAt      time.Time      `db:"updated_at"`
+}
+
+func (r *endpointRow) domain() (*domain.WebhookEndpoint, error) {
+	w := &domain.WebhookEndpoint{
+		ID: r.ID, OrganizationID: r.OrganizationID, AccountID: r.AccountID.String, URL: r.URL,
+		Description: r.Description, Enabled: r.Enabled, DisabledReason: r.DisabledReason.String,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.FailingSince.Valid {
+		t := r.FailingSince.Time.UTC()
+		w.FailingSince = &t
+	}
+	if err := json.Unmarshal([]byte(r.EventTypes), &w.EventTypes); err != nil {
+		return nil, fmt.Errorf("webhook endpoint %s: event types: %w", r.ID, err)
+	}
+	return w, nil
+}
+
+func scanEndpoints(ctx context.Context, ext sqlx.ExtContext, query string, args ...any) ([]*domain.WebhookEndpoint, error) {
+	query, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var rows []endpointRow
+	if err := sqlx.SelectContext(ctx, ext, &rows, ext.Rebind(query), args...); err != nil {
+		return nil, err
+	}
+	out := make([]*domain.WebhookEndpoint, 0, len(rows))
+	for n := range rows {
+		w, err := rows[n].domain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// enabledEndpoints are the enabled endpoints of the organizations, read
+// whatever the transaction's scope: an account's change is delivered to
+// its organization's endpoints too.
+func (tx *Tx) enabledEndpoints(ctx context.Context, organizationIDs []string) ([]*domain.WebhookEndpoint, error) {
+	return scanEndpoints(ctx, tx.ext, "SELECT "+endpointColumns+" FROM webhook_endpoints WHERE enabled = ? AND organization_id IN (?) ORDER BY id",
+		true, organizationIDs)
+}
+
+// CreateWebhookEndpoint writes an endpoint with its secret, sealed under
+// the keyring and bound to the endpoint's ID.
+func (tx *Tx) CreateWebhookEndpoint(ctx context.Context, w *domain.WebhookEndpoint, secret string) error {
+	sealed, err := sealString(tx.secrets, w.ID, secret)
+	if err != nil {
+		return err
+	}
+	types, err := toJSON(domain.OrEmpty(w.EventTypes))
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, "INSERT INTO webhook_endpoints (id, organization_id, account_id, url, description, event_types, enabled, secret, created_at, updated_at) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		w.ID, w.OrganizationID, nullString(w.AccountID), w.URL, w.Description, types, w.Enabled, sealed, w.CreatedAt, w.UpdatedAt)
+	return err
+}
+
+func sealString(ring *secrets.Keyring, id, s string) (string, error) {
+	sealed, err := ring.Seal([]byte(s), []byte(id))
+	if err != nil {
+		return "", err
+	}
+	return toJSON(sealed)
+}
+
+func openString(ring *secrets.Keyring, id, sealed string) (string, error) {
+	var s secrets.Sealed
+	if err := json.Unmarshal([]byte(sealed), &s); err != nil {
+		return "", fmt.Errorf("webhook endpoint %s: malformed secret: %w", id, err)
+	}
+	b, err := ring.Open(s, []byte(id))
+	if err != nil {
+		return "", fmt.Errorf("webhook endpoint %s: %w", id, err)
+	}
+	return string(b), nil
+}
+
+// FindWebhookEndpoints lists an organization's endpoints within the
+// scope: an account's scope sees only its account's.
+func (q *queries) FindWebhookEndpoints(ctx context.Context, organizationID string) ([]*domain.WebhookEndpoint, error) {
+	w := q.scoped(where{}, "organization_id", "account_id").with("organization_id = ?", organizationID)
+	return scanEndpoints(ctx, q.ext, "SELECT "+endpointColumns+" FROM webhook_endpoints"+w.sql()+" ORDER BY id", w.args...)
+}
+
+// Outbound is what a delivery's job needs to send it.
+type Outbound struct {
+	Delivery domain.WebhookDelivery
+	Endpoint domain.WebhookEndpoint
+	Secret   string
+	Event    domain.Event
+}
+
+// ErrNoDelivery is a job whose delivery is gone (its endpoint deleted).
+var ErrNoDelivery = errors.New("store: no such delivery")
+
+// FindOutbound reads a delivery, its endpoint (with its secret opened)
+// and its event, for the system's delivery worker.
+func (s *Store) FindOutbound(ctx context.Context, deliveryID string) (*Outbound, error) {
+	var d struct {
+		ID         string    `db:"id"`
+		EndpointID string    `db:"endpoint_id"`
+		EventID    string    `db:"event_id"`
+		EventType  string    `db:"event_type"`
+		Status     string    `db:"status"`
+		Attempts   int       `db:"attempts"`
+		CreatedAt  time.Time `db:"created_at"`
+	}
+	err := sqlx.GetContext(ctx, s.db, &d, s.db.Rebind("SELECT id, endpoint_id, event_id, event_type, status, attempts, created_at FROM webhook_deliveries WHERE id = ?"), deliveryID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoDelivery
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Outbound{Delivery: domain.WebhookDelivery{ID: d.ID, EndpointID: d.EndpointID, EventID: d.EventID, EventType: d.EventType,
+		Status: domain.DeliveryStatus(d.Status), Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC()}}
+	var er struct {
+		endpointRow
+		Secret string `db:"secret"`
+	}
+	err = sqlx.GetContext(ctx, s.db, &er, s.db.Rebind("SELECT "+endpointColumns+", secret FROM webhook_endpoints WHERE id = ?"), d.EndpointID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoDelivery
+	}
+	if err != nil {
+		return nil, err
+	}
+	w, err := er.domain()
+	if err != nil {
+		return nil, err
+	}
+	out.Endpoint = *w
+	if out.Secret, err = openString(s.base.secrets, w.ID, er.Secret); err != nil {
+		return nil, err
+	}
+	var ev struct {
+		Seq            int64          `db:"seq"`
+		ID             string         `db:"id"`
+		OrganizationID string         `db:"organization_id"`
+		AccountID      sql.NullString `db:"account_id"`
+		SubjectID      string         `db:"subject_id"`
+		Type           string         `db:"type"`
+		OccurredAt     time.Time      `db:"occurred_at"`
+		Data           string         `db:"data"`
+	}
+	if err := sqlx.GetContext(ctx, s.db, &ev, s.db.Rebind("SELECT seq, id, organization_id, account_id, subject_id, type, occurred_at, data FROM events WHERE id = ?"), d.EventID); err != nil {
+		return nil, err
+	}
+	out.Event = domain.Event{ID: ev.ID, Seq: ev.Seq, OrganizationID: ev.OrganizationID, AccountID: ev.AccountID.String,
+		SubjectID: ev.SubjectID, Type: ev.Type, OccurredAt: ev.OccurredAt.UTC()}
+	if err := fromJSON(ev.Data, &out.Event.Data); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Attempt is the outcome of one attempt at a delivery.
+type Attempt struct {
+	At         time.Time
+	HTTPStatus int // 0: no answer
+	Duration   time.Duration
+	Snippet    string
+	Error      string
+	// Final marks the delivery FAILED: its retry horizon is over.
+	Final bool
+}
+
+// RecordAttempt logs an attempt and updates its delivery: SUCCEEDED on a
+// 2xx, FAILED when final, else PENDING. A success clears its endpoint's
+// failing_since; a failure starts it, and disables the endpoint once it
+// is older than disableAfter.
+func (s *Store) RecordAttempt(ctx context.Context, deliveryID, endpointID string, a Attempt, disableAfter time.Duration) error {
+	ok := a.HTTPStatus >= 200 && a.HTTPStatus < 300
+	status := domain.DeliveryPending
+	switch {
+	case ok:
+		status = domain.DeliverySucceeded
+	case a.Final:
+		status = domain.DeliveryFailed
+	}
+	var httpStatus sql.NullInt64
+	if a.HTTPStatus != 0 {
+		httpStatus = sql.NullInt64{Int64: int64(a.HTTPStatus), Valid: true}
+	}
+	ms := a.Duration.Milliseconds()
+	at := a.At.UTC()
+	return s.InTx(ctx, policy.Scope{All: true}, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, http_status, duration_ms, response_snippet, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			domain.NewID(domain.KindWebhookAttempt), deliveryID, at, httpStatus, ms, a.Snippet, nullString(a.Error)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_http_status = ?, last_duration_ms = ?, "+
+			"last_response = ?, last_error = ?, updated_at = ? WHERE id = ?",
+			string(status), httpStatus, ms, a.Snippet, nullString(a.Error), at, deliveryID); err != nil {
+			return err
+		}
+		if ok {
+			_, err := tx.exec(ctx, "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL", endpointID)
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE webhook_endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL", at, endpointID); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, "UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = ? AND failing_since <= ?",
+			false, fmt.Sprintf("every delivery failed for %s", disableAfter), at, endpointID, true, at.Add(-disableAfter))
+		return err
+	})
+}
+
+// FindDeliveries lists an endpoint's deliveries, oldest first, for tests
+// and the delivery log.
+func (s *Store) FindDeliveries(ctx context.Context, endpointID string) ([]domain.WebhookDelivery, error) {
+	var rows []struct {
+		ID             string         `db:"id"`
+		EndpointID     string         `db:"endpoint_id"`
+		EventID        string         `db:"event_id"`
+		EventType      string         `db:"event_type"`
+		Status         string         `db:"status"`
+		Attempts       int            `db:"attempts"`
+		LastHTTPStatus sql.NullInt64  `db:"last_http_status"`
+		LastDurationMS sql.NullInt64  `db:"last_duration_ms"`
+		LastResponse   sql.NullString `db:"last_response"`
+		LastError      sql.NullString `db:"last_error"`
+		CreatedAt      time.Time      `db:"created_at"`
+		UpdatedAt      time.Time      `db:"updated_at"`
+	}
+	if err := sqlx.SelectContext(ctx, s.db, &rows, s.db.Rebind("SELECT id, endpoint_id, event_id, event_type, status, attempts, last_http_status, "+
+		"last_duration_ms, last_response, last_error, created_at, updated_at FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY id"), endpointID); err != nil {
+		return nil, err
+	}
+	out := make([]domain.WebhookDelivery, len(rows))
+	for n, r := range rows {
+		d := domain.WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID, EventID: r.EventID, EventType: r.EventType,
+			Status: domain.DeliveryStatus(r.Status), Attempts: r.Attempts, LastResponse: r.LastResponse.String,
+			LastError: r.LastError.String, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		if r.LastHTTPStatus.Valid {
+			v := int(r.LastHTTPStatus.Int64)
+			d.LastHTTPStatus = &v
+		}
+		if r.LastDurationMS.Valid {
+			v := int(r.LastDurationMS.Int64)
+			d.LastDurationMS = &v
+		}
+		out[n] = d
+	}
+	return out, nil
+}

@@ -1,0 +1,135 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/secrets"
+	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/testdb"
+)
+
+type fakeQueue struct {
+	calls int
+	ids   []string
+}
+
+func (q *fakeQueue) EnqueueDeliveries(ctx context.Context, tx *sql.Tx, ids []string) error {
+	if tx == nil {
+		return errors.New("no transaction")
+	}
+	q.calls++
+	q.ids = append(q.ids, ids...)
+	return nil
+}
+
+func count(t *testing.T, st *store.Store, table string) int {
+	t.Helper()
+	var n int
+	must(t, st.DB().QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	return n
+}
+
+// TestAppendEvents: events and their deliveries are written in the
+// caller's transaction, in multi-row statements of 500 rows, and their
+// jobs enqueued in one call with that transaction; a transaction that
+// rolls back leaves none of them. An endpoint gets only the events it
+// asks for: its types, its account's, enabled.
+func TestAppendEvents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		keys, err := secrets.NewKeyring(secrets.NewKey())
+		must(t, err)
+		var inserts atomic.Int32
+		st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: keys, OnQuery: func(q string) {
+			if strings.HasPrefix(q, "INSERT INTO events") {
+				inserts.Add(1)
+			}
+		}})
+		must(t, err)
+		defer st.Close()
+		svc := service.New(st)
+		sys := policy.With(context.Background(), policy.System)
+		org, err := svc.CreateOrganization(sys, service.CreateOrganizationInput{Slug: "acme", Name: "Acme"})
+		must(t, err)
+		acc, err := svc.CreateAccount(sys, service.CreateAccountInput{OrganizationID: org.ID, Slug: "prod", Name: "Prod", Environment: domain.EnvironmentProd})
+		must(t, err)
+		queue := &fakeQueue{}
+		st.SetDeliveryQueue(queue)
+
+		now := time.Now().UTC()
+		all := policy.Scope{All: true}
+		endpoint := func(account string, types ...string) *domain.WebhookEndpoint {
+			w := &domain.WebhookEndpoint{ID: domain.NewID(domain.KindWebhookEndpoint), OrganizationID: org.ID, AccountID: account,
+				URL: "https://hooks.example.com/", EventTypes: types, Enabled: true, CreatedAt: now, UpdatedAt: now}
+			must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.CreateWebhookEndpoint(sys, w, "whsec_AAAA") }))
+			return w
+		}
+		every := endpoint("")
+		created := endpoint("", domain.EventIntegrationCreated)
+		ofAccount := endpoint(acc.ID)
+
+		events := make([]domain.Event, 1200)
+		for n := range events {
+			typ, account := domain.EventIntegrationUpdated, ""
+			if n%2 == 0 {
+				typ, account = domain.EventIntegrationCreated, acc.ID
+			}
+			events[n] = domain.Event{OrganizationID: org.ID, AccountID: account, SubjectID: fmt.Sprintf("int_%d", n),
+				Type: typ, OccurredAt: now, Data: map[string]any{"n": n}}
+		}
+		boom := errors.New("boom")
+		err = st.InTx(sys, all, func(tx *store.Tx) error {
+			if err := tx.AppendEvents(sys, events); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if n, d := count(t, st, "events"), count(t, st, "webhook_deliveries"); n != 0 || d != 0 {
+			t.Fatalf("a rolled-back transaction left %d events and %d deliveries", n, d)
+		}
+		inserts.Store(0)
+		queue.calls, queue.ids = 0, nil
+		must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.AppendEvents(sys, events) }))
+		if n := count(t, st, "events"); n != 1200 {
+			t.Fatalf("%d events", n)
+		}
+		if n := inserts.Load(); n != 3 {
+			t.Errorf("%d INSERT statements for 1,200 events, want 3", n)
+		}
+		// every: 1,200; created: 600; ofAccount: the 600 of its account.
+		if queue.calls != 1 || len(queue.ids) != 2400 {
+			t.Errorf("%d calls enqueued %d deliveries, want 1 and 2,400", queue.calls, len(queue.ids))
+		}
+		for _, c := range []struct {
+			w    *domain.WebhookEndpoint
+			want int
+		}{{every, 1200}, {created, 600}, {ofAccount, 600}} {
+			ds, err := st.FindDeliveries(sys, c.w.ID)
+			must(t, err)
+			if len(ds) != c.want {
+				t.Errorf("endpoint %v %q: %d deliveries, want %d", c.w.EventTypes, c.w.AccountID, len(ds), c.want)
+			}
+		}
+		out, err := st.FindOutbound(sys, queue.ids[0])
+		must(t, err)
+		if out.Secret != "whsec_AAAA" || out.Event.Seq == 0 || out.Event.Data["n"] == nil {
+			t.Errorf("outbound %+v", out)
+		}
+		// The secret is sealed at rest.
+		if cells := testdb.CellsContaining(t, st.DB(), st.Engine() == store.SQLite, "whsec_AAAA"); len(cells) > 0 {
+			t.Errorf("the secret in clear in %v", cells)
+		}
+	})
+}
