@@ -80,7 +80,7 @@ func otherOrganization(tn tenant) victim {
 	return victim{name: "other organization",
 		hidden: []string{tn.org, tn.acc1, tn.acc2, tn.point, tn.int1, tn.int2, tn.orgToken, tn.acc2Token,
 			tn.slug + "-issue-default", tn.slug + "-point-secret"},
-		org:    tn.org, slug: tn.slug, account: tn.acc2, point: tn.point, pointHidden: true,
+		org: tn.org, slug: tn.slug, account: tn.acc2, point: tn.point, pointHidden: true,
 		integration: tn.int2, token: tn.orgToken}
 }
 
