@@ -163,8 +163,8 @@ func (p *Principal) ManageOrganization(organizationID string) Decision {
 	return p.decide(organizationID, "", domain.RolePlatformAdmin, domain.RoleOrgAdmin)
 }
 
-// ManageIntegrations covers creating, changing, deleting and checking the
-// integrations of an account.
+// ManageIntegrations covers creating, changing, deleting, checking,
+// disabling and enabling the integrations of an account.
 func (p *Principal) ManageIntegrations(organizationID, accountID string) Decision {
 	return p.decide(organizationID, accountID, domain.RolePlatformAdmin, domain.RoleOrgAdmin, domain.RoleAccountAdmin)
 }
