@@ -51,7 +51,14 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 	if p.TokenID != "" {
 		e.Actor.TokenID = &p.TokenID
 	}
-	return tx.AppendAuditEvent(ctx, e)
+	if err := tx.AppendAuditEvent(ctx, e); err != nil {
+		return err
+	}
+	// The webhook event of the change, if there is one (service/events.go).
+	if ev := eventFor(action, kind, organizationID, id, before, after, e.At); ev != nil {
+		return tx.AppendEvents(ctx, []domain.Event{*ev})
+	}
+	return nil
 }
 
 // unchanged is true when an update would change nothing but updatedAt:

@@ -349,8 +349,18 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID, endpointID string
 		if _, err := tx.exec(ctx, "UPDATE webhook_endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL", at, endpointID); err != nil {
 			return err
 		}
+		// Failing for the horizon: since a moment that long ago, or, for a
+		// delivery that just failed for good, since its first attempt.
+		since := at.Add(-disableAfter)
+		if a.Final {
+			var first time.Time
+			if err := tx.get(ctx, &first, "SELECT attempted_at FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempted_at LIMIT 1", deliveryID); err != nil {
+				return err
+			}
+			since = later(since, first.UTC())
+		}
 		_, err := tx.exec(ctx, "UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = ? AND failing_since <= ?",
-			false, fmt.Sprintf("every delivery failed for %s", disableAfter), at, endpointID, true, at.Add(-disableAfter))
+			false, fmt.Sprintf("every delivery failed for %s", disableAfter), at, endpointID, true, since)
 		return err
 	})
 }
@@ -392,4 +402,11 @@ func (s *Store) FindDeliveries(ctx context.Context, endpointID string) ([]domain
 		out[n] = d
 	}
 	return out, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
