@@ -286,77 +286,19 @@ func (a *app) countPoints(orgID string) int {
 	return r.num(a.t, "node.integrationPoints.totalCount")
 }
 
-// readmeInheritanceQuery is the example of the README's "Configuration
-// inheritance", and readmeInheritanceAnswer its answer on the demo data.
-const readmeInheritanceQuery = `{
-  organization(slug: "acme") {
-    integrationPoints(first: 1) {
-      nodes {
-        name
-        configDefaults { provider { key } path value mode }
-        integrations(filter: { providerKey: "jira" }) {
-          nodes {
-            name
-            config
-            effectiveConfig
-            configSources { path source }
-            compliance { status violations { code message } }
-          }
-        }
-      }
-    }
-  }
-}`
-
-const readmeInheritanceAnswer = `{
-  "organization": {
-    "integrationPoints": {
-      "nodes": [
-        {
-          "name": "Ticketing",
-          "configDefaults": [
-            { "provider": { "key": "jira" }, "path": "site_url", "value": "https://acme.atlassian.net", "mode": "LOCKED" },
-            { "provider": null, "path": "project", "value": "SEC", "mode": "DEFAULT" },
-            { "provider": { "key": "jira" }, "path": "issue_type", "value": "Bug", "mode": "RECOMMENDED" }
-          ],
-          "integrations": {
-            "nodes": [
-              {
-                "name": "Security findings (Jira)",
-                "config": { "issue_type": "Task" },
-                "effectiveConfig": { "issue_type": "Task", "project": "SEC", "site_url": "https://acme.atlassian.net" },
-                "configSources": [
-                  { "path": "issue_type", "source": "INTEGRATION" },
-                  { "path": "project", "source": "POINT_DEFAULT" },
-                  { "path": "site_url", "source": "POINT_LOCKED" }
-                ],
-                "compliance": {
-                  "status": "WARNING",
-                  "violations": [
-                    { "code": "CONFIG_NOT_RECOMMENDED",
-                      "message": "Config key \"issue_type\" differs from the value integration point Ticketing recommends, \"Bug\"" }
-                  ]
-                }
-              }
-            ]
-          }
-        }
-      ]
-    }
-  }
-}`
-
 // TestDemoInheritance: the demo's Ticketing point locks Jira's site and
 // gives a default project, and its Jira integration overrides a
-// RECOMMENDED value, as the README shows.
+// RECOMMENDED value, as the README shows (its "Configuration inheritance"
+// example and answer).
 func TestDemoInheritance(t *testing.T) {
 	t.Parallel()
+	graphql, answers := readmeBlocks(t)
 	eachBackend(t, func(t *testing.T, a *app) {
 		a = a.withDemo()
 		a = a.as(a.demo.OrgAdmin)
-		r := a.do(readmeInheritanceQuery, nil)
+		r := a.do(graphql[2], nil)
 		var want any
-		if err := json.Unmarshal([]byte(readmeInheritanceAnswer), &want); err != nil {
+		if err := json.Unmarshal([]byte(answers[1]), &want); err != nil {
 			t.Fatal(err)
 		}
 		if got := asJSON(t, r.Data); got != asJSON(t, want) {

@@ -11,10 +11,10 @@ import (
 	"github.com/pointguard/pointguard/testdb"
 )
 
-// TestReadmeExamples runs the README's examples against the demo data and
-// checks the answer it shows, so that the README stays true.
-func TestReadmeExamples(t *testing.T) {
-	t.Parallel()
+// readmeBlocks are the README's graphql and json blocks: the examples
+// (two of the API, one of configuration inheritance) and their answers.
+func readmeBlocks(t *testing.T) (graphql, answers []string) {
+	t.Helper()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -26,10 +26,18 @@ func TestReadmeExamples(t *testing.T) {
 		}
 		return out
 	}
-	graphql, answers := blocks("graphql"), blocks("json")
-	if len(graphql) != 2 || len(answers) != 1 {
-		t.Fatalf("README has %d graphql and %d json blocks, want 2 and 1", len(graphql), len(answers))
+	graphql, answers = blocks("graphql"), blocks("json")
+	if len(graphql) != 3 || len(answers) != 2 {
+		t.Fatalf("README has %d graphql and %d json blocks, want 3 and 2", len(graphql), len(answers))
 	}
+	return graphql, answers
+}
+
+// TestReadmeExamples runs the README's examples against the demo data and
+// checks the answer it shows, so that the README stays true.
+func TestReadmeExamples(t *testing.T) {
+	t.Parallel()
+	graphql, answers := readmeBlocks(t)
 
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		a := newApp(t, databaseURL).withDemo()
