@@ -41,6 +41,8 @@ import (
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/webhooks"
+	"github.com/pointguard/pointguard/webhooks/queue"
 )
 
 // defaultDatabase is the embedded database used when DATABASE_URL is empty.
@@ -118,6 +120,9 @@ type config struct {
 	// limits bound queries: POINTGUARD_MAX_DEPTH, POINTGUARD_MAX_COMPLEXITY,
 	// POINTGUARD_RATE_LIMIT, POINTGUARD_RATE_BURST, POINTGUARD_INTROSPECTION.
 	limits limits.Config
+	// webhookLoopback admits http:// loopback webhook URLs
+	// (POINTGUARD_WEBHOOK_ALLOW_LOOPBACK=true), for development and tests.
+	webhookLoopback bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -163,6 +168,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, err
 	}
 	c.limits = lim
+	switch v := getenv("POINTGUARD_WEBHOOK_ALLOW_LOOPBACK"); v {
+	case "", "false":
+	case "true":
+		c.webhookLoopback = true
+	default:
+		return config{}, fmt.Errorf("POINTGUARD_WEBHOOK_ALLOW_LOOPBACK: %q is neither true nor false", v)
+	}
 	switch rest := fs.Args(); {
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == "rotate-secrets":
@@ -202,6 +214,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("re-sealed secrets under the current key", "integrations", n)
 		return nil
 	}
+
+	// Webhook deliveries: River's client works on every replica, from
+	// start to shutdown (after the server's, so that the requests in
+	// flight still enqueue theirs).
+	deliveries, err := queue.New(ctx, st, queue.Config{Policy: webhooks.Policy{AllowLoopback: cfg.webhookLoopback}, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := deliveries.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("webhook deliveries: %w", err)
+	}
+	defer stopDeliveries(deliveries, cfg.shutdownGrace, log)
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -247,6 +271,17 @@ func shutDown(srv *http.Server, conns *openConnections, grace time.Duration, log
 	}
 	log.Info("shut down")
 	return nil
+}
+
+// stopDeliveries stops River's client: deliveries being sent get grace to
+// finish; those cut short are sent again by the next replica to fetch
+// them (at least once).
+func stopDeliveries(q *queue.Queue, grace time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		log.Warn("stopping webhook deliveries", "error", err)
+	}
 }
 
 // openConnections counts the server's connections (http.Server.ConnState).
