@@ -380,3 +380,30 @@ func TestLifecycleBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestGateStatusInItsOneRead: the gate learns an integration's status
+// from the read it already made: refusing a disabled integration costs
+// no statement more than allowing an active one.
+func TestGateStatusInItsOneRead(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		active := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "A"})
+		disabled := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "B"})
+		a.do(disableIntegration, map[string]any{"input": map[string]any{"id": disabled, "reason": "off"}})
+		statements := func(id string) int {
+			before := a.statements.Load()
+			a.do(authorize, map[string]any{"id": id})
+			return int(a.statements.Load() - before)
+		}
+		statements(active) // the token's lastUsedAt, written at most once a minute
+		onActive, onDisabled := statements(active), statements(disabled)
+		if onActive != onDisabled || onActive > 2 {
+			t.Errorf("the gate took %d statements on an active integration, %d on a disabled one (want the same, at most 2: the token and the read)",
+				onActive, onDisabled)
+		}
+		if r := a.do(authorize, map[string]any{"id": disabled}); r.str(t, "authorizeIntegrationUse.violations.0.code") != "INTEGRATION_DISABLED" {
+			t.Errorf("gate: %s", r.Raw)
+		}
+	})
+}
