@@ -83,13 +83,13 @@ func (w *WebhookEndpoint) Wants(e *Event) bool {
 	return false
 }
 
-// DeliveryStatus is where a delivery is.
-type DeliveryStatus string
+// WebhookDeliveryStatus is where a delivery is.
+type WebhookDeliveryStatus string
 
 const (
-	DeliveryPending   DeliveryStatus = "PENDING"
-	DeliverySucceeded DeliveryStatus = "SUCCEEDED"
-	DeliveryFailed    DeliveryStatus = "FAILED"
+	DeliveryPending   WebhookDeliveryStatus = "PENDING"
+	DeliverySucceeded WebhookDeliveryStatus = "SUCCEEDED"
+	DeliveryFailed    WebhookDeliveryStatus = "FAILED"
 )
 
 // WebhookDelivery is one event sent to one endpoint, with its last attempt.
@@ -98,7 +98,7 @@ type WebhookDelivery struct {
 	EndpointID     string
 	EventID        string
 	EventType      string
-	Status         DeliveryStatus
+	Status         WebhookDeliveryStatus
 	Attempts       int
 	LastHTTPStatus *int
 	LastDurationMS *int

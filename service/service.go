@@ -29,6 +29,7 @@ import (
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/webhooks"
 )
 
 // Service runs the mutations against a store.
@@ -42,6 +43,8 @@ type Service struct {
 	// after a deadlock) may be cached from inside it, and the next version
 	// of that number, other rules, would find its program.
 	programs *lru.Cache[[sha256.Size]byte, *rules.Program]
+	// webhookURLs checks endpoints' URLs (SetWebhookPolicy).
+	webhookURLs webhooks.Policy
 }
 
 // ruleText is what a program is compiled from, every field length-prefixed

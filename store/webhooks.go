@@ -261,7 +261,7 @@ func (s *Store) FindOutbound(ctx context.Context, deliveryID string) (*Outbound,
 		return nil, err
 	}
 	out := &Outbound{Delivery: domain.WebhookDelivery{ID: d.ID, EndpointID: d.EndpointID, EventID: d.EventID, EventType: d.EventType,
-		Status: domain.DeliveryStatus(d.Status), Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC()}}
+		Status: domain.WebhookDeliveryStatus(d.Status), Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC()}}
 	var er struct {
 		endpointRow
 		Secret string `db:"secret"`
@@ -389,7 +389,7 @@ func (s *Store) FindDeliveries(ctx context.Context, endpointID string) ([]domain
 	out := make([]domain.WebhookDelivery, len(rows))
 	for n, r := range rows {
 		d := domain.WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID, EventID: r.EventID, EventType: r.EventType,
-			Status: domain.DeliveryStatus(r.Status), Attempts: r.Attempts, LastResponse: r.LastResponse.String,
+			Status: domain.WebhookDeliveryStatus(r.Status), Attempts: r.Attempts, LastResponse: r.LastResponse.String,
 			LastError: r.LastError.String, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 		if r.LastHTTPStatus.Valid {
 			v := int(r.LastHTTPStatus.Int64)
@@ -409,4 +409,39 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// LockWebhookEndpoint reads an endpoint within the scope, locked for the
+// transaction (PostgreSQL; SQLite's transactions are serial).
+func (tx *Tx) LockWebhookEndpoint(ctx context.Context, id string) (*domain.WebhookEndpoint, error) {
+	w := tx.scoped(where{}, "organization_id", "account_id").with("id = ?", id)
+	q := "SELECT " + endpointColumns + " FROM webhook_endpoints" + w.sql()
+	if tx.engine == Postgres {
+		q += " FOR UPDATE"
+	}
+	ws, err := scanEndpoints(ctx, tx.ext, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(ws) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return ws[0], nil
+}
+
+// DeleteWebhookEndpoint deletes an endpoint, its deliveries and their
+// log; its pending jobs find nothing and end.
+func (tx *Tx) DeleteWebhookEndpoint(ctx context.Context, id string) error {
+	sql, args := tx.scopedID(id, "organization_id", "account_id")
+	return tx.execOne(ctx, "DELETE FROM webhook_endpoints"+sql, args...)
+}
+
+// SetWebhookSecret replaces an endpoint's secret, sealed.
+func (tx *Tx) SetWebhookSecret(ctx context.Context, id, secret string, at time.Time) error {
+	sealed, err := sealString(tx.secrets, id, secret)
+	if err != nil {
+		return err
+	}
+	w, args := tx.scopedID(id, "organization_id", "account_id")
+	return tx.execOne(ctx, "UPDATE webhook_endpoints SET secret = ?, updated_at = ?"+w, append([]any{sealed, at}, args...)...)
 }
