@@ -23,6 +23,13 @@ type CreateApiTokenPayload struct {
 	UserErrors []*domain.UserError `json:"userErrors"`
 }
 
+type CreateWebhookEndpointPayload struct {
+	// The signing secret, `whsec_` and base64. Shown only here.
+	Secret          *string                 `json:"secret,omitempty"`
+	WebhookEndpoint *domain.WebhookEndpoint `json:"webhookEndpoint,omitempty"`
+	UserErrors      []*domain.UserError     `json:"userErrors"`
+}
+
 type DeletePayload struct {
 	// The ID of the deleted object; null when nothing was deleted.
 	DeletedID  *string             `json:"deletedId,omitempty"`
