@@ -218,7 +218,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Webhook deliveries: River's client works on every replica, from
 	// start to shutdown (after the server's, so that the requests in
 	// flight still enqueue theirs).
-	deliveries, err := queue.New(ctx, st, queue.Config{Policy: webhooks.Policy{AllowLoopback: cfg.webhookLoopback}, Logger: log})
+	urls := webhooks.Policy{AllowLoopback: cfg.webhookLoopback}
+	svc.SetWebhookPolicy(urls)
+	deliveries, err := queue.New(ctx, st, queue.Config{Policy: urls, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,219 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pointguard/pointguard/testdb"
+	"github.com/pointguard/pointguard/webhooks"
+	"github.com/pointguard/pointguard/webhooks/queue"
+)
+
+const createWebhookEndpoint = `mutation($input: CreateWebhookEndpointInput!) {
+	createWebhookEndpoint(input: $input) { secret webhookEndpoint { id url eventTypes enabled } userErrors { code field message } } }`
+
+// hookReceiver is the test's endpoint on 127.0.0.1; it keeps the events
+// whose signature webhooks.Verify accepts with the current secret.
+type hookReceiver struct {
+	mu     sync.Mutex
+	secret string
+	types  map[string]string // event id → type
+	bad    int
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := webhooks.Verify(h.secret, r.Header, body, time.Now()); err != nil {
+		h.bad++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var b queue.Body
+	json.Unmarshal(body, &b)
+	h.types[b.ID] = b.Type
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *hookReceiver) waitFor(t *testing.T, n int) map[string]string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		h.mu.Lock()
+		got := len(h.types)
+		h.mu.Unlock()
+		if got >= n || time.Now().After(deadline) {
+			time.Sleep(100 * time.Millisecond) // anything more would have come
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			out := map[string]string{}
+			for k, v := range h.types {
+				out[k] = v
+			}
+			return out
+		}
+	}
+}
+
+// TestWebhookURLsRefused: without POINTGUARD_WEBHOOK_ALLOW_LOOPBACK, a URL
+// at 127.0.0.1, at the metadata address 169.254.169.254, at 10.0.0.1,
+// over http, or an unknown event type is a userErrors entry naming
+// input.url (or the type), never INTERNAL, and nothing is written. No
+// traffic is sent anywhere.
+func TestWebhookURLsRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		org := a.createOrg("acme")
+		for _, c := range []struct {
+			url, types, field, says string
+		}{
+			{"http://127.0.0.1:9/hook", "", "input.url", "loopback address"},
+			{"https://127.0.0.1/hook", "", "input.url", "loopback address"},
+			{"https://169.254.169.254/latest/meta-data/", "", "input.url", "metadata address"},
+			{"https://10.0.0.1/hook", "", "input.url", "private address"},
+			{"http://93.184.215.14/hook", "", "input.url", "must be https://"},
+			{"https://93.184.215.14/hook", "integration.exploded", "input.eventTypes.0", "not an event type"},
+		} {
+			in := map[string]any{"organizationId": org, "url": c.url}
+			if c.types != "" {
+				in["eventTypes"] = []string{c.types}
+			}
+			r := a.post(createWebhookEndpoint, map[string]any{"input": in})
+			if r.Status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("%s: %s", c.url, r.Raw)
+			}
+			ue := r.list(t, "createWebhookEndpoint.userErrors")
+			if len(ue) != 1 || !strings.Contains(r.Raw, `"INVALID_INPUT"`) || !strings.Contains(r.Raw, c.says) ||
+				!strings.Contains(r.Raw, `"field":["`+strings.ReplaceAll(c.field, ".", `","`)+`"]`) {
+				t.Errorf("%s: %s, want INVALID_INPUT at %s saying %q", c.url, r.Raw, c.field, c.says)
+			}
+			if r.get(t, "createWebhookEndpoint.webhookEndpoint") != nil || r.get(t, "createWebhookEndpoint.secret") != nil {
+				t.Errorf("%s: %s", c.url, r.Raw)
+			}
+		}
+		var n int
+		if err := a.store.DB().QueryRow("SELECT count(*) FROM webhook_endpoints").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d endpoints written (%v)", n, err)
+		}
+	})
+}
+
+// TestWebhookEndpointsStory: an ORG_ADMIN registers an endpoint (the
+// loopback setting on) and gets its secret once; changes made through the
+// API arrive at the test's receiver, each once, signed (webhooks.Verify);
+// after rotateWebhookSecret deliveries are signed with the new secret;
+// the secret is never in a later answer nor in the database in clear;
+// account admins manage their own account's endpoints only, viewers none.
+func TestWebhookEndpointsStory(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		a.service.SetWebhookPolicy(webhooks.Policy{AllowLoopback: true})
+		q, err := queue.New(context.Background(), a.store, queue.Config{Policy: webhooks.Policy{AllowLoopback: true},
+			Poll: 20 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			q.Stop(ctx)
+		})
+		h := &hookReceiver{types: map[string]string{}}
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+
+		orgAdmin := a.as(a.mintToken("ORG_ADMIN", w.org))
+		r := orgAdmin.do(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": w.org, "url": srv.URL + "/hook"}})
+		secret := r.str(t, "createWebhookEndpoint.secret")
+		endpoint := r.str(t, "createWebhookEndpoint.webhookEndpoint.id")
+		if !strings.HasPrefix(secret, "whsec_") || r.get(t, "createWebhookEndpoint.webhookEndpoint.enabled") != true {
+			t.Fatalf("%s", r.Raw)
+		}
+		h.mu.Lock()
+		h.secret = secret
+		h.mu.Unlock()
+
+		integration := orgAdmin.integrate(w.test, w.point, "mock_ticketing", map[string]any{"project": "SEC"})
+		orgAdmin.do(updateIntegration, map[string]any{"input": map[string]any{"id": integration, "name": "Renamed"}})
+		orgAdmin.do(updateAccount, map[string]any{"input": map[string]any{"id": w.test, "name": "Test account"}})
+		orgAdmin.do(fmt.Sprintf(deleteMutation, "deleteIntegration"), map[string]any{"input": map[string]any{"id": integration}})
+		got := h.waitFor(t, 4)
+		counts := map[string]int{}
+		for _, typ := range got {
+			counts[typ]++
+		}
+		want := map[string]int{"integration.created": 1, "integration.updated": 1, "account.updated": 1, "integration.deleted": 1}
+		if fmt.Sprint(counts) != fmt.Sprint(want) || h.bad != 0 {
+			t.Fatalf("received %v (%d refused), want %v", counts, h.bad, want)
+		}
+
+		r = orgAdmin.do(`mutation($id: ID!) { rotateWebhookSecret(input: { id: $id }) { secret userErrors { code } } }`, map[string]any{"id": endpoint})
+		rotated := r.str(t, "rotateWebhookSecret.secret")
+		if rotated == secret || !strings.HasPrefix(rotated, "whsec_") {
+			t.Fatalf("rotated: %s", r.Raw)
+		}
+		h.mu.Lock()
+		h.secret = rotated
+		h.mu.Unlock()
+		orgAdmin.do(updateAccount, map[string]any{"input": map[string]any{"id": w.test, "name": "Test account 2"}})
+		if got := h.waitFor(t, 5); len(got) != 5 || h.bad != 0 {
+			t.Fatalf("after the rotation: %v, %d refused", got, h.bad)
+		}
+
+		r = orgAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { id url enabled deliveries { eventType status attempts lastHttpStatus } } } } }`,
+			map[string]any{"id": w.org})
+		if n := len(r.list(t, "node.webhookEndpoints")); n != 1 || strings.Contains(r.Raw, secret) || strings.Contains(r.Raw, rotated) {
+			t.Fatalf("webhookEndpoints: %s", r.Raw)
+		}
+		for _, s := range []string{secret, rotated} {
+			if cells := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == "sqlite", strings.TrimPrefix(s, "whsec_")); len(cells) > 0 {
+				t.Errorf("a secret in clear in %v", cells)
+			}
+		}
+
+		// Roles.
+		accountAdmin := a.as(a.mintToken("ACCOUNT_ADMIN", w.test))
+		r = accountAdmin.do(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": w.org, "accountId": w.test, "url": srv.URL + "/acc"}})
+		if len(r.list(t, "createWebhookEndpoint.userErrors")) != 0 {
+			t.Errorf("ACCOUNT_ADMIN for its account: %s", r.Raw)
+		}
+		for _, c := range []struct {
+			who  *app
+			in   map[string]any
+			code string
+		}{
+			{accountAdmin, map[string]any{"organizationId": w.org, "url": srv.URL}, "FORBIDDEN"},
+			{accountAdmin, map[string]any{"organizationId": w.org, "accountId": w.prod, "url": srv.URL}, "NOT_FOUND"},
+			{a.as(a.mintToken("ORG_VIEWER", w.org)), map[string]any{"organizationId": w.org, "url": srv.URL}, "FORBIDDEN"},
+			{a.as(a.mintToken("ACCOUNT_VIEWER", w.test)), map[string]any{"organizationId": w.org, "accountId": w.test, "url": srv.URL}, "FORBIDDEN"},
+		} {
+			r := c.who.do(createWebhookEndpoint, map[string]any{"input": c.in})
+			if !strings.Contains(r.Raw, `"code":"`+c.code+`"`) || r.get(t, "createWebhookEndpoint.secret") != nil {
+				t.Errorf("%v: %s, want %s", c.in, r.Raw, c.code)
+			}
+		}
+		r = accountAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { url } } } }`, map[string]any{"id": w.org})
+		if n := len(r.list(t, "node.webhookEndpoints")); n != 1 || !strings.Contains(r.Raw, "/acc") {
+			t.Errorf("the account admin's endpoints: %s", r.Raw)
+		}
+		r = accountAdmin.do(`mutation($id: ID!) { deleteWebhookEndpoint(input: { id: $id }) { deletedId userErrors { code } } }`, map[string]any{"id": endpoint})
+		if !strings.Contains(r.Raw, `"NOT_FOUND"`) {
+			t.Errorf("an account admin deleted the organization's endpoint: %s", r.Raw)
+		}
+		r = orgAdmin.do(`mutation($id: ID!) { deleteWebhookEndpoint(input: { id: $id }) { deletedId userErrors { code } } }`, map[string]any{"id": endpoint})
+		if r.str(t, "deleteWebhookEndpoint.deletedId") != endpoint {
+			t.Errorf("delete: %s", r.Raw)
+		}
+	})
+}
