@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -8,8 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/webhooks"
 )
 
 // tenant is one organization as the tenancy tests build it: two PROD
@@ -20,6 +25,9 @@ type tenant struct {
 	// tokens by role; orgToken and acc2Token are token IDs, targets to revoke.
 	tokens              map[string]string
 	orgToken, acc2Token string
+	// orgHook and acc2Hook are webhook endpoints: the organization's, and
+	// acc2's.
+	orgHook, acc2Hook string
 }
 
 func (a *app) tenant(slug string) tenant {
@@ -43,7 +51,25 @@ func (a *app) tenant(slug string) tenant {
 	}
 	tn.orgToken = a.tokenID("ORG_VIEWER", org)
 	tn.acc2Token = a.tokenID("ACCOUNT_VIEWER", tn.acc2)
+	tn.orgHook = a.webhookEndpoint(org, "")
+	tn.acc2Hook = a.webhookEndpoint(org, tn.acc2)
 	return tn
+}
+
+// webhookEndpoint writes an endpoint straight into the store (its URL
+// names no host to resolve) and returns its ID.
+func (a *app) webhookEndpoint(org, account string) string {
+	a.t.Helper()
+	now := time.Now().UTC()
+	w := &domain.WebhookEndpoint{ID: domain.NewID(domain.KindWebhookEndpoint), OrganizationID: org, AccountID: account,
+		URL: "https://hooks.example.com/" + org, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	err := a.store.InTx(context.Background(), policy.Scope{All: true}, func(tx *store.Tx) error {
+		return tx.CreateWebhookEndpoint(context.Background(), w, webhooks.NewSecret())
+	})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return w.ID
 }
 
 // tokenID mints a token and returns its record's ID.
@@ -74,6 +100,9 @@ type victim struct {
 	pointHidden bool
 	integration string
 	token       string
+	// hook is a webhook endpoint of the victim's; accountOrg the
+	// organization of its account.
+	hook, accountOrg string
 }
 
 func otherOrganization(tn tenant) victim {
@@ -81,12 +110,12 @@ func otherOrganization(tn tenant) victim {
 		hidden: []string{tn.org, tn.acc1, tn.acc2, tn.point, tn.int1, tn.int2, tn.orgToken, tn.acc2Token,
 			tn.slug + "-issue-default", tn.slug + "-point-secret"},
 		org: tn.org, slug: tn.slug, account: tn.acc2, point: tn.point, pointHidden: true,
-		integration: tn.int2, token: tn.orgToken}
+		integration: tn.int2, token: tn.orgToken, hook: tn.orgHook, accountOrg: tn.org}
 }
 
 func otherAccount(tn tenant) victim {
 	return victim{name: "other account", hidden: []string{tn.acc2, tn.int2, tn.acc2Token, tn.slug + "-point-secret"},
-		account: tn.acc2, point: tn.point, integration: tn.int2, token: tn.acc2Token}
+		account: tn.acc2, point: tn.point, integration: tn.int2, token: tn.acc2Token, hook: tn.acc2Hook, accountOrg: tn.org}
 }
 
 // crossTenantCase tries one root field as attacker against v and fails
@@ -305,6 +334,33 @@ var crossTenantMutations = map[string]crossTenantCase{
 	},
 	"revokeApiToken": func(t *testing.T, a *app, v victim) bool {
 		wantNotFound(t, mutate(a, "revokeApiToken", "RevokeApiTokenInput", map[string]any{"id": v.token}, "apiToken { id }"), "revokeApiToken")
+		return true
+	},
+	// An IP literal URL: checked without DNS, and never dialled.
+	"createWebhookEndpoint": func(t *testing.T, a *app, v victim) bool {
+		r := mutate(a, "createWebhookEndpoint", "CreateWebhookEndpointInput",
+			map[string]any{"organizationId": v.accountOrg, "accountId": v.account, "url": "https://93.184.215.14/hook"}, "secret webhookEndpoint { id }")
+		wantNotFound(t, r, "createWebhookEndpoint")
+		if r.get(t, "createWebhookEndpoint.secret") != nil {
+			t.Errorf("createWebhookEndpoint in another tenant: %s", r.Raw)
+		}
+		if v.org != "" {
+			r = mutate(a, "createWebhookEndpoint", "CreateWebhookEndpointInput",
+				map[string]any{"organizationId": v.org, "url": "https://93.184.215.14/hook"}, "secret webhookEndpoint { id }")
+			wantNotFound(t, r, "createWebhookEndpoint")
+		}
+		return true
+	},
+	"deleteWebhookEndpoint": func(t *testing.T, a *app, v victim) bool {
+		wantNotFound(t, mutate(a, "deleteWebhookEndpoint", "WebhookEndpointIDInput", map[string]any{"id": v.hook}, "deletedId"), "deleteWebhookEndpoint")
+		return true
+	},
+	"rotateWebhookSecret": func(t *testing.T, a *app, v victim) bool {
+		r := mutate(a, "rotateWebhookSecret", "WebhookEndpointIDInput", map[string]any{"id": v.hook}, "secret webhookEndpoint { id }")
+		wantNotFound(t, r, "rotateWebhookSecret")
+		if r.get(t, "rotateWebhookSecret.secret") != nil {
+			t.Errorf("rotateWebhookSecret in another tenant: %s", r.Raw)
+		}
 		return true
 	},
 }
