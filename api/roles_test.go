@@ -124,6 +124,29 @@ func TestRoleMatrix(t *testing.T) {
 				}
 				return ok
 			}},
+			// Webhooks: an IP literal URL, checked without DNS, never dialled.
+			{"createWebhookEndpoint for the organization", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": org, "url": "https://93.184.215.14/" + role}})
+				return outcome(t, r, "createWebhookEndpoint")
+			}},
+			{"createWebhookEndpoint for its account", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": org, "accountId": prod, "url": "https://93.184.215.14/" + role}})
+				return outcome(t, r, "createWebhookEndpoint")
+			}},
+			{"rotateWebhookSecret of its account's endpoint", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`mutation($id: ID!) { rotateWebhookSecret(input: { id: $id }) { secret userErrors { code } } }`,
+					map[string]any{"id": a.webhookEndpoint(org, prod)})
+				return outcome(t, r, "rotateWebhookSecret")
+			}},
+			{"deleteWebhookEndpoint of its account's endpoint", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`mutation($id: ID!) { deleteWebhookEndpoint(input: { id: $id }) { deletedId userErrors { code } } }`,
+					map[string]any{"id": a.webhookEndpoint(org, prod)})
+				return outcome(t, r, "deleteWebhookEndpoint")
+			}},
+			{"read webhookEndpoints", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { id url } } } }`, map[string]any{"id": org})
+				return outcome(t, r, "node")
+			}},
 			{"mint PLATFORM_ADMIN", [5]string{ok, forbidden, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
 				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "PLATFORM_ADMIN", "name": "x"}})
 				return outcome(t, r, "createApiToken")
