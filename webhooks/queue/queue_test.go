@@ -187,10 +187,10 @@ func TestDeliversTheChanges(t *testing.T) {
 		e.endpoint(t, srv2.URL+"/hook", secret, domain.EventIntegrationDeleted)
 		want := e.changes(t)
 
-		got := all.waitFor(t, len(want))
-		deletes := deleted.waitFor(t, 1)
+		all.waitFor(t, len(want))
+		deleted.waitFor(t, 1)
 		time.Sleep(200 * time.Millisecond) // anything more would have come by now
-		got, deletes = all.ordered(), deleted.ordered()
+		got, deletes := all.ordered(), deleted.ordered()
 		var types []string
 		for _, b := range got {
 			types = append(types, b.Type)
