@@ -117,15 +117,18 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in CreateWebhookEnd
 }
 
 // lockEndpoint reads an endpoint the caller may manage, or NOT_FOUND.
-func (s *Service) lockEndpoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, id string) (*domain.WebhookEndpoint, error) {
+func (s *Service) lockEndpoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, id string, field ...string) (*domain.WebhookEndpoint, error) {
+	if len(field) == 0 {
+		field = []string{"input", "id"}
+	}
 	w, err := tx.LockWebhookEndpoint(ctx, id)
 	if err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
-			return nil, domain.NewUserError(domain.CodeNotFound, fmt.Sprintf("No webhook endpoint has the ID %q", id), "input", "id")
+			return nil, domain.NewUserError(domain.CodeNotFound, fmt.Sprintf("No webhook endpoint has the ID %q", id), field...)
 		}
 		return nil, err
 	}
-	if err := allow(pr, pr.ManageWebhooks(w.OrganizationID, w.AccountID), "manage webhook endpoints here", domain.KindWebhookEndpoint, id, "input", "id"); err != nil {
+	if err := allow(pr, pr.ManageWebhooks(w.OrganizationID, w.AccountID), "manage webhook endpoints here", domain.KindWebhookEndpoint, id, field...); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -133,18 +136,18 @@ func (s *Service) lockEndpoint(ctx context.Context, tx *store.Tx, pr *policy.Pri
 
 // endpointID refuses what is not a webhook endpoint's ID ("whe_" and 32
 // hex digits) as NOT_FOUND, naming it.
-func (p *problems) endpointID(id string) {
+func (p *problems) endpointID(id string, field ...string) {
 	hex, ok := strings.CutPrefix(id, string(domain.KindWebhookEndpoint)+"_")
 	ok = ok && len(hex) == 32 && strings.Trim(hex, "0123456789abcdef") == ""
 	if !ok {
-		p.add(domain.CodeNotFound, fmt.Sprintf("No webhook endpoint has the ID %q", id), "input", "id")
+		p.add(domain.CodeNotFound, fmt.Sprintf("No webhook endpoint has the ID %q", id), field...)
 	}
 }
 
 // DeleteWebhookEndpoint deletes an endpoint and its delivery log.
 func (s *Service) DeleteWebhookEndpoint(ctx context.Context, id string) (string, error) {
 	var p problems
-	p.endpointID(id)
+	p.endpointID(id, "input", "id")
 	if err := p.err(); err != nil {
 		return "", err
 	}
@@ -168,7 +171,7 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, id string) (string,
 // the old one signs nothing from now on.
 func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (*domain.WebhookEndpoint, string, error) {
 	var p problems
-	p.endpointID(id)
+	p.endpointID(id, "input", "id")
 	if err := p.err(); err != nil {
 		return nil, "", err
 	}
@@ -193,4 +196,43 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (*domain.W
 
 type WebhookEndpointIDInput struct {
 	ID string
+}
+
+type RedeliverWebhookEventInput struct {
+	WebhookEndpointID string
+	EventID           string
+}
+
+// RedeliverWebhookEvent sends an event to an endpoint again, as a new
+// delivery (the same webhook-id: the event's), and returns the delivery.
+func (s *Service) RedeliverWebhookEvent(ctx context.Context, in RedeliverWebhookEventInput) (*domain.WebhookDelivery, error) {
+	var p problems
+	p.endpointID(in.WebhookEndpointID, "input", "webhookEndpointId")
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
+		w, err := s.lockEndpoint(ctx, tx, pr, in.WebhookEndpointID, "input", "webhookEndpointId")
+		if err != nil {
+			return err
+		}
+		if id, err = tx.Redeliver(ctx, w, in.EventID); err != nil {
+			if errors.Is(err, domain.ErrNotFound) {
+				return domain.NewUserError(domain.CodeNotFound, fmt.Sprintf("No event of this endpoint's has the ID %q", in.EventID), "input", "eventId")
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	return &domain.WebhookDelivery{ID: id, EndpointID: in.WebhookEndpointID, EventID: in.EventID, Status: domain.DeliveryPending,
+		CreatedAt: now, UpdatedAt: now}, nil
 }

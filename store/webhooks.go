@@ -368,6 +368,23 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID, endpointID string
 // FindDeliveries lists an endpoint's deliveries, oldest first, for tests
 // and the delivery log.
 func (s *Store) FindDeliveries(ctx context.Context, endpointID string) ([]domain.WebhookDelivery, error) {
+	return s.FindDeliveriesWhere(ctx, endpointID, "", "")
+}
+
+// FindDeliveriesWhere lists an endpoint's deliveries of the given status
+// and event type ("" for any), oldest first.
+func (s *Store) FindDeliveriesWhere(ctx context.Context, endpointID string, status domain.WebhookDeliveryStatus, eventType string) ([]domain.WebhookDelivery, error) {
+	q := "SELECT id, endpoint_id, event_id, event_type, status, attempts, last_http_status, " +
+		"last_duration_ms, last_response, last_error, created_at, updated_at FROM webhook_deliveries WHERE endpoint_id = ?"
+	args := []any{endpointID}
+	if status != "" {
+		q += " AND status = ?"
+		args = append(args, string(status))
+	}
+	if eventType != "" {
+		q += " AND event_type = ?"
+		args = append(args, eventType)
+	}
 	var rows []struct {
 		ID             string         `db:"id"`
 		EndpointID     string         `db:"endpoint_id"`
@@ -382,8 +399,7 @@ func (s *Store) FindDeliveries(ctx context.Context, endpointID string) ([]domain
 		CreatedAt      time.Time      `db:"created_at"`
 		UpdatedAt      time.Time      `db:"updated_at"`
 	}
-	if err := sqlx.SelectContext(ctx, s.db, &rows, s.db.Rebind("SELECT id, endpoint_id, event_id, event_type, status, attempts, last_http_status, "+
-		"last_duration_ms, last_response, last_error, created_at, updated_at FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY id"), endpointID); err != nil {
+	if err := sqlx.SelectContext(ctx, s.db, &rows, s.db.Rebind(q+" ORDER BY id"), args...); err != nil {
 		return nil, err
 	}
 	out := make([]domain.WebhookDelivery, len(rows))
@@ -444,4 +460,27 @@ func (tx *Tx) SetWebhookSecret(ctx context.Context, id, secret string, at time.T
 	}
 	w, args := tx.scopedID(id, "organization_id", "account_id")
 	return tx.execOne(ctx, "UPDATE webhook_endpoints SET secret = ?, updated_at = ?"+w, append([]any{sealed, at}, args...)...)
+}
+
+// Redeliver writes a new delivery of an event the scope sees to an
+// endpoint, and enqueues it, in tx; it returns the delivery's ID.
+func (tx *Tx) Redeliver(ctx context.Context, w *domain.WebhookEndpoint, eventID string) (string, error) {
+	cond := tx.scoped(where{}, "organization_id", "account_id").with("id = ?", eventID).with("organization_id = ?", w.OrganizationID)
+	if w.AccountID != "" {
+		cond = cond.with("account_id = ?", w.AccountID)
+	}
+	var typ []string
+	if err := tx.selectAll(ctx, &typ, "SELECT type FROM events"+cond.sql(), cond.args...); err != nil {
+		return "", err
+	}
+	if len(typ) == 0 {
+		return "", domain.ErrNotFound
+	}
+	id := domain.NewID(domain.KindWebhookDelivery)
+	now := time.Now().UTC()
+	if _, err := tx.exec(ctx, "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+		id, w.ID, eventID, typ[0], now, now); err != nil {
+		return "", err
+	}
+	return id, tx.enqueue(ctx, []string{id})
 }
