@@ -32,6 +32,13 @@ func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, input servic
 	return webhookSecretPayload(w, secret, err)
 }
 
+// RedeliverWebhookEvent is the resolver for the redeliverWebhookEvent field.
+func (r *mutationResolver) RedeliverWebhookEvent(ctx context.Context, input service.RedeliverWebhookEventInput) (*model.WebhookDeliveryPayload, error) {
+	d, err := r.Service.RedeliverWebhookEvent(ctx, input)
+	ue, err := userErrors(err)
+	return &model.WebhookDeliveryPayload{WebhookDelivery: d, UserErrors: ue}, err
+}
+
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *organizationResolver) WebhookEndpoints(ctx context.Context, obj *domain.Organization) ([]*domain.WebhookEndpoint, error) {
 	pr := policy.From(ctx)
@@ -42,8 +49,18 @@ func (r *organizationResolver) WebhookEndpoints(ctx context.Context, obj *domain
 }
 
 // Deliveries is the resolver for the deliveries field.
-func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *domain.WebhookEndpoint) ([]*domain.WebhookDelivery, error) {
-	ds, err := r.Store.FindDeliveries(ctx, obj.ID)
+func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *domain.WebhookEndpoint, filter *model.WebhookDeliveryFilter) ([]*domain.WebhookDelivery, error) {
+	var status domain.WebhookDeliveryStatus
+	var eventType string
+	if filter != nil {
+		if filter.Status != nil {
+			status = *filter.Status
+		}
+		if filter.EventType != nil {
+			eventType = *filter.EventType
+		}
+	}
+	ds, err := r.Store.FindDeliveriesWhere(ctx, obj.ID, status, eventType)
 	if err != nil {
 		return nil, err
 	}

@@ -69,3 +69,13 @@ type OrganizationPayload struct {
 
 type Query struct {
 }
+
+type WebhookDeliveryFilter struct {
+	Status    *domain.WebhookDeliveryStatus `json:"status,omitempty"`
+	EventType *string                       `json:"eventType,omitempty"`
+}
+
+type WebhookDeliveryPayload struct {
+	WebhookDelivery *domain.WebhookDelivery `json:"webhookDelivery,omitempty"`
+	UserErrors      []*domain.UserError     `json:"userErrors"`
+}
