@@ -355,6 +355,12 @@ var crossTenantMutations = map[string]crossTenantCase{
 		wantNotFound(t, mutate(a, "deleteWebhookEndpoint", "WebhookEndpointIDInput", map[string]any{"id": v.hook}, "deletedId"), "deleteWebhookEndpoint")
 		return true
 	},
+	"redeliverWebhookEvent": func(t *testing.T, a *app, v victim) bool {
+		r := mutate(a, "redeliverWebhookEvent", "RedeliverWebhookEventInput",
+			map[string]any{"webhookEndpointId": v.hook, "eventId": "evt_01a234c79bce735b8ac5275553335d12"}, "webhookDelivery { id }")
+		wantNotFound(t, r, "redeliverWebhookEvent")
+		return true
+	},
 	"rotateWebhookSecret": func(t *testing.T, a *app, v victim) bool {
 		r := mutate(a, "rotateWebhookSecret", "WebhookEndpointIDInput", map[string]any{"id": v.hook}, "secret webhookEndpoint { id }")
 		wantNotFound(t, r, "rotateWebhookSecret")

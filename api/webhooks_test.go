@@ -170,6 +170,20 @@ func TestWebhookEndpointsStory(t *testing.T) {
 		if got := h.waitFor(t, 5); len(got) != 5 || h.bad != 0 {
 			t.Fatalf("after the rotation: %v, %d refused", got, h.bad)
 		}
+		// Every delivery recorded before the API reads the log: the
+		// differential harness compares two answers made one after the other.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ds, err := a.store.FindDeliveriesWhere(context.Background(), endpoint, "SUCCEEDED", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) == 5 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("deliveries not recorded: %+v", ds)
+			}
+		}
 
 		r = orgAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { id url enabled deliveries { eventType status attempts lastHttpStatus } } } } }`,
 			map[string]any{"id": w.org})
@@ -180,6 +194,44 @@ func TestWebhookEndpointsStory(t *testing.T) {
 			if cells := testdb.CellsContaining(t, a.store.DB(), a.store.Engine() == "sqlite", strings.TrimPrefix(s, "whsec_")); len(cells) > 0 {
 				t.Errorf("a secret in clear in %v", cells)
 			}
+		}
+
+		// The delivery log, filtered, and a redelivery: the same event
+		// (webhook-id) once more.
+		r = orgAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints {
+			deleted: deliveries(filter: { eventType: "integration.deleted", status: SUCCEEDED }) { eventId status attempts lastHttpStatus lastDurationMs lastResponse }
+			failed: deliveries(filter: { status: FAILED }) { eventId } } } } }`, map[string]any{"id": w.org})
+		deletedLog := r.list(t, "node.webhookEndpoints.0.deleted")
+		if len(deletedLog) != 1 || len(r.list(t, "node.webhookEndpoints.0.failed")) != 0 || r.num(t, "node.webhookEndpoints.0.deleted.0.lastHttpStatus") != 200 {
+			t.Fatalf("delivery log: %s", r.Raw)
+		}
+		eventID := r.str(t, "node.webhookEndpoints.0.deleted.0.eventId")
+		r = orgAdmin.do(`mutation($e: ID!, $w: ID!) { redeliverWebhookEvent(input: { webhookEndpointId: $w, eventId: $e }) { webhookDelivery { id eventId status } userErrors { code field } } }`,
+			map[string]any{"e": eventID, "w": endpoint})
+		if r.str(t, "redeliverWebhookEvent.webhookDelivery.eventId") != eventID {
+			t.Fatalf("redeliver: %s", r.Raw)
+		}
+		r = orgAdmin.do(`mutation($e: ID!, $w: ID!) { redeliverWebhookEvent(input: { webhookEndpointId: $w, eventId: $e }) { webhookDelivery { id } userErrors { code field } } }`,
+			map[string]any{"e": "evt_01a234c79bce735b8ac5275553335d12", "w": endpoint})
+		if !strings.Contains(r.Raw, `"NOT_FOUND"`) || !strings.Contains(r.Raw, `"eventId"`) {
+			t.Errorf("redeliver an unknown event: %s", r.Raw)
+		}
+		// (Polled from the store: the differential harness would compare
+		// two answers made at different moments of the delivery.)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ds, err := a.store.FindDeliveriesWhere(context.Background(), endpoint, "SUCCEEDED", "integration.deleted")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the redelivery did not succeed: %+v", ds)
+			}
+		}
+		if got := h.waitFor(t, 5); len(got) != 5 || h.bad != 0 {
+			t.Fatalf("after the redelivery: %v (the same id, so still 5), %d refused", got, h.bad)
 		}
 
 		// Roles.
