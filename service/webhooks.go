@@ -236,3 +236,58 @@ func (s *Service) RedeliverWebhookEvent(ctx context.Context, in RedeliverWebhook
 	return &domain.WebhookDelivery{ID: id, EndpointID: in.WebhookEndpointID, EventID: in.EventID, Status: domain.DeliveryPending,
 		CreatedAt: now, UpdatedAt: now}, nil
 }
+
+type UpdateWebhookEndpointInput struct {
+	ID          string
+	URL         *string
+	EventTypes  []string
+	Description *string
+	Enabled     *bool
+}
+
+// UpdateWebhookEndpoint changes what is given; enabled: true re-enables
+// an endpoint disabled for its failures, which start counting again.
+func (s *Service) UpdateWebhookEndpoint(ctx context.Context, in UpdateWebhookEndpointInput) (*domain.WebhookEndpoint, error) {
+	var p problems
+	p.endpointID(in.ID, "input", "id")
+	if in.URL != nil {
+		s.webhookURL(ctx, &p, *in.URL, "input", "url")
+	}
+	p.eventTypes(in.EventTypes, "input", "eventTypes")
+	if in.Description != nil {
+		p.prose(*in.Description, 500, "input", "description")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var w *domain.WebhookEndpoint
+	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
+		if w, err = s.lockEndpoint(ctx, tx, pr, in.ID); err != nil {
+			return err
+		}
+		if in.URL != nil {
+			w.URL = *in.URL
+		}
+		if in.EventTypes != nil {
+			w.EventTypes = in.EventTypes
+		}
+		if in.Description != nil {
+			w.Description = *in.Description
+		}
+		if in.Enabled != nil && *in.Enabled != w.Enabled {
+			w.Enabled = *in.Enabled
+			w.FailingSince = nil
+			w.DisabledReason = ""
+		}
+		w.UpdatedAt = s.Now()
+		return tx.UpdateWebhookEndpoint(ctx, w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}

@@ -484,3 +484,16 @@ func (tx *Tx) Redeliver(ctx context.Context, w *domain.WebhookEndpoint, eventID 
 	}
 	return id, tx.enqueue(ctx, []string{id})
 }
+
+// UpdateWebhookEndpoint stores an endpoint's URL, description, event
+// types and state; enabling it clears its failures.
+func (tx *Tx) UpdateWebhookEndpoint(ctx context.Context, w *domain.WebhookEndpoint) error {
+	types, err := toJSON(domain.OrEmpty(w.EventTypes))
+	if err != nil {
+		return err
+	}
+	cond, args := tx.scopedID(w.ID, "organization_id", "account_id")
+	return tx.execOne(ctx, "UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, enabled = ?, disabled_reason = ?, "+
+		"failing_since = ?, updated_at = ?"+cond,
+		append([]any{w.URL, w.Description, types, w.Enabled, nullString(w.DisabledReason), w.FailingSince, w.UpdatedAt}, args...)...)
+}
