@@ -21,6 +21,13 @@ func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input serv
 	return webhookSecretPayload(w, secret, err)
 }
 
+// UpdateWebhookEndpoint is the resolver for the updateWebhookEndpoint field.
+func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, input service.UpdateWebhookEndpointInput) (*model.WebhookEndpointPayload, error) {
+	w, err := r.Service.UpdateWebhookEndpoint(ctx, input)
+	ue, err := userErrors(err)
+	return &model.WebhookEndpointPayload{WebhookEndpoint: w, UserErrors: ue}, err
+}
+
 // DeleteWebhookEndpoint is the resolver for the deleteWebhookEndpoint field.
 func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, input service.WebhookEndpointIDInput) (*model.DeletePayload, error) {
 	return deletePayload(r.Service.DeleteWebhookEndpoint(ctx, input.ID))

@@ -79,3 +79,8 @@ type WebhookDeliveryPayload struct {
 	WebhookDelivery *domain.WebhookDelivery `json:"webhookDelivery,omitempty"`
 	UserErrors      []*domain.UserError     `json:"userErrors"`
 }
+
+type WebhookEndpointPayload struct {
+	WebhookEndpoint *domain.WebhookEndpoint `json:"webhookEndpoint,omitempty"`
+	UserErrors      []*domain.UserError     `json:"userErrors"`
+}
