@@ -138,6 +138,17 @@ func TestRoleMatrix(t *testing.T) {
 					map[string]any{"id": a.webhookEndpoint(org, prod)})
 				return outcome(t, r, "rotateWebhookSecret")
 			}},
+			{"updateWebhookEndpoint of its account's endpoint", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, enabled: false }) { webhookEndpoint { enabled } userErrors { code } } }`,
+					map[string]any{"id": a.webhookEndpoint(org, prod)})
+				if o := outcome(t, r, "updateWebhookEndpoint"); o != ok {
+					return o
+				}
+				if r.get(t, "updateWebhookEndpoint.webhookEndpoint.enabled") != false {
+					t.Errorf("not disabled: %s", r.Raw)
+				}
+				return ok
+			}},
 			{"deleteWebhookEndpoint of its account's endpoint", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
 				r := a.post(`mutation($id: ID!) { deleteWebhookEndpoint(input: { id: $id }) { deletedId userErrors { code } } }`,
 					map[string]any{"id": a.webhookEndpoint(org, prod)})

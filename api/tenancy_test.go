@@ -361,6 +361,11 @@ var crossTenantMutations = map[string]crossTenantCase{
 		wantNotFound(t, r, "redeliverWebhookEvent")
 		return true
 	},
+	"updateWebhookEndpoint": func(t *testing.T, a *app, v victim) bool {
+		wantNotFound(t, mutate(a, "updateWebhookEndpoint", "UpdateWebhookEndpointInput",
+			map[string]any{"id": v.hook, "url": "https://93.184.215.14/owned", "enabled": false}, "webhookEndpoint { id url }"), "updateWebhookEndpoint")
+		return true
+	},
 	"rotateWebhookSecret": func(t *testing.T, a *app, v victim) bool {
 		r := mutate(a, "rotateWebhookSecret", "WebhookEndpointIDInput", map[string]any{"id": v.hook}, "secret webhookEndpoint { id }")
 		wantNotFound(t, r, "rotateWebhookSecret")

@@ -234,6 +234,19 @@ func TestWebhookEndpointsStory(t *testing.T) {
 			t.Fatalf("after the redelivery: %v (the same id, so still 5), %d refused", got, h.bad)
 		}
 
+		// updateWebhookEndpoint: bad input refused whole, naming each
+		// field; a good one applied.
+		r = orgAdmin.do(`mutation($in: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $in) { webhookEndpoint { id } userErrors { code field message } } }`,
+			map[string]any{"in": map[string]any{"id": endpoint, "url": "https://10.0.0.1/x", "eventTypes": []string{"account.updated", "account.updated"}}})
+		if ue := r.list(t, "updateWebhookEndpoint.userErrors"); len(ue) != 2 || !strings.Contains(r.Raw, "private address") || !strings.Contains(r.Raw, "listed twice") {
+			t.Errorf("bad update: %s", r.Raw)
+		}
+		r = orgAdmin.do(`mutation($in: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $in) { webhookEndpoint { eventTypes description enabled } userErrors { code } } }`,
+			map[string]any{"in": map[string]any{"id": endpoint, "eventTypes": []string{"account.updated"}, "description": "Accounts only"}})
+		if fmt.Sprint(r.get(t, "updateWebhookEndpoint.webhookEndpoint.eventTypes")) != "[account.updated]" || r.str(t, "updateWebhookEndpoint.webhookEndpoint.description") != "Accounts only" {
+			t.Errorf("update: %s", r.Raw)
+		}
+
 		// Roles.
 		accountAdmin := a.as(a.mintToken("ACCOUNT_ADMIN", w.test))
 		r = accountAdmin.do(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": w.org, "accountId": w.test, "url": srv.URL + "/acc"}})
