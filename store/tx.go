@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 )
 
@@ -15,6 +16,9 @@ import (
 type Tx struct {
 	queries
 	tx *sqlx.Tx
+	// endpoints are the enabled webhook endpoints of each organization
+	// AppendEvents wrote events of, read once per transaction.
+	endpoints map[string][]*domain.WebhookEndpoint
 }
 
 const maxAttempts = 3

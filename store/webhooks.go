@@ -76,13 +76,33 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 			return fmt.Errorf("append events: %w", err)
 		}
 	}
-	ids := make([]string, 0, len(orgs))
-	for o := range orgs {
-		ids = append(ids, o)
+	// One read per organization and transaction: a re-check appending
+	// events batch after batch reads its endpoints once.
+	if tx.endpoints == nil {
+		tx.endpoints = map[string][]*domain.WebhookEndpoint{}
 	}
-	endpoints, err := tx.enabledEndpoints(ctx, ids)
-	if err != nil || len(endpoints) == 0 {
-		return err
+	var unread []string
+	for o := range orgs {
+		if _, ok := tx.endpoints[o]; !ok {
+			unread = append(unread, o)
+			tx.endpoints[o] = nil
+		}
+	}
+	if len(unread) > 0 {
+		read, err := tx.enabledEndpoints(ctx, unread)
+		if err != nil {
+			return err
+		}
+		for _, w := range read {
+			tx.endpoints[w.OrganizationID] = append(tx.endpoints[w.OrganizationID], w)
+		}
+	}
+	var endpoints []*domain.WebhookEndpoint
+	for o := range orgs {
+		endpoints = append(endpoints, tx.endpoints[o]...)
+	}
+	if len(endpoints) == 0 {
+		return nil
 	}
 	type delivery struct{ id, endpoint, event, typ string }
 	var ds []delivery
@@ -189,6 +209,7 @@ func (tx *Tx) enabledEndpoints(ctx context.Context, organizationIDs []string) ([
 // CreateWebhookEndpoint writes an endpoint with its secret, sealed under
 // the keyring and bound to the endpoint's ID.
 func (tx *Tx) CreateWebhookEndpoint(ctx context.Context, w *domain.WebhookEndpoint, secret string) error {
+	tx.endpoints = nil // read again
 	sealed, err := sealString(tx.secrets, w.ID, secret)
 	if err != nil {
 		return err
@@ -448,6 +469,7 @@ func (tx *Tx) LockWebhookEndpoint(ctx context.Context, id string) (*domain.Webho
 // DeleteWebhookEndpoint deletes an endpoint, its deliveries and their
 // log; its pending jobs find nothing and end.
 func (tx *Tx) DeleteWebhookEndpoint(ctx context.Context, id string) error {
+	tx.endpoints = nil // read again
 	sql, args := tx.scopedID(id, "organization_id", "account_id")
 	return tx.execOne(ctx, "DELETE FROM webhook_endpoints"+sql, args...)
 }
@@ -488,6 +510,7 @@ func (tx *Tx) Redeliver(ctx context.Context, w *domain.WebhookEndpoint, eventID 
 // UpdateWebhookEndpoint stores an endpoint's URL, description, event
 // types and state; enabling it clears its failures.
 func (tx *Tx) UpdateWebhookEndpoint(ctx context.Context, w *domain.WebhookEndpoint) error {
+	tx.endpoints = nil // read again
 	types, err := toJSON(domain.OrEmpty(w.EventTypes))
 	if err != nil {
 		return err

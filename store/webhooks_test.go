@@ -48,10 +48,13 @@ func TestAppendEvents(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		keys, err := secrets.NewKeyring(secrets.NewKey())
 		must(t, err)
-		var inserts atomic.Int32
+		var inserts, endpointReads atomic.Int32
 		st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: keys, OnQuery: func(q string) {
 			if strings.HasPrefix(q, "INSERT INTO events") {
 				inserts.Add(1)
+			}
+			if strings.Contains(q, "FROM webhook_endpoints WHERE enabled") {
+				endpointReads.Add(1)
 			}
 		}})
 		must(t, err)
@@ -100,17 +103,28 @@ func TestAppendEvents(t *testing.T) {
 			t.Fatalf("a rolled-back transaction left %d events and %d deliveries", n, d)
 		}
 		inserts.Store(0)
+		endpointReads.Store(0)
 		queue.calls, queue.ids = 0, nil
-		must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.AppendEvents(sys, events) }))
+		// In two calls, as a re-check does batch after batch: the
+		// endpoints are read once.
+		must(t, st.InTx(sys, all, func(tx *store.Tx) error {
+			if err := tx.AppendEvents(sys, events[:600]); err != nil {
+				return err
+			}
+			return tx.AppendEvents(sys, events[600:])
+		}))
+		if n := endpointReads.Load(); n != 1 {
+			t.Errorf("the endpoints read %d times in one transaction, want 1", n)
+		}
 		if n := count(t, st, "events"); n != 1200 {
 			t.Fatalf("%d events", n)
 		}
-		if n := inserts.Load(); n != 3 {
-			t.Errorf("%d INSERT statements for 1,200 events, want 3", n)
+		if n := inserts.Load(); n != 4 {
+			t.Errorf("%d INSERT statements for 2 × 600 events, want 4", n)
 		}
 		// every: 1,200; created: 600; ofAccount: the 600 of its account.
-		if queue.calls != 1 || len(queue.ids) != 2400 {
-			t.Errorf("%d calls enqueued %d deliveries, want 1 and 2,400", queue.calls, len(queue.ids))
+		if queue.calls != 2 || len(queue.ids) != 2400 {
+			t.Errorf("%d calls enqueued %d deliveries, want 2 and 2,400", queue.calls, len(queue.ids))
 		}
 		for _, c := range []struct {
 			w    *domain.WebhookEndpoint
