@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -404,6 +405,35 @@ func TestGateStatusInItsOneRead(t *testing.T) {
 		}
 		if r := a.do(authorize, map[string]any{"id": disabled}); r.str(t, "authorizeIntegrationUse.violations.0.code") != "INTEGRATION_DISABLED" {
 			t.Errorf("gate: %s", r.Raw)
+		}
+	})
+}
+
+// TestStatusChangedAtOfLoadedRows: a row inserted without
+// status_changed_at (a bulk load, as the shared benchmark's) reads as
+// changed at its creation, by both executors, by ID and in lists.
+func TestStatusChangedAtOfLoadedRows(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, a *app) {
+		a = a.withDemo()
+		if _, err := a.store.DB().Exec("UPDATE integrations SET status_changed_at = NULL"); err != nil {
+			t.Fatal(err)
+		}
+		r := a.do(`{ organization(slug: "acme") { integrations(first: 10) { nodes { id createdAt statusChangedAt status } } } }`, nil)
+		nodes := r.list(t, "organization.integrations.nodes")
+		if len(nodes) == 0 {
+			t.Fatal("no integrations")
+		}
+		for i := range nodes {
+			at := fmt.Sprintf("organization.integrations.nodes.%d.", i)
+			if created, changed := r.str(t, at+"createdAt"), r.str(t, at+"statusChangedAt"); changed != created {
+				t.Errorf("statusChangedAt %q, want the creation %q", changed, created)
+			}
+			one := a.do(`query($id: ID!) { node(id: $id) { ... on Integration { createdAt statusChangedAt } } }`,
+				map[string]any{"id": r.str(t, at+"id")})
+			if one.str(t, "node.statusChangedAt") != one.str(t, "node.createdAt") {
+				t.Errorf("by ID: %s", one.Raw)
+			}
 		}
 	})
 }

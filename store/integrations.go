@@ -41,7 +41,7 @@ type integrationRow struct {
 	UpdatedAt              time.Time      `db:"updated_at"`
 	Status                 string         `db:"status"`
 	StatusReason           sql.NullString `db:"status_reason"`
-	StatusChangedAt        time.Time      `db:"status_changed_at"`
+	StatusChangedAt        sql.NullTime   `db:"status_changed_at"`
 }
 
 // integrationColumnList is every column an integration read may select.
@@ -67,12 +67,17 @@ var integrationColumnList = []column[integrationRow]{
 	{IntegrationLifecycle, "status_changed_at", func(r *integrationRow) any { return &r.StatusChangedAt }},
 }
 
-// withSecretsKey is what a read of cols must select: secrets are
+// withDependencies is what a read of cols must select: secrets are
 // sealed with their integration's ID as associated data, so opening them
-// takes the ID.
-func withSecretsKey(cols Columns) Columns {
+// takes the ID; and status_changed_at is NULL until the status first
+// changes (rows loaded from outside carry none), when it is the creation
+// (fill).
+func withDependencies(cols Columns) Columns {
 	if cols&IntegrationSecrets != 0 {
 		cols |= IntegrationID | IntegrationConfig
+	}
+	if cols&IntegrationLifecycle != 0 {
+		cols |= IntegrationCreatedAt
 	}
 	return cols
 }
@@ -94,7 +99,10 @@ func (r *integrationRow) fill(i *domain.Integration, ring *secrets.Keyring) erro
 			CheckedAt:    r.ComplianceCheckedAt.UTC(),
 		},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		Status: domain.IntegrationStatus(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(),
+		Status: domain.IntegrationStatus(r.Status), StatusChangedAt: r.StatusChangedAt.Time.UTC(),
+	}
+	if !r.StatusChangedAt.Valid {
+		i.StatusChangedAt = i.CreatedAt // never changed
 	}
 	if r.StatusReason.Valid {
 		reason := r.StatusReason.String
@@ -178,7 +186,7 @@ func integrationWhere(f domain.IntegrationFilter) where {
 // FindIntegrationsByIDs returns the integrations with the given IDs, in no
 // particular order, with the columns cols; unknown IDs are left out.
 func (q *queries) FindIntegrationsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Integration, error) {
-	sel := selectColumns(integrationColumnList, withSecretsKey(cols), "")
+	sel := selectColumns(integrationColumnList, withDependencies(cols), "")
 	w := q.withAnyOf(q.scoped(where{}, "organization_id", "account_id"), "id", ids)
 	rows, err := scanAll(ctx, q, sel, len(ids), "SELECT "+sel.list+" FROM integrations"+w.sql(), w.args...)
 	return q.integrations(rows, err)
@@ -190,7 +198,7 @@ func (q *queries) FindIntegrationPages(ctx context.Context, parent IntegrationPa
 	if len(parentIDs) == 0 {
 		return nil, nil
 	}
-	sel := selectColumns(integrationColumnList, withSecretsKey(cols), string(parent))
+	sel := selectColumns(integrationColumnList, withDependencies(cols), string(parent))
 	return findPages(ctx, q, sel, "integrations", string(parent), parentIDs, q.scoped(integrationWhere(f), "organization_id", "account_id"), page, q.integrations)
 }
 
