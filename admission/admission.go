@@ -52,11 +52,18 @@ type Config struct {
 	Wait time.Duration
 }
 
-// Default fits two full-cost operations (the complexity limit's default
-// is 50,000; the org-graph read of 1,000 integrations costs 11,082) and
-// queues a second's worth of them.
+// Default fits one full-cost operation (the complexity limit's default
+// is 50,000), or four org-graph reads of 1,000 integrations (11,082 each):
+// more in flight answered no more on 2 cores, and held the pool's
+// connections from the small queries (bench/overload/run: with 100,000,
+// a small query's p99 on SQLite was 128 ms; with 50,000, 64 ms). It lets
+// up to 1,000 wait for 2 s: a refused client that asks again at once
+// (most do) costs a refusal, so a queue shorter than the crowd, or a
+// shorter wait, spends the CPU on refusals instead of answers (with 100
+// waiting for 1 s, 500 clients got 21 org graphs a second; with 1,000
+// for 2 s, 126, and a small query's p99 fell from 451 to 68 ms).
 func Default() Config {
-	return Config{Capacity: 100_000, Light: 100, MaxQueue: 100, Wait: time.Second}
+	return Config{Capacity: 50_000, Light: 100, MaxQueue: 1_000, Wait: 2 * time.Second}
 }
 
 // Validate reports a configuration that cannot work.

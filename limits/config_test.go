@@ -21,7 +21,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		t.Errorf("got %+v, want %+v", c, Default())
 	}
 	want := Config{MaxDepth: 12, MaxComplexity: 50_000, RatePerSecond: 100, RateBurst: 200, Introspection: true,
-		RequestTimeout: 10 * time.Second, Admission: admission.Config{Capacity: 100_000, Light: 100, MaxQueue: 100, Wait: time.Second}}
+		RequestTimeout: 10 * time.Second, Admission: admission.Config{Capacity: 50_000, Light: 100, MaxQueue: 1_000, Wait: 2 * time.Second}}
 	if Default() != want {
 		t.Errorf("defaults %+v, want %+v", Default(), want)
 	}
