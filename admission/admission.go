@@ -86,11 +86,15 @@ type Gate struct {
 	// inFlight is the cost admitted and not yet released, for tests and
 	// metrics.
 	inFlight atomic.Int64
+	// retryAfter is the Retry-After of a refusal: the wait, in whole
+	// seconds, at least 1.
+	retryAfter string
 }
 
 // New returns a gate of cfg, which must be valid.
 func New(cfg Config) *Gate {
-	return &Gate{cfg: cfg, running: semaphore.NewWeighted(int64(max(cfg.Capacity, 1)))}
+	return &Gate{cfg: cfg, running: semaphore.NewWeighted(int64(max(cfg.Capacity, 1))),
+		retryAfter: strconv.Itoa(max(1, int(cfg.Wait.Round(time.Second)/time.Second)))}
 }
 
 // InFlight is the cost of the operations admitted and still running.
@@ -116,13 +120,9 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 				t.release()
 			}
 		}()
-		next.ServeHTTP(&refusal{ResponseWriter: w, t: t, retryAfter: g.retryAfter()},
+		next.ServeHTTP(&refusal{ResponseWriter: w, t: t, retryAfter: g.retryAfter},
 			r.WithContext(context.WithValue(r.Context(), ticketKey{}, t)))
 	})
-}
-
-func (g *Gate) retryAfter() string {
-	return strconv.Itoa(max(1, int(g.cfg.Wait.Round(time.Second)/time.Second)))
 }
 
 // refusal turns the status gqlgen gives a refused operation into 503.
@@ -199,5 +199,5 @@ func (g *Gate) admit(ctx context.Context, cost int) (func(), error) {
 }
 
 func (g *Gate) overloaded(why string) error {
-	return fmt.Errorf("the server is at capacity (%s); retry after %s s", why, g.retryAfter())
+	return fmt.Errorf("the server is at capacity (%s); retry after %s s", why, g.retryAfter)
 }

@@ -1,13 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +40,40 @@ func server(t *testing.T, databaseURL string, lim limits.Config) (*store.Store, 
 	return st, srv.URL, token
 }
 
+// answered is what a fault story reads of an answer: its status, the
+// first error's code, its Retry-After, and the data.
+type answered struct {
+	Status     int
+	Code       string
+	RetryAfter string
+	Data       map[string]any
+}
+
+// ask posts query with vars to url's /graphql as token. A request that
+// got no answer (the server hung, or restarted) is the error, for the
+// story to judge: these stories expect some.
+func ask(client *http.Client, url, token, query string, vars map[string]any) (answered, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return answered{}, err
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Data   map[string]any
+		Errors []struct{ Extensions struct{ Code string } }
+	}
+	json.NewDecoder(resp.Body).Decode(&answer)
+	a := answered{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Data: answer.Data}
+	if len(answer.Errors) > 0 {
+		a.Code = answer.Errors[0].Extensions.Code
+	}
+	return a, nil
+}
+
 // TestFrozenDatabase: while PostgreSQL is frozen (SIGSTOP, as a hung host
 // would be), /readyz answers 503 within its 2 s and every API request 503
 // TIMEOUT with Retry-After at the request timeout, instead of hanging
@@ -68,32 +102,14 @@ func TestFrozenDatabase(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	const query = `{ organizations(first: 5) { totalCount } }`
-	ask := func() (int, string, string, error) {
-		req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(`{"query": "`+query+`"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, "", "", err
-		}
-		defer resp.Body.Close()
-		var body struct {
-			Errors []struct {
-				Extensions struct{ Code string }
-			}
-		}
-		json.NewDecoder(resp.Body).Decode(&body)
-		code := ""
-		if len(body.Errors) > 0 {
-			code = body.Errors[0].Extensions.Code
-		}
-		return resp.StatusCode, code, resp.Header.Get("Retry-After"), nil
+	query := func() (int, string, string, error) {
+		a, err := ask(client, url, token, `{ organizations(first: 5) { totalCount } }`, nil)
+		return a.Status, a.Code, a.RetryAfter, err
 	}
 	if status, err := ready(); status != http.StatusOK {
 		t.Fatalf("/readyz before the freeze: %d %v", status, err)
 	}
-	if status, code, _, err := ask(); status != http.StatusOK || code != "" {
+	if status, code, _, err := query(); status != http.StatusOK || code != "" {
 		t.Fatalf("a query before the freeze: %d %s %v", status, code, err)
 	}
 
@@ -114,7 +130,7 @@ func TestFrozenDatabase(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, code, retry, err := ask()
+			status, code, retry, err := query()
 			if status != http.StatusServiceUnavailable || code != "TIMEOUT" || retry == "" {
 				t.Errorf("a query on a frozen database: %d %q Retry-After %q %v, want 503 TIMEOUT with Retry-After", status, code, retry, err)
 			}
@@ -135,7 +151,7 @@ func TestFrozenDatabase(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if status, code, _, err := ask(); status != http.StatusOK || code != "" {
+	if status, code, _, err := query(); status != http.StatusOK || code != "" {
 		t.Errorf("a query after the thaw: %d %s %v", status, code, err)
 	}
 }

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,25 +27,11 @@ func TestOverloadedIsRefused(t *testing.T) {
 		const heavy = `{ organizations(first: 50) { nodes { accounts(first: 50) { nodes { name } } } } }`
 		const light = `{ viewer { role } }`
 		post := func(query string) (int, string, string) {
-			body, _ := json.Marshal(map[string]string{"query": query})
-			req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(string(body)))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := http.DefaultClient.Do(req)
+			a, err := ask(http.DefaultClient, url, token, query, nil)
 			if err != nil {
 				t.Error(err)
-				return 0, "", ""
 			}
-			defer resp.Body.Close()
-			var answer struct {
-				Errors []struct{ Extensions struct{ Code string } }
-			}
-			json.NewDecoder(resp.Body).Decode(&answer)
-			code := ""
-			if len(answer.Errors) > 0 {
-				code = answer.Errors[0].Extensions.Code
-			}
-			return resp.StatusCode, code, resp.Header.Get("Retry-After")
+			return a.Status, a.Code, a.RetryAfter
 		}
 
 		refused := 0

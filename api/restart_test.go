@@ -1,10 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,27 +23,13 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	lim.RatePerSecond = 0
 	st, url, token := server(t, cluster.URL(), lim)
 
-	post := func(query string, vars map[string]any) (int, map[string]any) {
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-		req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		var answer map[string]any
-		json.NewDecoder(resp.Body).Decode(&answer)
-		return resp.StatusCode, answer
-	}
+	client := &http.Client{Timeout: 30 * time.Second}
 	const create = `mutation($in: CreateOrganizationInput!) { createOrganization(input: $in) { organization { slug } userErrors { message } } }`
-	acknowledged := func(answer map[string]any) string {
-		if answer["errors"] != nil {
+	acknowledged := func(a answered) string {
+		if a.Code != "" {
 			return ""
 		}
-		data, _ := answer["data"].(map[string]any)
-		payload, _ := data["createOrganization"].(map[string]any)
+		payload, _ := a.Data["createOrganization"].(map[string]any)
 		org, _ := payload["organization"].(map[string]any)
 		slug, _ := org["slug"].(string)
 		return slug
@@ -69,8 +53,8 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
 				slug := fmt.Sprintf("org-%d-%d", w, i)
-				status, answer := post(create, map[string]any{"in": map[string]any{"slug": slug, "name": slug}})
-				check(status)
+				answer, _ := ask(client, url, token, create, map[string]any{"in": map[string]any{"slug": slug, "name": slug}})
+				check(answer.Status)
 				if acknowledged(answer) == slug {
 					mu.Lock()
 					acked = append(acked, slug)
@@ -87,8 +71,8 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				status, _ := post(`{ organizations(first: 20) { totalCount nodes { slug } } }`, nil)
-				check(status)
+				answer, _ := ask(client, url, token, `{ organizations(first: 20) { totalCount nodes { slug } } }`, nil)
+				check(answer.Status)
 			}
 		}()
 	}
