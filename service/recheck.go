@@ -63,9 +63,9 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 	return err
 }
 
-// recheck judges integrations ordered by account, point and age (so that
-// each one's position among its account's integrations on the point is its
-// Earlier count) and stores the results that changed: at scale, most
+// recheck judges integrations, oldest first (so that the count of those
+// seen before of its account on its point is its Earlier), and stores the
+// results that changed: at scale, most
 // integrations keep their result, and rewriting them would cost the most.
 // Each integration's lifecycle status is then settled (see settle) and the
 // statuses that change are written, and recorded as Pointguard's acts.
@@ -76,14 +76,13 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 	var changed, settled []*domain.Integration
 	var actions []string
 	var was []domain.Integration
-	earlier := 0
+	type pair struct{ account, point string }
+	earlier := map[pair]int{}
 	for n, i := range list {
-		if n > 0 && (list[n-1].AccountID != i.AccountID || list[n-1].IntegrationPointID != i.IntegrationPointID) {
-			earlier = 0
-		}
 		before := i.Compliance
-		judge(i, accounts[i.AccountID], points[i.IntegrationPointID], programs[i.IntegrationPointID], earlier, now)
-		earlier++
+		on := pair{i.AccountID, i.IntegrationPointID}
+		judge(i, accounts[i.AccountID], points[i.IntegrationPointID], programs[i.IntegrationPointID], earlier[on], now)
+		earlier[on]++
 		impact := &domain.Impact{Integration: i, Before: before.Status, After: i.Compliance.Status, Violations: i.Compliance.Violations}
 		if impact.Changed = i.Compliance.Status != before.Status || !slices.Equal(i.Compliance.Violations, before.Violations); impact.Changed {
 			changed = append(changed, i)

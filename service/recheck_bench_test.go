@@ -21,10 +21,7 @@ import (
 // half the rows are rewritten every time. rules changes a CEL rule;
 // defaults changes a config default (issue 11): the half of the
 // integrations that inherit site_url get a site a rule refuses (or back),
-// the other half set their own and keep their result, with no write. rules changes a CEL rule;
-// defaults changes a config default (issue 11): the half of the
-// integrations that inherit site_url get a site a rule refuses, the other
-// half set their own and keep their result, with no write.
+// the other half set their own and keep their result, with no write.
 func BenchmarkRecheck(b *testing.B) {
 	const integrations, accounts = 100_000, 1_000
 	for _, engine := range testdb.Engines {

@@ -88,7 +88,7 @@ func selectColumns[R any](all []column[R], cols Columns, keep string) selection[
 
 // scanAll reads every row of a query into a new R each, through the
 // selection's destinations: no reflection, and no growing of the slice
-// past expected rows (the most a page or an ID list can give).
+// up to expected rows (an ID list's length, a count).
 //
 // The rows are a buffer of the caller's, from rowBuffers and back with
 // release once the rows are turned into domain objects.
@@ -98,8 +98,7 @@ func scanAll[R any](ctx context.Context, q *queries, s selection[R], expected in
 		return nil, err
 	}
 	defer rows.Close()
-	// A page's limit is an upper bound: most pages are not full.
-	out := rowBuffer[R](min(expected, 4096))
+	out := rowBuffer[R](expected)
 	dests := make([]any, len(s.dests))
 	for rows.Next() {
 		out = append(out, *new(R))

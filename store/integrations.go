@@ -208,12 +208,16 @@ func (q *queries) CountIntegrations(ctx context.Context, parent IntegrationParen
 }
 
 // FindIntegrationsToRecheck returns every integration on a point, or of an
-// account, ordered by account and then age: the order in which rules.Facts
-// counts Earlier.
+// account, oldest first: the order in which rules.Facts counts Earlier.
+// Both orders are an index's, so the database sorts nothing.
 func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent IntegrationParent, parentID string) ([]*domain.Integration, error) {
 	w := q.scoped(where{}, "organization_id", "account_id").with(string(parent)+" = ?", parentID)
-	var rows []integrationRow
-	err := q.selectAll(ctx, &rows, "SELECT "+integrationSelect+" FROM integrations"+w.sql()+" ORDER BY account_id, integration_point_id, id", w.args...)
+	var n int
+	if err := q.get(ctx, &n, "SELECT count(*) FROM integrations"+w.sql(), w.args...); err != nil {
+		return nil, err
+	}
+	sel := selectColumns(integrationColumnList, AllColumns, "")
+	rows, err := scanAll(ctx, q, sel, n, "SELECT "+sel.list+" FROM integrations"+w.sql()+" ORDER BY "+string(parent)+", id", w.args...)
 	return q.integrations(rows, err)
 }
 

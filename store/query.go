@@ -193,7 +193,8 @@ func findPages[R any, T any](ctx context.Context, q *queries, sel selection[R], 
 	var out []T
 	for _, ids := range q.parentChunks(parentIDs) {
 		query, args := q.pagesQuery(table, sel.list, parentColumn, "id", ids, keyset(w, page), page.Limit())
-		found, err := convert(scanAll(ctx, q, sel, len(ids)*page.Limit(), query, args...))
+		// A page's limit is an upper bound: most pages are not full.
+		found, err := convert(scanAll(ctx, q, sel, min(len(ids)*page.Limit(), 4096), query, args...))
 		if err != nil {
 			return nil, err
 		}
