@@ -123,6 +123,10 @@ type config struct {
 	// webhookLoopback admits http:// loopback webhook URLs
 	// (POINTGUARD_WEBHOOK_ALLOW_LOOPBACK=true), for development and tests.
 	webhookLoopback bool
+	// webhookRescueAfter is when a delivery left running by a killed
+	// process is sent again (POINTGUARD_WEBHOOK_RESCUE_AFTER, default 1m,
+	// at least queue.JobTimeout).
+	webhookRescueAfter time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -175,6 +179,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	default:
 		return config{}, fmt.Errorf("POINTGUARD_WEBHOOK_ALLOW_LOOPBACK: %q is neither true nor false", v)
 	}
+	if s := getenv("POINTGUARD_WEBHOOK_RESCUE_AFTER"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return config{}, fmt.Errorf("POINTGUARD_WEBHOOK_RESCUE_AFTER: %q is not a duration (1m, 30s…)", s)
+		}
+		// Below an attempt's timeout, a delivery still being sent would be
+		// sent again beside it.
+		if d < queue.JobTimeout {
+			return config{}, fmt.Errorf("POINTGUARD_WEBHOOK_RESCUE_AFTER: %s is less than a delivery attempt's timeout (%s)", d, queue.JobTimeout)
+		}
+		c.webhookRescueAfter = d
+	}
 	switch rest := fs.Args(); {
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == "rotate-secrets":
@@ -220,7 +236,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// flight still enqueue theirs).
 	urls := webhooks.Policy{AllowLoopback: cfg.webhookLoopback}
 	svc.SetWebhookPolicy(urls)
-	deliveries, err := queue.New(ctx, st, queue.Config{Policy: urls, Logger: log})
+	deliveries, err := queue.New(ctx, st, queue.Config{Policy: urls, RescueAfter: cfg.webhookRescueAfter, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseConfigWebhookLoopback: POINTGUARD_WEBHOOK_ALLOW_LOOPBACK is
@@ -20,6 +21,25 @@ func TestParseConfigWebhookLoopback(t *testing.T) {
 	for _, v := range []string{"yes", "1", "TRUE "} {
 		if _, err := parseConfig(nil, env(v), io.Discard); err == nil || !strings.Contains(err.Error(), "POINTGUARD_WEBHOOK_ALLOW_LOOPBACK") {
 			t.Errorf("POINTGUARD_WEBHOOK_ALLOW_LOOPBACK %q: error %v, want one naming it", v, err)
+		}
+	}
+}
+
+// TestParseConfigWebhookRescueAfter: POINTGUARD_WEBHOOK_RESCUE_AFTER is a
+// duration of at least a delivery attempt's timeout (queue.JobTimeout);
+// unset, the queue's default (1m). Anything else stops the start, naming it.
+func TestParseConfigWebhookRescueAfter(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"POINTGUARD_WEBHOOK_RESCUE_AFTER": v}[k] }
+	}
+	for v, want := range map[string]time.Duration{"": 0, "15s": 15 * time.Second, "2m": 2 * time.Minute} {
+		if cfg, err := parseConfig(nil, env(v), io.Discard); err != nil || cfg.webhookRescueAfter != want {
+			t.Errorf("POINTGUARD_WEBHOOK_RESCUE_AFTER %q: %v, %v, want %v", v, err, cfg.webhookRescueAfter, want)
+		}
+	}
+	for _, v := range []string{"14s", "1", "soon", "-1m"} {
+		if _, err := parseConfig(nil, env(v), io.Discard); err == nil || !strings.Contains(err.Error(), "POINTGUARD_WEBHOOK_RESCUE_AFTER") {
+			t.Errorf("POINTGUARD_WEBHOOK_RESCUE_AFTER %q: error %v, want one naming it", v, err)
 		}
 	}
 }

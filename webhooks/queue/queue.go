@@ -50,7 +50,8 @@ type Config struct {
 	// Workers is how many deliveries one replica sends at once (10).
 	Workers int
 	// RescueAfter is when a job left running (its process killed) runs
-	// again (1 min; more than a delivery's timeout).
+	// again (1 min); New refuses less than JobTimeout, since a job still
+	// running elsewhere would then be sent twice at once.
 	RescueAfter time.Duration
 	Logger      *slog.Logger
 }
@@ -78,6 +79,10 @@ func (c *Config) defaults() {
 		c.Logger = slog.Default()
 	}
 }
+
+// JobTimeout bounds one attempt: the delivery's own timeout, and time to
+// record it.
+const JobTimeout = webhooks.Timeout + 5*time.Second
 
 // Queue sends deliveries. It is the store's DeliveryQueue.
 type Queue struct {
@@ -112,6 +117,9 @@ func Migrate(ctx context.Context, st *store.Store) error {
 // the store's DeliveryQueue; Start starts working.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 	cfg.defaults()
+	if cfg.RescueAfter < JobTimeout {
+		return nil, fmt.Errorf("webhook deliveries: a job left running is rescued after %s, less than an attempt's timeout (%s)", cfg.RescueAfter, JobTimeout)
+	}
 	if err := Migrate(ctx, st); err != nil {
 		return nil, err
 	}
@@ -126,7 +134,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 		FetchPollInterval:    cfg.Poll,
 		FetchCooldown:        min(cfg.Poll, 100*time.Millisecond),
 		PollOnly:             true,
-		JobTimeout:           webhooks.Timeout + 5*time.Second,
+		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          10000,
 		Logger:               cfg.Logger,
