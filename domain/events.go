@@ -16,6 +16,7 @@ const (
 	EventIntegrationUpdated           = "integration.updated"
 	EventIntegrationDeleted           = "integration.deleted"
 	EventIntegrationComplianceChanged = "integration.compliance_changed"
+	EventIntegrationStatusChanged     = "integration.status_changed"
 	EventPointVersionCreated          = "integration_point.version_created"
 	EventAccountUpdated               = "account.updated"
 )
@@ -23,7 +24,7 @@ const (
 // EventTypes are every event type, in the order the schema lists them.
 var EventTypes = []string{
 	EventIntegrationCreated, EventIntegrationUpdated, EventIntegrationDeleted,
-	EventIntegrationComplianceChanged, EventPointVersionCreated, EventAccountUpdated,
+	EventIntegrationComplianceChanged, EventIntegrationStatusChanged, EventPointVersionCreated, EventAccountUpdated,
 }
 
 // Event is something that happened, written in the transaction of the

@@ -105,13 +105,19 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*do
 		if err := tx.UpdateAccount(ctx, &next); err != nil {
 			return slugTaken(err, next.Slug, " by another account of the organization", "input", "slug")
 		}
+		var rechecked changeLog
 		if next.Environment != a.Environment || !slices.Equal(next.Labels, a.Labels) {
-			if err := s.recheckAccount(ctx, tx, &next); err != nil {
+			why := cause{"mutation": "updateAccount", "accountId": next.ID}
+			if err := s.recheckAccount(ctx, tx, &next, &rechecked, why); err != nil {
 				return err
 			}
 		}
 		out = &next
-		return s.audit(ctx, tx, pr, "updateAccount", a.OrganizationID, domain.KindAccount, a.ID, a, &next)
+		// The account's event first, then what its change did.
+		if err := s.audit(ctx, tx, pr, "updateAccount", a.OrganizationID, domain.KindAccount, a.ID, a, &next); err != nil {
+			return err
+		}
+		return rechecked.write(ctx, tx)
 	})
 	if err != nil {
 		return nil, err

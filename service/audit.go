@@ -26,8 +26,32 @@ var typeNames = map[domain.Kind]string{
 // exists); a change that changes nothing is not recorded.
 func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, action, organizationID string,
 	kind domain.Kind, id string, before, after any) error {
+	var l changeLog
+	s.note(ctx, &l, p, action, organizationID, kind, id, before, after)
+	return l.write(ctx, tx)
+}
+
+// changeLog gathers the audit events and webhook events of many changes,
+// to write them in bulk: a re-check may suspend 50,000 integrations.
+type changeLog struct {
+	audit  []*domain.AuditEvent
+	events []domain.Event
+}
+
+// write appends what l gathered, in the order it was noted.
+func (l *changeLog) write(ctx context.Context, tx *store.Tx) error {
+	if err := tx.AppendAuditEvents(ctx, l.audit); err != nil {
+		return err
+	}
+	return tx.AppendEvents(ctx, l.events)
+}
+
+// note adds the audit event of a change to l, and its webhook event if
+// there is one (see audit).
+func (s *Service) note(ctx context.Context, l *changeLog, p *policy.Principal, action, organizationID string,
+	kind domain.Kind, id string, before, after any) {
 	if before != nil && after != nil && unchanged(before, after) {
-		return nil
+		return
 	}
 	b, a := snapshot(before), snapshot(after)
 	changes := map[string]any{"before": b, "after": a}
@@ -51,14 +75,11 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *policy.Principal, 
 	if p.TokenID != "" {
 		e.Actor.TokenID = &p.TokenID
 	}
-	if err := tx.AppendAuditEvent(ctx, e); err != nil {
-		return err
-	}
+	l.audit = append(l.audit, e)
 	// The webhook event of the change, if there is one (service/events.go).
 	if ev := eventFor(action, kind, organizationID, id, before, after, e.At); ev != nil {
-		return tx.AppendEvents(ctx, []domain.Event{*ev})
+		l.events = append(l.events, *ev)
 	}
-	return nil
 }
 
 // unchanged is true when an update would change nothing but updatedAt:

@@ -21,6 +21,8 @@ func eventFor(action string, kind domain.Kind, organizationID, id string, before
 			typ = domain.EventIntegrationCreated
 		case after == nil:
 			typ = domain.EventIntegrationDeleted
+		case lifecycleActions[action]:
+			typ = domain.EventIntegrationStatusChanged
 		default:
 			typ = domain.EventIntegrationUpdated
 		}
@@ -59,5 +61,32 @@ func eventFor(action string, kind domain.Kind, organizationID, id string, before
 	return &domain.Event{
 		ID: domain.NewID(domain.KindEvent), OrganizationID: organizationID, AccountID: account,
 		SubjectID: id, Type: typ, OccurredAt: at, Data: data,
+	}
+}
+
+// lifecycleActions change an integration's lifecycle status only: their
+// event is integration.status_changed.
+var lifecycleActions = map[string]bool{actionDisable: true, actionEnable: true, actionSuspend: true, actionResume: true}
+
+// cause says what made an integration's compliance change, in its
+// integration.compliance_changed event: the mutation, and the point
+// version or account it changed.
+type cause map[string]any
+
+// complianceChanged is the event of i's compliance changing from before
+// to i.Compliance. Its data is small (the integration's names, not its
+// config): a re-check may write 50,000 of them in one transaction.
+func complianceChanged(i *domain.Integration, before domain.Compliance, why cause, at time.Time) domain.Event {
+	result := func(c domain.Compliance) map[string]any {
+		return map[string]any{"status": c.Status, "violations": domain.OrEmpty(c.Violations), "pointVersion": c.PointVersion}
+	}
+	return domain.Event{
+		ID: domain.NewID(domain.KindEvent), OrganizationID: i.OrganizationID, AccountID: i.AccountID,
+		SubjectID: i.ID, Type: domain.EventIntegrationComplianceChanged, OccurredAt: at,
+		Data: map[string]any{
+			"integration": map[string]any{"id": i.ID, "name": i.Name, "accountId": i.AccountID,
+				"integrationPointId": i.IntegrationPointID, "provider": i.ProviderKey},
+			"before": result(before), "after": result(i.Compliance), "cause": map[string]any(why),
+		},
 	}
 }

@@ -93,12 +93,17 @@ func (s *Service) UpdateIntegrationPoint(ctx context.Context, in UpdateIntegrati
 	}
 	var out *domain.IntegrationPoint
 	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
-		before, next, _, err := s.updatePoint(ctx, tx, pr, in)
+		var rechecked changeLog
+		before, next, _, err := s.updatePoint(ctx, tx, pr, in, &rechecked)
 		if err != nil {
 			return err
 		}
 		out = next
-		return s.audit(ctx, tx, pr, "updateIntegrationPoint", next.OrganizationID, domain.KindIntegrationPoint, next.ID, before, next)
+		// The point's event first, then what its change did.
+		if err := s.audit(ctx, tx, pr, "updateIntegrationPoint", next.OrganizationID, domain.KindIntegrationPoint, next.ID, before, next); err != nil {
+			return err
+		}
+		return rechecked.write(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -120,7 +125,7 @@ func (s *Service) PreviewIntegrationPointUpdate(ctx context.Context, in UpdateIn
 	}
 	var out *domain.ImpactPreview
 	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
-		before, next, impacts, err := s.updatePoint(ctx, tx, pr, in)
+		before, next, impacts, err := s.updatePoint(ctx, tx, pr, in, nil)
 		if err != nil {
 			return err
 		}
@@ -179,8 +184,8 @@ func validatePointUpdate(in UpdateIntegrationPointInput) error {
 
 // updatePoint applies a validated update inside tx and returns the point
 // as it was and as it now is and, when its rules changed, the impact on
-// every integration.
-func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, in UpdateIntegrationPointInput) (
+// every integration, whose events it notes in l (unless nil: a preview).
+func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Principal, in UpdateIntegrationPointInput, l *changeLog) (
 	before, after *domain.IntegrationPoint, impacts []*domain.Impact, err error) {
 	point, err := tx.LockIntegrationPoint(ctx, in.ID, store.Exclusive)
 	if err != nil {
@@ -266,7 +271,7 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 		// Only what becomes of NON_COMPLIANT integrations changes: the
 		// rules, and so the version and every result, stay; every status
 		// is settled again.
-		if impacts, err = s.recheckPoint(ctx, tx, &next); err != nil {
+		if impacts, err = s.recheckPoint(ctx, tx, &next, l, pointChange(&next)); err != nil {
 			return nil, nil, nil, err
 		}
 		return point, &next, impacts, nil
@@ -274,7 +279,7 @@ func (s *Service) updatePoint(ctx context.Context, tx *store.Tx, pr *policy.Prin
 	if err := tx.CreateIntegrationPointVersion(ctx, &next); err != nil {
 		return nil, nil, nil, err
 	}
-	impacts, err = s.recheckPoint(ctx, tx, &next)
+	impacts, err = s.recheckPoint(ctx, tx, &next, l, pointChange(&next))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -329,4 +334,9 @@ func (s *Service) DeleteIntegrationPoint(ctx context.Context, in DeleteInput) (s
 			return pr.ManageOrganization(p.OrganizationID), p.OrganizationID
 		},
 		func(tx *store.Tx) error { return tx.DeleteIntegrationPoint(ctx, in.ID) })
+}
+
+// pointChange is the cause of a re-check after an update of point.
+func pointChange(point *domain.IntegrationPoint) cause {
+	return cause{"mutation": "updateIntegrationPoint", "integrationPointId": point.ID, "integrationPointVersion": point.Version}
 }

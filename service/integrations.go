@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pointguard/pointguard/catalog"
 	"github.com/pointguard/pointguard/configsecrets"
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/requestid"
 	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
@@ -194,12 +196,18 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 			return notFound(err, domain.KindIntegration, in.ID, "input", "id")
 		}
 		out = &next
-		if err := s.audit(ctx, tx, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next); err != nil || settled == "" {
-			return err
+		var l changeLog
+		s.note(ctx, &l, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next)
+		if next.Compliance.Status != current.Compliance.Status || !slices.Equal(next.Compliance.Violations, current.Compliance.Violations) {
+			why := cause{"mutation": "updateIntegration", "requestId": requestid.From(ctx)}
+			l.events = append(l.events, complianceChanged(&next, current.Compliance, why, now))
 		}
-		was := next
-		was.Status, was.StatusReason, was.StatusChangedAt = current.Status, current.StatusReason, current.StatusChangedAt
-		return s.auditSettled(ctx, tx, settled, &was, &next)
+		if settled != "" {
+			was := next
+			was.Status, was.StatusReason, was.StatusChangedAt = current.Status, current.StatusReason, current.StatusChangedAt
+			s.noteSettled(ctx, &l, settled, &was, &next)
+		}
+		return l.write(ctx, tx)
 	})
 	if err != nil {
 		return nil, Verdict{}, err

@@ -69,8 +69,8 @@ func settle(i *domain.Integration, point *domain.IntegrationPoint, now time.Time
 
 // auditSettled records what settle did to i (before is i as it was), as
 // Pointguard's own act.
-func (s *Service) auditSettled(ctx context.Context, tx *store.Tx, action string, before, after *domain.Integration) error {
-	return s.audit(ctx, tx, policy.System, action, after.OrganizationID, domain.KindIntegration, after.ID, before, after)
+func (s *Service) noteSettled(ctx context.Context, l *changeLog, action string, before, after *domain.Integration) {
+	s.note(ctx, l, policy.System, action, after.OrganizationID, domain.KindIntegration, after.ID, before, after)
 }
 
 // DisableIntegration takes an integration out of use until a person

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/requestid"
 	"github.com/pointguard/pointguard/rules"
 	"github.com/pointguard/pointguard/store"
 )
@@ -13,8 +14,9 @@ import (
 // recheckPoint re-judges every integration on a point against its new
 // rules and stores the results that changed. Integrations that no longer
 // comply stay, marked NON_COMPLIANT with their violations, so drift is
-// visible. It returns every integration's impact.
-func (s *Service) recheckPoint(ctx context.Context, tx *store.Tx, point *domain.IntegrationPoint) ([]*domain.Impact, error) {
+// visible. It returns every integration's impact, and notes in l (unless
+// nil: a preview) the events of what changed, caused by why.
+func (s *Service) recheckPoint(ctx context.Context, tx *store.Tx, point *domain.IntegrationPoint, l *changeLog, why cause) ([]*domain.Impact, error) {
 	list, err := tx.FindIntegrationsToRecheck(ctx, store.ByIntegrationPoint, point.ID)
 	if err != nil || len(list) == 0 {
 		return nil, err
@@ -31,12 +33,13 @@ func (s *Service) recheckPoint(ctx context.Context, tx *store.Tx, point *domain.
 	}
 	programs := map[string]*rules.Program{point.ID: prg}
 	points := map[string]*domain.IntegrationPoint{point.ID: point}
-	return s.recheck(ctx, tx, list, byID(accounts), points, programs)
+	return s.recheck(ctx, tx, list, byID(accounts), points, programs, l, why)
 }
 
 // recheckAccount re-judges an account's integrations after a change of the
-// account, holding its points' rules still while it does.
-func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *domain.Account) error {
+// account, holding its points' rules still while it does, and notes in l
+// the events of what changed, caused by why.
+func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *domain.Account, l *changeLog, why cause) error {
 	list, err := tx.FindIntegrationsToRecheck(ctx, store.ByAccount, account.ID)
 	if err != nil || len(list) == 0 {
 		return err
@@ -59,7 +62,7 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 		}
 	}
 	accounts := map[string]*domain.Account{account.ID: account}
-	_, err = s.recheck(ctx, tx, list, accounts, byID(points), programs)
+	_, err = s.recheck(ctx, tx, list, accounts, byID(points), programs, l, why)
 	return err
 }
 
@@ -68,14 +71,19 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 // results that changed: at scale, most
 // integrations keep their result, and rewriting them would cost the most.
 // Each integration's lifecycle status is then settled (see settle) and the
-// statuses that change are written, and recorded as Pointguard's acts.
+// statuses that change are written. Unless l is nil, each change of a
+// result is noted in it as an integration.compliance_changed event, and
+// each change of a status as Pointguard's own act, for the caller to
+// write in bulk.
 func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Integration,
-	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint, programs map[string]*rules.Program) ([]*domain.Impact, error) {
+	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint, programs map[string]*rules.Program,
+	l *changeLog, why cause) ([]*domain.Impact, error) {
 	now := s.Now()
 	impacts := make([]*domain.Impact, len(list))
 	var changed, settled []*domain.Integration
-	var actions []string
-	var was []domain.Integration
+	if why != nil {
+		why["requestId"] = requestid.From(ctx)
+	}
 	type pair struct{ account, point string }
 	earlier := map[pair]int{}
 	for n, i := range list {
@@ -86,17 +94,24 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 		impact := &domain.Impact{Integration: i, Before: before.Status, After: i.Compliance.Status, Violations: i.Compliance.Violations}
 		if impact.Changed = i.Compliance.Status != before.Status || !slices.Equal(i.Compliance.Violations, before.Violations); impact.Changed {
 			changed = append(changed, i)
+			if l != nil {
+				l.events = append(l.events, complianceChanged(i, before, why, now))
+			}
 		} else {
-			i.Compliance = before // unchanged: as stored
+			// Unchanged, as stored: and so the new version's result too, as
+			// every read of a stored result says (store.integrationRow.fill).
+			i.Compliance = before
+			i.Compliance.PointVersion = max(before.PointVersion, points[i.IntegrationPointID].Version)
 		}
 		status, reason, changedAt := orActive(i.Status), i.StatusReason, i.StatusChangedAt
 		if action := settle(i, points[i.IntegrationPointID], now); action != "" {
-			b := *i
-			b.Compliance, b.Status, b.StatusReason, b.StatusChangedAt = before, status, reason, changedAt
-			was = append(was, b)
 			settled = append(settled, i)
-			actions = append(actions, action)
 			impact.Changed = true
+			if l != nil {
+				was := *i
+				was.Compliance, was.Status, was.StatusReason, was.StatusChangedAt = before, status, reason, changedAt
+				s.noteSettled(ctx, l, action, &was, i)
+			}
 		}
 		impact.StatusBefore, impact.StatusAfter = status, i.Status
 		impacts[n] = impact
@@ -106,11 +121,6 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 	}
 	if err := tx.UpdateStatuses(ctx, settled); err != nil {
 		return nil, err
-	}
-	for n, i := range settled {
-		if err := s.auditSettled(ctx, tx, actions[n], &was[n], i); err != nil {
-			return nil, err
-		}
 	}
 	return impacts, nil
 }

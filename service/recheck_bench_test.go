@@ -13,15 +13,20 @@ import (
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
+	"github.com/pointguard/pointguard/webhooks"
+	"github.com/pointguard/pointguard/webhooks/queue"
 )
 
 // BenchmarkRecheck changes the rules of a point with 100,000 integrations
 // (over 1,000 accounts) and so re-checks them all, in one transaction.
 // Each change flips half of them between COMPLIANT and NON_COMPLIANT, so
-// half the rows are rewritten every time. rules changes a CEL rule;
+// half the rows are rewritten every time, and 50,000
+// integration.compliance_changed events written. rules changes a CEL rule;
 // defaults changes a config default (issue 11): the half of the
 // integrations that inherit site_url get a site a rule refuses (or back),
-// the other half set their own and keep their result, with no write.
+// the other half set their own and keep their result, with no write;
+// webhook is rules with a webhook endpoint that wants every event, so
+// that each event also gets a delivery and its River job.
 func BenchmarkRecheck(b *testing.B) {
 	const integrations, accounts = 100_000, 1_000
 	for _, engine := range testdb.Engines {
@@ -36,7 +41,7 @@ func BenchmarkRecheck(b *testing.B) {
 			defer st.Close()
 			svc := New(st)
 			point := seedPoint(b, svc, st, integrations, accounts)
-			b.Run("rules", func(b *testing.B) {
+			flipRules := func(b *testing.B) {
 				rules := [][]domain.Rule{
 					{{Name: "even-projects", Expression: `int(integration.config.n) % 2 == 0`, Message: "odd", Enforcement: domain.EnforcementDeny}},
 					{},
@@ -50,7 +55,8 @@ func BenchmarkRecheck(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
-			})
+			}
+			b.Run("rules", flipRules)
 			b.Run("defaults", func(b *testing.B) {
 				jira := "jira"
 				site := func(url string) graphql.Omittable[[]ConfigDefaultInput] {
@@ -70,6 +76,25 @@ func BenchmarkRecheck(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
+			})
+			b.Run("webhook", func(b *testing.B) {
+				if _, err := svc.UpdateIntegrationPoint(ctx, UpdateIntegrationPointInput{ID: point.ID, ConfigDefaults: graphql.OmittableOf([]ConfigDefaultInput{}),
+					Rules: graphql.OmittableOf([]domain.Rule{})}); err != nil {
+					b.Fatal(err)
+				}
+				// Jobs are enqueued, not worked: the queue is not started.
+				if _, err := queue.New(ctx, st, queue.Config{}); err != nil {
+					b.Fatal(err)
+				}
+				now := svc.Now()
+				w := &domain.WebhookEndpoint{ID: domain.NewID(domain.KindWebhookEndpoint), OrganizationID: point.OrganizationID,
+					URL: "https://hooks.example.com/pointguard", Enabled: true, CreatedAt: now, UpdatedAt: now}
+				if err := st.InTx(ctx, policy.System.Scope(), func(tx *store.Tx) error {
+					return tx.CreateWebhookEndpoint(ctx, w, webhooks.NewSecret())
+				}); err != nil {
+					b.Fatal(err)
+				}
+				flipRules(b)
 			})
 		})
 	}

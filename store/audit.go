@@ -40,21 +40,23 @@ func (r *auditEventRow) domain() (*domain.AuditEvent, error) {
 	return e, nil
 }
 
-// AppendAuditEvent writes an event. There is no way to change or delete
-// one: the database refuses both (see migration 0004).
-func (tx *Tx) AppendAuditEvent(ctx context.Context, e *domain.AuditEvent) error {
-	changes, err := toJSON(e.Changes)
-	if err != nil {
-		return err
-	}
-	var tokenID sql.NullString
-	if e.Actor.TokenID != nil {
-		tokenID = nullString(*e.Actor.TokenID)
-	}
-	_, err = tx.exec(ctx, "INSERT INTO audit_events ("+auditEventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		e.ID, nullString(e.OrganizationID), e.At, tokenID, e.Actor.Name, string(e.Actor.Role), e.Action,
-		e.Target.ID, e.Target.Type, changes, e.RequestID)
-	return err
+// AppendAuditEvents writes events in multi-row statements: a re-check
+// may suspend thousands of integrations at once. There is no way to
+// change or delete one: the database refuses both (see migration 0004).
+func (tx *Tx) AppendAuditEvents(ctx context.Context, events []*domain.AuditEvent) error {
+	return tx.insertRows(ctx, "audit_events ("+auditEventColumns+")", 11, len(events), func(n int) ([]any, error) {
+		e := events[n]
+		changes, err := toJSON(e.Changes)
+		if err != nil {
+			return nil, err
+		}
+		var tokenID sql.NullString
+		if e.Actor.TokenID != nil {
+			tokenID = nullString(*e.Actor.TokenID)
+		}
+		return []any{e.ID, nullString(e.OrganizationID), e.At, tokenID, e.Actor.Name, string(e.Actor.Role), e.Action,
+			e.Target.ID, e.Target.Type, changes, e.RequestID}, nil
+	})
 }
 
 func (q *queries) auditWhere(f domain.AuditEventFilter) where {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -207,16 +209,23 @@ func (q *queries) CountIntegrations(ctx context.Context, parent IntegrationParen
 	return q.countsByParent(ctx, "integrations", string(parent), parentIDs, q.scoped(integrationWhere(f), "organization_id", "account_id"))
 }
 
+// recheckColumns are every column but the point's current version: a
+// re-check compares new results with the stored ones.
+var recheckColumns = slices.DeleteFunc(slices.Clone(integrationColumnList), func(c column[integrationRow]) bool {
+	return strings.Contains(c.sql, "current_point_version")
+})
+
 // FindIntegrationsToRecheck returns every integration on a point, or of an
-// account, oldest first: the order in which rules.Facts counts Earlier.
-// Both orders are an index's, so the database sorts nothing.
+// account, oldest first (the order in which rules.Facts counts Earlier),
+// with its result as stored. Both orders are an index's, so the database
+// sorts nothing.
 func (q *queries) FindIntegrationsToRecheck(ctx context.Context, parent IntegrationParent, parentID string) ([]*domain.Integration, error) {
 	w := q.scoped(where{}, "organization_id", "account_id").with(string(parent)+" = ?", parentID)
 	var n int
 	if err := q.get(ctx, &n, "SELECT count(*) FROM integrations"+w.sql(), w.args...); err != nil {
 		return nil, err
 	}
-	sel := selectColumns(integrationColumnList, AllColumns, "")
+	sel := selectColumns(recheckColumns, AllColumns, "")
 	rows, err := scanAll(ctx, q, sel, n, "SELECT "+sel.list+" FROM integrations"+w.sql()+" ORDER BY "+string(parent)+", id", w.args...)
 	return q.integrations(rows, err)
 }

@@ -58,6 +58,39 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 	return q.ext.ExecContext(ctx, q.ext.Rebind(query), args...)
 }
 
+// maxParameters is how many parameters one statement may bind: SQLite's
+// limit (32,766) is the lower of the two engines'.
+const maxParameters = 32_766
+
+// insertRows inserts n rows of width values each (row(i) gives row i's)
+// into into ("table (columns)"), in as few statements as the engines'
+// limit on parameters allows.
+func (tx *Tx) insertRows(ctx context.Context, into string, width, n int, row func(i int) ([]any, error)) error {
+	per := maxParameters / width
+	placeholders := "(?" + strings.Repeat(", ?", width-1) + ")"
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + into + " VALUES ")
+		args := make([]any, 0, width*(end-start))
+		for i := start; i < end; i++ {
+			values, err := row(i)
+			if err != nil {
+				return err
+			}
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString(placeholders)
+			args = append(args, values...)
+		}
+		if _, err := tx.ext.ExecContext(ctx, tx.ext.Rebind(b.String()), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // execOne runs a statement that must touch exactly one row; none is
 // domain.ErrNotFound.
 func (q *queries) execOne(ctx context.Context, query string, args ...any) error {
