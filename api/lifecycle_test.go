@@ -192,8 +192,9 @@ func TestSuspendOnAccountChange(t *testing.T) {
 }
 
 // TestSuspendOnLoweredLimit: lowering maxIntegrationsPerAccount suspends
-// the newest integrations past it, as many as the preview said; raising
-// it resumes them.
+// the newest integrations past it, as many as the preview said; deleting
+// one under the limit frees its place, and the next one resumes at once;
+// raising the limit resumes the rest.
 func TestSuspendOnLoweredLimit(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, a *app) {
@@ -216,9 +217,15 @@ func TestSuspendOnLoweredLimit(t *testing.T) {
 		a.wantStatus(ids[1], "SUSPENDED", "NON_COMPLIANT")
 		a.wantStatus(ids[2], "SUSPENDED", "NON_COMPLIANT")
 
+		a.do(fmt.Sprintf(deleteMutation, "deleteIntegration"), map[string]any{"input": map[string]any{"id": ids[0]}})
+		a.wantStatus(ids[1], "ACTIVE", "COMPLIANT")
+		a.wantStatus(ids[2], "SUSPENDED", "NON_COMPLIANT")
+		a.wantSystemEvent(w.org, ids[1], "resumeIntegration", 1, "ACTIVE")
+		ids = ids[1:]
+
 		raise := map[string]any{"id": point, "maxIntegrationsPerAccount": nil}
 		p = a.do(lifecyclePreview, map[string]any{"input": raise})
-		if p.num(t, "previewIntegrationPointUpdate.toResumed") != 2 || p.num(t, "previewIntegrationPointUpdate.toSuspended") != 0 {
+		if p.num(t, "previewIntegrationPointUpdate.toResumed") != 1 || p.num(t, "previewIntegrationPointUpdate.toSuspended") != 0 {
 			t.Errorf("preview of the raise: %s", p.Raw)
 		}
 		a.do(updateIntegrationPoint, map[string]any{"input": raise})

@@ -306,13 +306,56 @@ func visible(violations []domain.Violation) []domain.Violation {
 }
 
 // DeleteIntegration deletes an integration.
+//
+// The deletion frees a place under the point's limit of integrations per
+// account, if it has one: the account's later integrations on the point
+// are judged again in the same transaction, so one that was over the
+// limit complies (and resumes, if suspended) at once.
 func (s *Service) DeleteIntegration(ctx context.Context, in DeleteInput) (string, error) {
+	var account *domain.Account
+	var point *domain.IntegrationPoint
 	return deleteTarget(s, ctx, in.ID, domain.KindIntegration, "delete integrations",
-		func(tx *store.Tx) (*domain.Integration, error) { return tx.LockIntegration(ctx, in.ID) },
+		func(tx *store.Tx) (*domain.Integration, error) {
+			i, err := s.findIntegration(ctx, tx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			// In the order every write of integrations locks.
+			if account, point, err = lockTargets(ctx, tx, i.AccountID, i.IntegrationPointID, tx.LockPointOfIntegration); err != nil {
+				return nil, err
+			}
+			return tx.LockIntegration(ctx, in.ID)
+		},
 		func(pr *policy.Principal, i *domain.Integration) (policy.Decision, string) {
 			return pr.ManageIntegrations(i.OrganizationID, i.AccountID), i.OrganizationID
 		},
-		func(tx *store.Tx) error { return tx.DeleteIntegration(ctx, in.ID) })
+		func(tx *store.Tx) error {
+			if err := tx.DeleteIntegration(ctx, in.ID); err != nil || point.MaxIntegrationsPerAccount == nil {
+				return err
+			}
+			return s.recheckLimit(ctx, tx, account, point, cause{"mutation": "deleteIntegration", "integrationId": in.ID})
+		})
+}
+
+// recheckLimit judges again the account's integrations on point, whose
+// places under its limit changed, and writes the events of what changed.
+func (s *Service) recheckLimit(ctx context.Context, tx *store.Tx, account *domain.Account, point *domain.IntegrationPoint, why cause) error {
+	list, err := tx.FindIntegrationsToRecheck(ctx, store.ByAccount, account.ID)
+	if err != nil {
+		return err
+	}
+	list = slices.DeleteFunc(list, func(i *domain.Integration) bool { return i.IntegrationPointID != point.ID })
+	prg, err := s.Program(point)
+	if err != nil {
+		return err
+	}
+	var l changeLog
+	_, err = s.recheck(ctx, tx, list, map[string]*domain.Account{account.ID: account},
+		map[string]*domain.IntegrationPoint{point.ID: point}, map[string]*rules.Program{point.ID: prg}, &l, why)
+	if err != nil {
+		return err
+	}
+	return l.write(ctx, tx)
 }
 
 // deleteTarget reads the target as the caller sees it, asks the policy
