@@ -57,6 +57,12 @@ type Store struct {
 
 	useMu   sync.Mutex
 	useStmt *sqlx.Stmt
+
+	// url is the database's, for connections of their own (ListenEvents).
+	url string
+	// onEvents is told of the events each commit wrote (OnEventsCommitted).
+	onEventsMu sync.Mutex
+	onEvents   []func(organizationIDs []string)
 }
 
 // Options tune Open.
@@ -97,7 +103,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		ext = observed{ext, opts.OnQuery}
 	}
 	prepared := &statements{db: db, hook: opts.OnQuery, m: map[string]*sqlx.Stmt{}}
-	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared, hooks: &hooks{}}, db: db}, nil
+	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared, hooks: &hooks{}}, db: db, url: databaseURL}, nil
 }
 
 // connect opens the pool of databaseURL's engine and checks it answers.

@@ -19,6 +19,8 @@ type Tx struct {
 	// endpoints are the enabled webhook endpoints of each organization
 	// AppendEvents wrote events of, read once per transaction.
 	endpoints map[string][]*domain.WebhookEndpoint
+	// signals are the organizations it wrote events of (signalEvents).
+	signals *eventSignals
 }
 
 const maxAttempts = 3
@@ -63,11 +65,12 @@ func (s *Store) runTx(ctx context.Context, scope policy.Scope, fn func(tx *Tx) e
 	if err = sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.eventsCommitted(tx.signals)
 	return nil
 }
 
 func (s *Store) newTx(sqltx *sqlx.Tx, scope policy.Scope) *Tx {
-	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}, hooks: s.base.hooks}, tx: sqltx}
+	tx := &Tx{queries: queries{ext: sqltx, engine: s.base.engine, secrets: s.base.secrets, scope: scope, own: &ownAccount{}, hooks: s.base.hooks}, tx: sqltx, signals: &eventSignals{}}
 	if o, ok := s.base.ext.(observed); ok {
 		tx.ext = observed{sqltx, o.hook}
 	}
@@ -89,7 +92,7 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = s.runTx(ctx, policy.Scope{}, func(tx *Tx) error {
-			j := &joined{tx: tx.tx}
+			j := &joined{tx: tx.tx, signals: tx.signals}
 			err := fn(context.WithValue(ctx, joinKey{}, j))
 			if j.aborted != nil {
 				// Whatever fn made of it (the service answers it as an
@@ -116,6 +119,8 @@ type joined struct {
 	// transaction as a whole: Atomically runs fn again, and no InTx
 	// runs in it meanwhile.
 	aborted error
+	// signals are the transaction's, shared by its savepoints.
+	signals *eventSignals
 }
 
 func (s *Store) inSavepoint(ctx context.Context, j *joined, scope policy.Scope, fn func(tx *Tx) error) (err error) {
@@ -127,7 +132,9 @@ func (s *Store) inSavepoint(ctx context.Context, j *joined, scope policy.Scope, 
 	if _, err := j.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
-	if err = fn(s.newTx(j.tx, scope)); err != nil {
+	inner := s.newTx(j.tx, scope)
+	inner.signals = j.signals // told after the whole commits
+	if err = fn(inner); err != nil {
 		// A failure the engine wants retried aborted the transaction as a
 		// whole: Atomically runs it again.
 		if isRetryable(err) {

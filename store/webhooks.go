@@ -76,6 +76,9 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 			return fmt.Errorf("append events: %w", err)
 		}
 	}
+	if err := tx.signalEvents(ctx, orgs); err != nil { // wakes the subscriptions (package eventstream)
+		return err
+	}
 	// One read per organization and transaction: a re-check appending
 	// events batch after batch reads its endpoints once.
 	if tx.endpoints == nil {
