@@ -47,6 +47,9 @@ const (
 	// it does not know; also the answer to a hash sent alone with an
 	// Idempotency-Key never used, so that the client sends the query's text.
 	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+	// CodeTooManySubscriptions: a token holds as many subscriptions at
+	// once as one server allows (package eventstream).
+	CodeTooManySubscriptions = "TOO_MANY_SUBSCRIPTIONS"
 )
 
 // Write answers status with a GraphQL error body of one error, never

@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	ApiToken() ApiTokenResolver
 	AuditEvent() AuditEventResolver
 	ConfigDefault() ConfigDefaultResolver
+	Event() EventResolver
 	Impact() ImpactResolver
 	ImpactPreview() ImpactPreviewResolver
 	Integration() IntegrationResolver
@@ -46,6 +47,7 @@ type ResolverRoot interface {
 	Organization() OrganizationResolver
 	Provider() ProviderResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	UseDecision() UseDecisionResolver
 	WebhookEndpoint() WebhookEndpointResolver
 }
@@ -165,6 +167,11 @@ type ComplexityRoot struct {
 		Violations   func(childComplexity int) int
 	}
 
+	ComplianceChange struct {
+		Event       func(childComplexity int) int
+		Integration func(childComplexity int) int
+	}
+
 	ComplianceSummary struct {
 		Active       func(childComplexity int) int
 		Compliant    func(childComplexity int) int
@@ -202,6 +209,16 @@ type ComplexityRoot struct {
 	DeletePayload struct {
 		DeletedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Event struct {
+		AccountID      func(childComplexity int) int
+		Data           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OccurredAt     func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		Sequence       func(childComplexity int) int
+		Type           func(childComplexity int) int
 	}
 
 	Impact struct {
@@ -445,6 +462,10 @@ type ComplexityRoot struct {
 		Name              func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ComplianceChanged func(childComplexity int, organizationID string, filter *model.ComplianceChangedFilter, after *string) int
+	}
+
 	UseDecision struct {
 		Allowed         func(childComplexity int) int
 		EffectiveConfig func(childComplexity int) int
@@ -530,6 +551,11 @@ type AuditEventResolver interface {
 type ConfigDefaultResolver interface {
 	Provider(ctx context.Context, obj *domain.ConfigDefault) (*domain.Provider, error)
 }
+type EventResolver interface {
+	AccountID(ctx context.Context, obj *domain.Event) (*string, error)
+	Sequence(ctx context.Context, obj *domain.Event) (string, error)
+	Data(ctx context.Context, obj *domain.Event) (any, error)
+}
 type ImpactResolver interface {
 	EffectiveConfig(ctx context.Context, obj *domain.Impact) (any, error)
 }
@@ -599,6 +625,9 @@ type QueryResolver interface {
 	Providers(ctx context.Context, category *domain.Category) ([]*domain.Provider, error)
 	Provider(ctx context.Context, key string) (*domain.Provider, error)
 	Viewer(ctx context.Context) (*domain.ApiToken, error)
+}
+type SubscriptionResolver interface {
+	ComplianceChanged(ctx context.Context, organizationID string, filter *model.ComplianceChangedFilter, after *string) (<-chan *model.ComplianceChange, error)
 }
 type UseDecisionResolver interface {
 	EffectiveConfig(ctx context.Context, obj *service.UseDecision) (any, error)
@@ -1034,6 +1063,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Compliance.Violations(childComplexity), true
 
+	case "ComplianceChange.event":
+		if e.ComplexityRoot.ComplianceChange.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceChange.Event(childComplexity), true
+	case "ComplianceChange.integration":
+		if e.ComplexityRoot.ComplianceChange.Integration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplianceChange.Integration(childComplexity), true
+
 	case "ComplianceSummary.active":
 		if e.ComplexityRoot.ComplianceSummary.Active == nil {
 			break
@@ -1165,6 +1207,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.UserErrors(childComplexity), true
+
+	case "Event.accountId":
+		if e.ComplexityRoot.Event.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.AccountID(childComplexity), true
+	case "Event.data":
+		if e.ComplexityRoot.Event.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Data(childComplexity), true
+	case "Event.id":
+		if e.ComplexityRoot.Event.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ID(childComplexity), true
+	case "Event.occurredAt":
+		if e.ComplexityRoot.Event.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.OccurredAt(childComplexity), true
+	case "Event.organizationId":
+		if e.ComplexityRoot.Event.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.OrganizationID(childComplexity), true
+	case "Event.sequence":
+		if e.ComplexityRoot.Event.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Sequence(childComplexity), true
+	case "Event.type":
+		if e.ComplexityRoot.Event.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Type(childComplexity), true
 
 	case "Impact.after":
 		if e.ComplexityRoot.Impact.After == nil {
@@ -2351,6 +2436,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Rule.Name(childComplexity), true
 
+	case "Subscription.complianceChanged":
+		if e.ComplexityRoot.Subscription.ComplianceChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_complianceChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ComplianceChanged(childComplexity, args["organizationId"].(string), args["filter"].(*model.ComplianceChangedFilter), args["after"].(*string)), true
+
 	case "UseDecision.allowed":
 		if e.ComplexityRoot.UseDecision.Allowed == nil {
 			break
@@ -2604,6 +2701,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccountSelectorInput", ec.unmarshalInputAccountSelectorInput),
 			graphql.NewInputUnmarshaler("AllowedProvidersInput", ec.unmarshalInputAllowedProvidersInput),
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
+			graphql.NewInputUnmarshaler("ComplianceChangedFilter", ec.unmarshalInputComplianceChangedFilter),
 			graphql.NewInputUnmarshaler("ConfigDefaultInput", ec.unmarshalInputConfigDefaultInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
@@ -2669,6 +2767,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3454,6 +3569,7 @@ that must satisfy them.
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "An RFC 3339 timestamp, always in UTC."
@@ -3517,6 +3633,69 @@ type DeletePayload {
   "The ID of the deleted object; null when nothing was deleted."
   deletedId: ID
   userErrors: [UserError!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/subscriptions.graphqls", Input: `"""
+Live changes, over a websocket on /graphql (the graphql-transport-ws
+protocol; the token goes in connection_init's payload as
+` + "`" + `{"authorization": "Bearer <token>"}` + "`" + `).
+"""
+type Subscription {
+  """
+  Every ` + "`" + `integration.compliance_changed` + "`" + ` event of the organization the token
+  may see (an account token: its own account's), in sequence order, as the
+  changes commit on any replica. With ` + "`" + `after` + "`" + `, first every stored event since
+  that one (resuming where a dropped connection left off), then the live ones:
+  none is missed or repeated at the seam. At most 10 subscriptions per token
+  on one server.
+  """
+  complianceChanged(
+    "The organization whose integrations to follow."
+    organizationId: ID!
+    "Narrows the events; every field set must match."
+    filter: ComplianceChangedFilter
+    "The ` + "`" + `id` + "`" + ` of the last event received: start after it."
+    after: ID
+  ): ComplianceChange!
+}
+
+"What ` + "`" + `complianceChanged` + "`" + ` delivers; every field set must match."
+input ComplianceChangedFilter {
+  "Integrations of this integration point only."
+  integrationPointId: ID
+  "Integrations of this account only."
+  accountId: ID
+  "Changes to this status only (the status after the change)."
+  status: ComplianceStatus
+}
+
+"An integration's compliance changed."
+type ComplianceChange {
+  "The stored event: the same as webhook deliveries carry."
+  event: Event!
+  "The integration as it is now; null once deleted, or if the token may no longer see it."
+  integration: Integration
+}
+
+"Something that happened, written in the transaction of the change that caused it."
+type Event {
+  "Stable: the ` + "`" + `webhook-id` + "`" + ` of its deliveries too. Pass it as ` + "`" + `after` + "`" + ` to resume."
+  id: ID!
+  "The event's type, e.g. ` + "`" + `integration.compliance_changed` + "`" + `."
+  type: String!
+  "When the change was made."
+  occurredAt: Time!
+  "The organization it happened in."
+  organizationId: ID!
+  "The account it is about; null for an integration point's events."
+  accountId: ID
+  """
+  Orders the events: a later change has a higher number. In decimal digits:
+  it may exceed a GraphQL Int (32 bits).
+  """
+  sequence: String!
+  "For ` + "`" + `integration.compliance_changed` + "`" + `: ` + "`" + `integration` + "`" + `, ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + ` (status, violations, pointVersion) and ` + "`" + `cause` + "`" + `."
+  data: JSON!
 }
 `, BuiltIn: false},
 	{Name: "../schema/tokens.graphqls", Input: `extend type Query {
@@ -3976,6 +4155,16 @@ func (ec *executionContext) childFields_Compliance(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Compliance", field.Name)
 }
 
+func (ec *executionContext) childFields_ComplianceChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_ComplianceChange_event(ctx, field)
+	case "integration":
+		return ec.fieldContext_ComplianceChange_integration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplianceChange", field.Name)
+}
+
 func (ec *executionContext) childFields_ComplianceSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "total":
@@ -4052,6 +4241,26 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 		return ec.fieldContext_DeletePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Event_id(ctx, field)
+	case "type":
+		return ec.fieldContext_Event_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_Event_occurredAt(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_Event_organizationId(ctx, field)
+	case "accountId":
+		return ec.fieldContext_Event_accountId(ctx, field)
+	case "sequence":
+		return ec.fieldContext_Event_sequence(ctx, field)
+	case "data":
+		return ec.fieldContext_Event_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
 
 func (ec *executionContext) childFields_Impact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5401,6 +5610,36 @@ func (ec *executionContext) field_Query_providers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["category"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_complianceChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organizationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ComplianceChangedFilter, error) {
+			return ec.unmarshalOComplianceChangedFilter2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐComplianceChangedFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7353,6 +7592,70 @@ func (ec *executionContext) fieldContext_Compliance_violations(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ComplianceChange_event(ctx context.Context, field graphql.CollectedField, obj *model.ComplianceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceChange_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceChange_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplianceChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplianceChange_integration(ctx context.Context, field graphql.CollectedField, obj *model.ComplianceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplianceChange_integration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Integration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Integration) graphql.Marshaler {
+			return ec.marshalOIntegration2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐIntegration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ComplianceChange_integration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplianceChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ComplianceSummary_total(ctx context.Context, field graphql.CollectedField, obj *domain.ComplianceSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7888,6 +8191,167 @@ func (ec *executionContext) fieldContext_DeletePayload_userErrors(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Event_type(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, "String")
+}
+
+func (ec *executionContext) _Event_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Event_organizationId(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Event_accountId(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().AccountID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Event_sequence(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Sequence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "String")
+}
+
+func (ec *executionContext) _Event_data(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Data(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Impact_integration(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
@@ -13197,6 +13661,50 @@ func (ec *executionContext) fieldContext_Rule_enforcement(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Rule", field, false, false, "Enforcement")
 }
 
+func (ec *executionContext) _Subscription_complianceChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_complianceChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ComplianceChanged(ctx, fc.Args["organizationId"].(string), fc.Args["filter"].(*model.ComplianceChangedFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ComplianceChange) graphql.Marshaler {
+			return ec.marshalNComplianceChange2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐComplianceChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_complianceChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplianceChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_complianceChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UseDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *service.UseDecision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15415,6 +15923,62 @@ func UnmarshalAuditEventFilter(ctx context.Context, raw any) (domain.AuditEventF
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputComplianceChangedFilter(ctx context.Context, obj any) (model.ComplianceChangedFilter, error) {
+	var it model.ComplianceChangedFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"integrationPointId", "accountId", "status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "integrationPointId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("integrationPointId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IntegrationPointID = data
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOComplianceStatus2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalComplianceChangedFilter unmarshals raw into the ComplianceChangedFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalComplianceChangedFilter(ctx context.Context, raw any) (model.ComplianceChangedFilter, error) {
+	var out model.ComplianceChangedFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ComplianceChangedFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfigDefaultInput(ctx context.Context, obj any) (service.ConfigDefaultInput, error) {
 	var it service.ConfigDefaultInput
 	if obj == nil {
@@ -17591,6 +18155,44 @@ func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var complianceChangeImplementors = []string{"ComplianceChange"}
+
+func (ec *executionContext) _ComplianceChange(ctx context.Context, sel ast.SelectionSet, obj *model.ComplianceChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complianceChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplianceChange")
+		case "event":
+			out.Values[i] = ec._ComplianceChange_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "integration":
+			out.Values[i] = ec._ComplianceChange_integration(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var complianceSummaryImplementors = []string{"ComplianceSummary"}
 
 func (ec *executionContext) _ComplianceSummary(ctx context.Context, sel ast.SelectionSet, obj *domain.ComplianceSummary) graphql.Marshaler {
@@ -17848,6 +18450,72 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eventImplementors = []string{"Event"}
+
+func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *domain.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Event")
+		case "id":
+			out.Values[i] = ec._Event_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._Event_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._Event_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizationId":
+			out.Values[i] = ec._Event_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accountId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_accountId(ctx, field, obj)
+				})
+		case "sequence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_sequence(ctx, field, obj)
+				})
+		case "data":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_data(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19513,6 +20181,26 @@ func (ec *executionContext) _Rule(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "complianceChanged":
+		return ec._Subscription_complianceChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var useDecisionImplementors = []string{"UseDecision"}
 
 func (ec *executionContext) _UseDecision(ctx context.Context, sel ast.SelectionSet, obj *service.UseDecision) graphql.Marshaler {
@@ -20482,6 +21170,14 @@ func (ec *executionContext) marshalNCompliance2githubᚗcomᚋpointguardᚋpoint
 	return ec._Compliance(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNComplianceChange2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐComplianceChange(ctx context.Context, sel ast.SelectionSet, v *model.ComplianceChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ComplianceChange!")
+		return graphql.Null
+	}
+	return ec._ComplianceChange(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNComplianceStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx context.Context, v any) (domain.ComplianceStatus, error) {
 	var res domain.ComplianceStatus
 	err := res.UnmarshalGQL(v)
@@ -20686,6 +21382,14 @@ func (ec *executionContext) marshalNEnvironment2ᚕgithubᚗcomᚋpointguardᚋp
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐEvent(ctx context.Context, sel ast.SelectionSet, v *domain.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Event!")
+		return graphql.Null
+	}
+	return ec._Event(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -21735,6 +22439,14 @@ func (ec *executionContext) marshalOCategory2ᚖgithubᚗcomᚋpointguardᚋpoin
 	return v
 }
 
+func (ec *executionContext) unmarshalOComplianceChangedFilter2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋgraphᚋmodelᚐComplianceChangedFilter(ctx context.Context, v any) (*model.ComplianceChangedFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputComplianceChangedFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOComplianceStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx context.Context, v any) (domain.ComplianceStatus, error) {
 	var res domain.ComplianceStatus
 	err := res.UnmarshalGQL(v)
@@ -21742,6 +22454,22 @@ func (ec *executionContext) unmarshalOComplianceStatus2githubᚗcomᚋpointguard
 }
 
 func (ec *executionContext) marshalOComplianceStatus2githubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx context.Context, sel ast.SelectionSet, v domain.ComplianceStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOComplianceStatus2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx context.Context, v any) (*domain.ComplianceStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(domain.ComplianceStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOComplianceStatus2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐComplianceStatus(ctx context.Context, sel ast.SelectionSet, v *domain.ComplianceStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
 	return v
 }
 

@@ -4,6 +4,7 @@
 package resolvers
 
 import (
+	"github.com/pointguard/pointguard/eventstream"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -12,4 +13,6 @@ import (
 type Resolver struct {
 	Store   *store.Store
 	Service *service.Service
+	// Events streams the stored events to subscriptions.
+	Events *eventstream.Broker
 }

@@ -16,6 +16,24 @@ type ApiTokenPayload struct {
 	UserErrors []*domain.UserError `json:"userErrors"`
 }
 
+// An integration's compliance changed.
+type ComplianceChange struct {
+	// The stored event: the same as webhook deliveries carry.
+	Event *domain.Event `json:"event"`
+	// The integration as it is now; null once deleted, or if the token may no longer see it.
+	Integration *domain.Integration `json:"integration,omitempty"`
+}
+
+// What `complianceChanged` delivers; every field set must match.
+type ComplianceChangedFilter struct {
+	// Integrations of this integration point only.
+	IntegrationPointID *string `json:"integrationPointId,omitempty"`
+	// Integrations of this account only.
+	AccountID *string `json:"accountId,omitempty"`
+	// Changes to this status only (the status after the change).
+	Status *domain.ComplianceStatus `json:"status,omitempty"`
+}
+
 type CreateApiTokenPayload struct {
 	// The secret: send it as `Authorization: Bearer <token>`. Shown only here.
 	Token      *string             `json:"token,omitempty"`
@@ -68,6 +86,12 @@ type OrganizationPayload struct {
 }
 
 type Query struct {
+}
+
+// Live changes, over a websocket on /graphql (the graphql-transport-ws
+// protocol; the token goes in connection_init's payload as
+// `{"authorization": "Bearer <token>"}`).
+type Subscription struct {
 }
 
 type WebhookDeliveryFilter struct {
