@@ -245,9 +245,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stopDeliveries(deliveries, cfg.shutdownGrace, log)
 
+	handler := api.New(st, svc, log, cfg.limits, cfg.readExecutor)
+	defer handler.Close() // the event broker's listener, with the server
 	srv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           api.New(st, svc, log, cfg.limits, cfg.readExecutor),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -261,6 +263,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"database", string(st.Engine()))
 	var conns openConnections
 	srv.ConnState = conns.track
+	// Shutdown neither waits for nor closes websockets (hijacked): close
+	// them at its start, so that their clients connect to another replica.
+	srv.RegisterOnShutdown(handler.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -7,6 +7,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -15,6 +16,7 @@ import (
 	"github.com/pointguard/pointguard/admission"
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/dataloaders"
+	"github.com/pointguard/pointguard/eventstream"
 	"github.com/pointguard/pointguard/executor"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
@@ -40,15 +42,40 @@ const (
 // MaxBodyBytes bounds a GraphQL request body.
 const MaxBodyBytes = 1 << 20
 
-// New is the whole HTTP API: GraphQL at /graphql (POST and GET), GraphiQL
-// at /, and the health checks.
-func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor) http.Handler {
+// Handler is the whole HTTP API. Close ends what outlives requests: the
+// subscriptions' websockets and the event broker.
+type Handler struct {
+	http.Handler
+	websockets *websockets
+	events     *eventstream.Broker
+}
+
+// Close closes every websocket (1001, going away: clients connect again,
+// to another replica), refuses new ones and stops the event broker. An
+// http.Server's Shutdown does not wait for websockets, nor close them: call
+// Close with it (server.go registers it with RegisterOnShutdown).
+func (h *Handler) Close() {
+	h.websockets.closeAll()
+	h.events.Close()
+}
+
+// Subscriptions is the number of subscriptions running, for tests.
+func (h *Handler) Subscriptions() int { return h.events.Count("") }
+
+// New is the whole HTTP API: GraphQL at /graphql (POST and GET, and
+// subscriptions over a websocket), GraphiQL at /, and the health checks.
+func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor) *Handler {
 	if lim.Log == nil {
 		lim.Log = log // where the limits warn that Redis does not answer
 	}
-	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc}}
+	streamCfg := eventstream.Default()
+	streamCfg.Log = log
+	events := eventstream.New(st, streamCfg)
+	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc, Events: events}}
 	limits.Complexity(&schema.Complexity)
 	es := graph.NewExecutableSchema(schema)
+	queries := lru.New[*ast.QueryDocument](1000)
+	persisted := lru.New[string](100)
 	gql := handler.New(es)
 	gql.AddTransport(transport.GET{})
 	if reads == Pointguard {
@@ -56,19 +83,7 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	} else {
 		gql.AddTransport(transport.POST{})
 	}
-	queries := lru.New[*ast.QueryDocument](1000)
-	gql.SetQueryCache(queries)
-	// Literals and variables held to GraphQL's input coercion (32-bit
-	// Ints, no number for a String…), before the limits read them.
-	gql.SetValidationRulesFn(scalars.ValidationRules)
-	gql.Use(&scalars.StrictVariables{})
-	lim.Use(gql) // introspection policy, depth and complexity limits
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	// After APQ, which fills in the query of a request sending its hash
-	// alone, and before gqlgen parses and validates the query.
-	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))
-	gql.Use(limits.ErrorCap{}) // every response's errors cut to limits.MaxErrors
-	gql.Use(limits.RejectBadStrings{})
+	useLimits(gql, lim, queries, persisted, log)
 	// After every refusal, so that only what will run waits for room.
 	gate := admission.New(lim.Admission)
 	gql.Use(gate.Extension())
@@ -76,8 +91,16 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 		// Last, so that it sees operations every other extension let through.
 		gql.Use(executor.New(es.Schema(), st, log))
 	}
-	gql.SetErrorPresenter(resolvers.PresentError(log))
-	gql.SetRecoverFunc(resolvers.Recover(log))
+
+	// The same schema and limits over a websocket, for subscriptions
+	// (api/subscriptions.go).
+	failures := lim.FailureLimit()
+	ws := newWebsockets(st, svc.Now, failures, log)
+	sub := handler.New(es)
+	sub.AddTransport(ws.transport())
+	useLimits(sub, lim, queries, persisted, log)
+	sub.Use(subscriptionsOnly{})
+	sub.Use(freshLoaders{st})
 
 	// Outside in: name the request, bound its time, find its token (unless its address is
 	// out of failed attempts), rate-limit by token (or address, without
@@ -88,12 +111,41 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 	// (package admission) until its answer is written.
 	api := http.MaxBytesHandler(oneJSONObject(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
-	api = auth.Authenticate(st, lim.FailureLimit(), log, svc.Now, api)
+	api = auth.Authenticate(st, failures, log, svc.Now, api)
 	api = requestid.Middleware(withDeadline(api, lim.RequestTimeout))
+	// A websocket upgrade: named, rate-limited by address, authenticated
+	// at connection_init (see websockets).
+	upgrade := requestid.Middleware(lim.Middleware(ws.handler(sub), func(r *http.Request) string { return "ip:" + limits.ClientIP(r) }))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			upgrade.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 	playground.Register(mux, "/graphql")
 	registerHealth(mux, st, log)
-	return mux
+	return &Handler{Handler: mux, websockets: ws, events: events}
+}
+
+// useLimits adds to a gqlgen server what every operation passes, POST or
+// websocket: GraphQL's input coercion, the query limits, persisted queries,
+// the cap on errors, and the error presenter.
+func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], persisted *lru.LRU[string], log *slog.Logger) {
+	gql.SetQueryCache(queries)
+	// Literals and variables held to GraphQL's input coercion (32-bit
+	// Ints, no number for a String…), before the limits read them.
+	gql.SetValidationRulesFn(scalars.ValidationRules)
+	gql.Use(&scalars.StrictVariables{})
+	lim.Use(gql) // introspection policy, depth and complexity limits
+	gql.Use(extension.AutomaticPersistedQuery{Cache: persisted})
+	// After APQ, which fills in the query of a request sending its hash
+	// alone, and before gqlgen parses and validates the query.
+	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))
+	gql.Use(limits.ErrorCap{}) // every response's errors cut to limits.MaxErrors
+	gql.Use(limits.RejectBadStrings{})
+	gql.SetErrorPresenter(resolvers.PresentError(log))
+	gql.SetRecoverFunc(resolvers.Recover(log))
 }

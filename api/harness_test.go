@@ -50,6 +50,8 @@ type app struct {
 	demo       *demo.Tokens
 	// clock is both servers' time: a test moves it on instead of sleeping.
 	clock *testClock
+	// handler is the API url serves (its subscriptions, for tests).
+	handler *Handler
 }
 
 // testClock is the time now, moved on by advance.
@@ -98,7 +100,8 @@ func newApp(t testing.TB, databaseURL string) *app {
 	}
 	lim := limits.Default()
 	lim.RatePerSecond = 0 // tests and benchmarks hammer the server from one address
-	srv := httptest.NewServer(New(st, a.service, log, lim, Pointguard))
+	a.handler = New(st, a.service, log, lim, Pointguard)
+	srv := httptest.NewServer(a.handler)
 	// The reference opens the database again, without the statement hook,
 	// so that comparing does not change what tests count.
 	ref, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: ring})
@@ -109,6 +112,7 @@ func newApp(t testing.TB, databaseURL string) *app {
 	refService.SetClock(a.clock.now)
 	refSrv := httptest.NewServer(New(ref, refService, log, lim, Gqlgen))
 	t.Cleanup(func() {
+		a.handler.Close() // its websockets and event broker
 		srv.Close()
 		refSrv.Close()
 		ref.Close()
