@@ -282,3 +282,91 @@ func TestWebhookEndpointsStory(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookAccountSelector: createWebhookEndpoint takes an
+// accountSelector like an integration point's, shown on the endpoint (and
+// in Organization.webhookEndpoints); updateWebhookEndpoint changes it, null
+// selects every account again. A selector beside accountId, or with a bad
+// environment or label, is a userErrors entry under input.accountSelector,
+// and nothing is written. (Which events a selector lets through:
+// store.TestAppendEventsAccountSelector.)
+func TestWebhookAccountSelector(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		a.service.SetWebhookPolicy(webhooks.Policy{AllowLoopback: true})
+		const create = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
+			webhookEndpoint { id accountSelector { environments matchLabels { key value } } } userErrors { code field message } } }`
+		gold := map[string]any{"environments": []string{"PROD"}, "matchLabels": []any{map[string]any{"key": "tier", "value": "gold"}}}
+		r := a.do(create, map[string]any{"input": map[string]any{"organizationId": w.org, "url": "http://127.0.0.1:9/hook", "accountSelector": gold}})
+		id := r.str(t, "createWebhookEndpoint.webhookEndpoint.id")
+		if want := `"accountSelector":{"environments":["PROD"],"matchLabels":[{"key":"tier","value":"gold"}]}`; id == "" || !strings.Contains(r.Raw, want) {
+			t.Fatalf("created: %s, want %s", r.Raw, want)
+		}
+		r = a.do(create, map[string]any{"input": map[string]any{"organizationId": w.org, "url": "http://127.0.0.1:9/other"}})
+		if r.get(t, "createWebhookEndpoint.webhookEndpoint.accountSelector") != nil {
+			t.Errorf("without a selector: %s", r.Raw)
+		}
+		r = a.do(`query($id: ID!) { organization(id: $id) { webhookEndpoints { id accountSelector { environments matchLabels { key } } } } }`, map[string]any{"id": w.org})
+		if !strings.Contains(r.Raw, `{"id":"`+id+`","accountSelector":{"environments":["PROD"],"matchLabels":[{"key":"tier"}]}}`) || !strings.Contains(r.Raw, `"accountSelector":null`) {
+			t.Errorf("webhookEndpoints: %s", r.Raw)
+		}
+
+		before := 0
+		if err := a.store.DB().QueryRow("SELECT count(*) FROM webhook_endpoints").Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name  string
+			input map[string]any
+			field string
+		}{
+			{"beside accountId", map[string]any{"accountId": w.prod, "accountSelector": gold}, "input.accountSelector"},
+			{"a bad label key", map[string]any{"accountSelector": map[string]any{"matchLabels": []any{map[string]any{"key": "no spaces", "value": "x"}}}},
+				"input.accountSelector.matchLabels.0.key"},
+		} {
+			in := map[string]any{"organizationId": w.org, "url": "http://127.0.0.1:9/hook"}
+			for k, v := range c.input {
+				in[k] = v
+			}
+			r := a.do(create, map[string]any{"input": in})
+			if r.get(t, "createWebhookEndpoint.webhookEndpoint") != nil || !strings.Contains(r.Raw, `"INVALID_INPUT"`) ||
+				!strings.Contains(r.Raw, `"field":["`+strings.ReplaceAll(c.field, ".", `","`)+`"]`) {
+				t.Errorf("%s: %s, want INVALID_INPUT at %s", c.name, r.Raw, c.field)
+			}
+		}
+		r = a.post(create, map[string]any{"input": map[string]any{"organizationId": w.org, "url": "http://127.0.0.1:9/hook",
+			"accountSelector": map[string]any{"environments": []string{"MOON"}}}})
+		if r.Status >= 500 || !strings.Contains(r.Raw, "GRAPHQL_VALIDATION_FAILED") || !strings.Contains(r.Raw, `"accountSelector","environments",0`) {
+			t.Errorf("an unknown environment: %s, want a GraphQL validation error", r.Raw)
+		}
+		after := 0
+		if err := a.store.DB().QueryRow("SELECT count(*) FROM webhook_endpoints").Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		if after != before {
+			t.Errorf("refused selectors wrote %d endpoints", after-before)
+		}
+
+		const update = `mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) {
+			webhookEndpoint { accountSelector { environments matchLabels { key value } } } userErrors { code field message } } }`
+		r = a.do(update, map[string]any{"input": map[string]any{"id": id, "accountSelector": map[string]any{"environments": []string{"TEST"}}}})
+		if !strings.Contains(r.Raw, `"accountSelector":{"environments":["TEST"],"matchLabels":[]}`) {
+			t.Errorf("updated: %s", r.Raw)
+		}
+		r = a.do(update, map[string]any{"input": map[string]any{"id": id, "description": "kept"}})
+		if !strings.Contains(r.Raw, `"environments":["TEST"]`) {
+			t.Errorf("left out, the selector changed: %s", r.Raw)
+		}
+		r = a.do(update, map[string]any{"input": map[string]any{"id": id, "accountSelector": nil}})
+		if r.get(t, "updateWebhookEndpoint.webhookEndpoint.accountSelector") != nil {
+			t.Errorf("null did not clear the selector: %s", r.Raw)
+		}
+		// An account's endpoint takes none, on update either.
+		r = a.do(create, map[string]any{"input": map[string]any{"organizationId": w.org, "accountId": w.prod, "url": "http://127.0.0.1:9/acc"}})
+		acc := r.str(t, "createWebhookEndpoint.webhookEndpoint.id")
+		r = a.do(update, map[string]any{"input": map[string]any{"id": acc, "accountSelector": gold}})
+		if r.get(t, "updateWebhookEndpoint.webhookEndpoint") != nil || !strings.Contains(r.Raw, `"field":["input","accountSelector"]`) {
+			t.Errorf("a selector on an account's endpoint: %s", r.Raw)
+		}
+	})
+}

@@ -508,16 +508,17 @@ type ComplexityRoot struct {
 	}
 
 	WebhookEndpoint struct {
-		CreatedAt      func(childComplexity int) int
-		Deliveries     func(childComplexity int, filter *model.WebhookDeliveryFilter) int
-		Description    func(childComplexity int) int
-		DisabledReason func(childComplexity int) int
-		Enabled        func(childComplexity int) int
-		EventTypes     func(childComplexity int) int
-		FailingSince   func(childComplexity int) int
-		ID             func(childComplexity int) int
-		URL            func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		AccountSelector func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Deliveries      func(childComplexity int, filter *model.WebhookDeliveryFilter) int
+		Description     func(childComplexity int) int
+		DisabledReason  func(childComplexity int) int
+		Enabled         func(childComplexity int) int
+		EventTypes      func(childComplexity int) int
+		FailingSince    func(childComplexity int) int
+		ID              func(childComplexity int) int
+		URL             func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	WebhookEndpointPayload struct {
@@ -633,6 +634,8 @@ type UseDecisionResolver interface {
 	EffectiveConfig(ctx context.Context, obj *service.UseDecision) (any, error)
 }
 type WebhookEndpointResolver interface {
+	AccountSelector(ctx context.Context, objs []*domain.WebhookEndpoint) ([]*domain.AccountSelector, error)
+
 	Deliveries(ctx context.Context, obj *domain.WebhookEndpoint, filter *model.WebhookDeliveryFilter) ([]*domain.WebhookDelivery, error)
 }
 
@@ -2609,6 +2612,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebhookDeliveryPayload.WebhookDelivery(childComplexity), true
 
+	case "WebhookEndpoint.accountSelector":
+		if e.ComplexityRoot.WebhookEndpoint.AccountSelector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.AccountSelector(childComplexity), true
 	case "WebhookEndpoint.createdAt":
 		if e.ComplexityRoot.WebhookEndpoint.CreatedAt == nil {
 			break
@@ -3855,6 +3864,12 @@ input CreateWebhookEndpointInput {
   empty: every type.
   """
   eventTypes: [String!]
+  """
+  Only the events of the accounts it selects (environments, labels, as an integration
+  point's), and those of no account (` + "`" + `integration_point.version_created` + "`" + `); left out:
+  every account. Not with ` + "`" + `accountId` + "`" + `.
+  """
+  accountSelector: AccountSelectorInput
   description: String
 }
 
@@ -3863,6 +3878,8 @@ input UpdateWebhookEndpointInput {
   url: String
   "Empty: every type; left out: unchanged."
   eventTypes: [String!]
+  "Null: every account again; left out: unchanged."
+  accountSelector: AccountSelectorInput
   description: String
   enabled: Boolean
 }
@@ -3887,6 +3904,8 @@ type WebhookEndpoint {
   id: ID!
   url: String!
   eventTypes: [String!]!
+  "The accounts whose events it gets (and the events of no account); null: every account (or its ` + "`" + `accountId` + "`" + `'s)."
+  accountSelector: AccountSelector
   description: String!
   "False once every delivery failed for the retry horizon (24 h); ` + "`" + `disabledReason` + "`" + ` says so."
   enabled: Boolean!
@@ -4765,6 +4784,8 @@ func (ec *executionContext) childFields_WebhookEndpoint(ctx context.Context, fie
 		return ec.fieldContext_WebhookEndpoint_url(ctx, field)
 	case "eventTypes":
 		return ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field)
+	case "accountSelector":
+		return ec.fieldContext_WebhookEndpoint_accountSelector(ctx, field)
 	case "description":
 		return ec.fieldContext_WebhookEndpoint_description(ctx, field)
 	case "enabled":
@@ -14408,6 +14429,61 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Co
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
 }
 
+func (ec *executionContext) _WebhookEndpoint_accountSelector(ctx context.Context, field graphql.CollectedField, obj *domain.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_accountSelector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_WebhookEndpoint_accountSelector(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.AccountSelector) graphql.Marshaler {
+			return ec.marshalOAccountSelector2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_accountSelector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookEndpoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSelector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_WebhookEndpoint_accountSelector(ctx context.Context, field graphql.CollectedField, obj *domain.WebhookEndpoint) (any, error) {
+	resolver := ec.Resolvers.WebhookEndpoint()
+	if batch, ok := graphql.BatchParentsFor[*domain.WebhookEndpoint](ctx, "WebhookEndpoint"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AccountSelector(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*domain.AccountSelector](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"WebhookEndpoint.accountSelector",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AccountSelector(ctx, []*domain.WebhookEndpoint{obj})
+	return graphql.ResolveBatchSingleResult[*domain.AccountSelector](
+		ctx,
+		results,
+		err,
+		"WebhookEndpoint.accountSelector",
+	)
+}
+
 func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *domain.WebhookEndpoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16435,7 +16511,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookEndpointInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"organizationId", "accountId", "url", "eventTypes", "description"}
+	fieldsInOrder := [...]string{"organizationId", "accountId", "url", "eventTypes", "accountSelector", "description"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16470,6 +16546,13 @@ func (ec *executionContext) unmarshalInputCreateWebhookEndpointInput(ctx context
 				return it, err
 			}
 			it.EventTypes = data
+		case "accountSelector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountSelector"))
+			data, err := ec.unmarshalOAccountSelectorInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountSelector = data
 		case "description":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -17184,7 +17267,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookEndpointInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "url", "eventTypes", "description", "enabled"}
+	fieldsInOrder := [...]string{"id", "url", "eventTypes", "accountSelector", "description", "enabled"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17212,6 +17295,13 @@ func (ec *executionContext) unmarshalInputUpdateWebhookEndpointInput(ctx context
 				return it, err
 			}
 			it.EventTypes = data
+		case "accountSelector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountSelector"))
+			data, err := ec.unmarshalOAccountSelectorInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountSelector = graphql.OmittableOf(data)
 		case "description":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -20498,6 +20588,12 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "accountSelector":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebhookEndpoint_accountSelector(ctx, field, obj)
+				})
 		case "description":
 			out.Values[i] = ec._WebhookEndpoint_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22348,6 +22444,13 @@ func (ec *executionContext) unmarshalOAccountFilter2ᚖgithubᚗcomᚋpointguard
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOAccountSelector2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx context.Context, sel ast.SelectionSet, v *domain.AccountSelector) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AccountSelector(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAccountSelectorInput2ᚖgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐAccountSelector(ctx context.Context, v any) (*domain.AccountSelector, error) {
 	if v == nil {
 		return nil, nil
@@ -22864,6 +22967,7 @@ func (ec *executionContext) marshalOWebhookEndpoint2ᚕᚖgithubᚗcomᚋpointgu
 	if v == nil {
 		return graphql.Null
 	}
+	ctx = graphql.WithBatchParents(ctx, "WebhookEndpoint", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -55,6 +55,17 @@ func (r *organizationResolver) WebhookEndpoints(ctx context.Context, obj *domain
 	return r.reader(ctx).FindWebhookEndpoints(ctx, obj.ID)
 }
 
+// AccountSelector is the batch resolver for the accountSelector field.
+func (r *webhookEndpointResolver) AccountSelector(ctx context.Context, objs []*domain.WebhookEndpoint) ([]*domain.AccountSelector, error) {
+	ids := make([]string, len(objs))
+	for n, w := range objs {
+		ids[n] = w.ID
+	}
+	// One read for every sibling: the endpoints were read (and their
+	// visibility decided) by the field that found them.
+	return r.Store.FindWebhookEndpointSelectors(ctx, ids)
+}
+
 // Deliveries is the resolver for the deliveries field.
 func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *domain.WebhookEndpoint, filter *model.WebhookDeliveryFilter) ([]*domain.WebhookDelivery, error) {
 	var status domain.WebhookDeliveryStatus

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
@@ -23,7 +25,10 @@ type CreateWebhookEndpointInput struct {
 	AccountID      *string
 	URL            string
 	EventTypes     []string
-	Description    *string
+	// AccountSelector, when given, narrows the accounts whose events it
+	// gets (not with AccountID).
+	AccountSelector *domain.AccountSelector
+	Description     *string
 }
 
 // maxWebhookEndpoints bounds an organization's endpoints.
@@ -61,6 +66,7 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in CreateWebhookEnd
 	}
 	s.webhookURL(ctx, &p, in.URL, "input", "url")
 	p.eventTypes(in.EventTypes, "input", "eventTypes")
+	p.endpointSelector(in.AccountSelector, accountID, "input", "accountSelector")
 	description := ""
 	if in.Description != nil {
 		description = *in.Description
@@ -108,12 +114,42 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in CreateWebhookEnd
 		if len(existing) >= maxWebhookEndpoints {
 			return domain.NewUserError(domain.CodeInvalidInput, fmt.Sprintf("An organization has at most %d webhook endpoints", maxWebhookEndpoints), "input", "organizationId")
 		}
-		return tx.CreateWebhookEndpoint(ctx, w, secret)
+		if err := tx.CreateWebhookEndpoint(ctx, w, secret); err != nil {
+			return err
+		}
+		if in.AccountSelector == nil {
+			return nil
+		}
+		return tx.SetWebhookEndpointSelector(ctx, w.ID, endpointSelector(in.AccountSelector))
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return w, secret, nil
+}
+
+// endpointSelector checks an endpoint's account selector: an account's
+// endpoint gets that account's events only, and a selector beside it
+// would select nothing more.
+func (p *problems) endpointSelector(s *domain.AccountSelector, accountID string, field ...string) {
+	if s == nil {
+		return
+	}
+	if accountID != "" {
+		p.invalid("input.accountSelector: an endpoint of one account (accountId) takes no account selector", field...)
+		return
+	}
+	p.selector(s, field...)
+}
+
+// endpointSelector is the selector stored (nil: every account), its lists
+// never null.
+func endpointSelector(s *domain.AccountSelector) *domain.AccountSelector {
+	if s == nil {
+		return nil
+	}
+	n := normalizeSelector(s)
+	return &n
 }
 
 // lockEndpoint reads an endpoint the caller may manage, or NOT_FOUND.
@@ -238,11 +274,13 @@ func (s *Service) RedeliverWebhookEvent(ctx context.Context, in RedeliverWebhook
 }
 
 type UpdateWebhookEndpointInput struct {
-	ID          string
-	URL         *string
-	EventTypes  []string
-	Description *string
-	Enabled     *bool
+	ID         string
+	URL        *string
+	EventTypes []string
+	// AccountSelector: null selects every account again; left out, unchanged.
+	AccountSelector graphql.Omittable[*domain.AccountSelector]
+	Description     *string
+	Enabled         *bool
 }
 
 // UpdateWebhookEndpoint changes what is given; enabled: true re-enables
@@ -257,6 +295,8 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, in UpdateWebhookEnd
 	if in.Description != nil {
 		p.prose(*in.Description, 500, "input", "description")
 	}
+	selector, setSelector := in.AccountSelector.ValueOK()
+	p.endpointSelector(selector, "", "input", "accountSelector")
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -268,6 +308,15 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, in UpdateWebhookEnd
 	err = s.inTx(ctx, pr, func(tx *store.Tx) error {
 		if w, err = s.lockEndpoint(ctx, tx, pr, in.ID); err != nil {
 			return err
+		}
+		if setSelector {
+			var p problems
+			if p.endpointSelector(selector, w.AccountID, "input", "accountSelector"); p.err() != nil {
+				return p.err()
+			}
+			if err := tx.SetWebhookEndpointSelector(ctx, w.ID, endpointSelector(selector)); err != nil {
+				return err
+			}
 		}
 		if in.URL != nil {
 			w.URL = *in.URL

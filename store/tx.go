@@ -7,7 +7,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 )
 
@@ -18,7 +17,7 @@ type Tx struct {
 	tx *sqlx.Tx
 	// endpoints are the enabled webhook endpoints of each organization
 	// AppendEvents wrote events of, read once per transaction.
-	endpoints map[string][]*domain.WebhookEndpoint
+	endpoints map[string][]target
 	// signals are the organizations it wrote events of (signalEvents).
 	signals *eventSignals
 }

@@ -82,7 +82,7 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 	// One read per organization and transaction: a re-check appending
 	// events batch after batch reads its endpoints once.
 	if tx.endpoints == nil {
-		tx.endpoints = map[string][]*domain.WebhookEndpoint{}
+		tx.endpoints = map[string][]target{}
 	}
 	var unread []string
 	for o := range orgs {
@@ -100,18 +100,31 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 			tx.endpoints[w.OrganizationID] = append(tx.endpoints[w.OrganizationID], w)
 		}
 	}
-	var endpoints []*domain.WebhookEndpoint
+	var endpoints []target
+	selecting := false
 	for o := range orgs {
 		endpoints = append(endpoints, tx.endpoints[o]...)
+		for _, w := range tx.endpoints[o] {
+			selecting = selecting || w.selector != nil
+		}
 	}
 	if len(endpoints) == 0 {
 		return nil
+	}
+	// The events' accounts, for the endpoints with a selector: read in
+	// bulk, as they are now in tx (an account.updated sees its new labels).
+	var accounts map[string]*domain.Account
+	if selecting {
+		var err error
+		if accounts, err = tx.eventAccounts(ctx, events); err != nil {
+			return err
+		}
 	}
 	type delivery struct{ id, endpoint, event, typ string }
 	var ds []delivery
 	for n := range events {
 		for _, w := range endpoints {
-			if w.Wants(&events[n]) {
+			if w.Wants(&events[n]) && w.selects(&events[n], accounts) {
 				ds = append(ds, delivery{domain.NewID(domain.KindWebhookDelivery), w.ID, events[n].ID, events[n].Type})
 			}
 		}
@@ -147,6 +160,57 @@ func (tx *Tx) enqueue(ctx context.Context, deliveryIDs []string) error {
 		return nil
 	}
 	return (*q).EnqueueDeliveries(ctx, tx.tx.Tx, deliveryIDs)
+}
+
+// target is an endpoint as AppendEvents matches events to it, with its
+// account selector (nil: every account).
+type target struct {
+	*domain.WebhookEndpoint
+	selector *domain.AccountSelector
+}
+
+// selects tells whether the endpoint's selector picks the event's
+// account. An event of no account (a point's version) is the
+// organization's, for every endpoint of it; an event whose account is
+// gone is picked by no selector.
+func (w target) selects(e *domain.Event, accounts map[string]*domain.Account) bool {
+	if w.selector == nil || e.AccountID == "" {
+		return true
+	}
+	a, ok := accounts[e.AccountID]
+	return ok && w.selector.Matches(a)
+}
+
+// eventAccounts reads the environment and labels of the events' accounts,
+// eventBatch IDs a statement, whatever the transaction's scope.
+func (tx *Tx) eventAccounts(ctx context.Context, events []domain.Event) (map[string]*domain.Account, error) {
+	seen := map[string]bool{}
+	var ids []string
+	for n := range events {
+		if id := events[n].AccountID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	out := make(map[string]*domain.Account, len(ids))
+	for start := 0; start < len(ids); start += eventBatch {
+		q, args, err := sqlx.In("SELECT id, environment, labels FROM accounts WHERE id IN (?)", ids[start:min(start+eventBatch, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		var rows []accountRow
+		if err := sqlx.SelectContext(ctx, tx.ext, &rows, tx.ext.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("the events' accounts: %w", err)
+		}
+		for n := range rows {
+			a, err := rows[n].domain()
+			if err != nil {
+				return nil, err
+			}
+			out[a.ID] = a
+		}
+	}
+	return out, nil
 }
 
 const endpointColumns = "id, organization_id, account_id, url, description, event_types, enabled, disabled_reason, failing_since, created_at, updated_at"
@@ -204,13 +268,96 @@ func scanEndpoints(ctx context.Context, ext sqlx.ExtContext, query string, args 
 // enabledEndpoints are the enabled endpoints of the organizations, read
 // whatever the transaction's scope: an account's change is delivered to
 // its organization's endpoints too.
-func (tx *Tx) enabledEndpoints(ctx context.Context, organizationIDs []string) ([]*domain.WebhookEndpoint, error) {
-	return scanEndpoints(ctx, tx.ext, "SELECT "+endpointColumns+" FROM webhook_endpoints WHERE enabled = ? AND organization_id IN (?) ORDER BY id",
+func (tx *Tx) enabledEndpoints(ctx context.Context, organizationIDs []string) ([]target, error) {
+	query, args, err := sqlx.In("SELECT "+endpointColumns+", account_selector FROM webhook_endpoints WHERE enabled = ? AND organization_id IN (?) ORDER BY id",
 		true, organizationIDs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		endpointRow
+		AccountSelector sql.NullString `db:"account_selector"`
+	}
+	if err := sqlx.SelectContext(ctx, tx.ext, &rows, tx.ext.Rebind(query), args...); err != nil {
+		return nil, err
+	}
+	out := make([]target, len(rows))
+	for n := range rows {
+		w, err := rows[n].domain()
+		if err != nil {
+			return nil, err
+		}
+		out[n] = target{WebhookEndpoint: w}
+		if out[n].selector, err = selectorOf(w.ID, rows[n].AccountSelector); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func selectorOf(id string, column sql.NullString) (*domain.AccountSelector, error) {
+	if !column.Valid {
+		return nil, nil
+	}
+	var s domain.AccountSelector
+	if err := fromJSON(column.String, &s); err != nil {
+		return nil, fmt.Errorf("webhook endpoint %s: account selector: %w", id, err)
+	}
+	return &s, nil
+}
+
+func selectorColumn(s *domain.AccountSelector) (any, error) {
+	if s == nil {
+		return nil, nil
+	}
+	return toJSON(s)
+}
+
+// FindWebhookEndpointSelectors reads the account selectors of endpoints
+// (nil: none), in the order of ids, for endpoints the caller already sees.
+func (s *Store) FindWebhookEndpointSelectors(ctx context.Context, ids []string) ([]*domain.AccountSelector, error) {
+	out := make([]*domain.AccountSelector, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	query, args, err := sqlx.In("SELECT id, account_selector FROM webhook_endpoints WHERE id IN (?)", ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID              string         `db:"id"`
+		AccountSelector sql.NullString `db:"account_selector"`
+	}
+	if err := sqlx.SelectContext(ctx, s.db, &rows, s.db.Rebind(query), args...); err != nil {
+		return nil, err
+	}
+	byID := map[string]*domain.AccountSelector{}
+	for _, r := range rows {
+		if byID[r.ID], err = selectorOf(r.ID, r.AccountSelector); err != nil {
+			return nil, err
+		}
+	}
+	for n, id := range ids {
+		out[n] = byID[id]
+	}
+	return out, nil
+}
+
+// SetWebhookEndpointSelector stores an endpoint's account selector (nil:
+// every account).
+func (tx *Tx) SetWebhookEndpointSelector(ctx context.Context, id string, selector *domain.AccountSelector) error {
+	tx.endpoints = nil // read again
+	col, err := selectorColumn(selector)
+	if err != nil {
+		return err
+	}
+	w, args := tx.scopedID(id, "organization_id", "account_id")
+	return tx.execOne(ctx, "UPDATE webhook_endpoints SET account_selector = ?"+w, append([]any{col}, args...)...)
 }
 
 // CreateWebhookEndpoint writes an endpoint with its secret, sealed under
-// the keyring and bound to the endpoint's ID.
+// the keyring and bound to the endpoint's ID; SetWebhookEndpointSelector
+// gives it an account selector.
 func (tx *Tx) CreateWebhookEndpoint(ctx context.Context, w *domain.WebhookEndpoint, secret string) error {
 	tx.endpoints = nil // read again
 	sealed, err := sealString(tx.secrets, w.ID, secret)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
@@ -144,6 +146,129 @@ func TestAppendEvents(t *testing.T) {
 		// The secret is sealed at rest.
 		if cells := testdb.CellsContaining(t, st.DB(), st.Engine() == store.SQLite, "whsec_AAAA"); len(cells) > 0 {
 			t.Errorf("the secret in clear in %v", cells)
+		}
+	})
+}
+
+// TestAppendEventsAccountSelector: an endpoint with an account selector
+// gets the events of the accounts it selects, by labels and environment
+// as they are in the transaction (an account.updated that gives the label
+// is delivered), and the events of no account (a point's version); the
+// events' accounts are read in one statement per 500 of them, not per
+// event, and not at all while no endpoint has a selector.
+func TestAppendEventsAccountSelector(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		keys, err := secrets.NewKeyring(secrets.NewKey())
+		must(t, err)
+		var accountReads atomic.Int32
+		st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: keys, OnQuery: func(q string) {
+			if strings.Contains(q, "FROM accounts WHERE id IN") {
+				accountReads.Add(1)
+			}
+		}})
+		must(t, err)
+		defer st.Close()
+		svc := service.New(st)
+		sys := policy.With(context.Background(), policy.System)
+		org, err := svc.CreateOrganization(sys, service.CreateOrganizationInput{Slug: "acme", Name: "Acme"})
+		must(t, err)
+		account := func(slug string, env domain.Environment, labels ...domain.Label) *domain.Account {
+			a, err := svc.CreateAccount(sys, service.CreateAccountInput{OrganizationID: org.ID, Slug: slug, Name: slug, Environment: env, Labels: labels})
+			must(t, err)
+			return a
+		}
+		gold := domain.Label{Key: "tier", Value: "gold"}
+		goldProd := account("gold-prod", domain.EnvironmentProd, gold)
+		goldTest := account("gold-test", domain.EnvironmentTest, gold)
+		plain := account("plain", domain.EnvironmentProd)
+		st.SetDeliveryQueue(&fakeQueue{})
+
+		now := time.Now().UTC()
+		all := policy.Scope{All: true}
+		endpoint := func(selector *domain.AccountSelector) *domain.WebhookEndpoint {
+			w := &domain.WebhookEndpoint{ID: domain.NewID(domain.KindWebhookEndpoint), OrganizationID: org.ID,
+				URL: "https://hooks.example.com/", Enabled: true, CreatedAt: now, UpdatedAt: now}
+			must(t, st.InTx(sys, all, func(tx *store.Tx) error {
+				if err := tx.CreateWebhookEndpoint(sys, w, "whsec_AAAA"); err != nil || selector == nil {
+					return err
+				}
+				return tx.SetWebhookEndpointSelector(sys, w.ID, selector)
+			}))
+			return w
+		}
+		event := func(account, typ string) domain.Event {
+			return domain.Event{OrganizationID: org.ID, AccountID: account, SubjectID: "sub", Type: typ, OccurredAt: now}
+		}
+		ofAccounts := func(ds []domain.WebhookDelivery) map[string]int {
+			events := map[string]string{}
+			rows, err := st.DB().Query("SELECT id, COALESCE(account_id, '') FROM events")
+			must(t, err)
+			for rows.Next() {
+				var id, acc string
+				must(t, rows.Scan(&id, &acc))
+				events[id] = acc
+			}
+			rows.Close()
+			out := map[string]int{}
+			for _, d := range ds {
+				out[events[d.EventID]]++
+			}
+			return out
+		}
+
+		// No selector anywhere: no account is read.
+		every := endpoint(nil)
+		must(t, st.InTx(sys, all, func(tx *store.Tx) error {
+			return tx.AppendEvents(sys, []domain.Event{event(goldProd.ID, domain.EventIntegrationCreated)})
+		}))
+		if n := accountReads.Load(); n != 0 {
+			t.Errorf("the accounts read %d times without a selector", n)
+		}
+
+		goldOnly := endpoint(&domain.AccountSelector{MatchLabels: []domain.Label{gold}})
+		goldInProd := endpoint(&domain.AccountSelector{Environments: []domain.Environment{domain.EnvironmentProd}, MatchLabels: []domain.Label{gold}})
+		anything := endpoint(&domain.AccountSelector{})
+		accountReads.Store(0)
+		var events []domain.Event
+		for range 400 {
+			for _, a := range []*domain.Account{goldProd, goldTest, plain} {
+				events = append(events, event(a.ID, domain.EventIntegrationUpdated))
+			}
+		}
+		events = append(events, event("", domain.EventPointVersionCreated))
+		must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.AppendEvents(sys, events) }))
+		if n := accountReads.Load(); n != 1 {
+			t.Errorf("the accounts of 1,201 events read in %d statements, want 1", n)
+		}
+		for _, c := range []struct {
+			name string
+			w    *domain.WebhookEndpoint
+			want map[string]int
+		}{
+			{"no selector", every, map[string]int{goldProd.ID: 401, goldTest.ID: 400, plain.ID: 400, "": 1}},
+			{"tier=gold", goldOnly, map[string]int{goldProd.ID: 400, goldTest.ID: 400, "": 1}},
+			{"tier=gold in prod", goldInProd, map[string]int{goldProd.ID: 400, "": 1}},
+			{"the empty selector", anything, map[string]int{goldProd.ID: 400, goldTest.ID: 400, plain.ID: 400, "": 1}},
+		} {
+			ds, err := st.FindDeliveries(sys, c.w.ID)
+			must(t, err)
+			if got := ofAccounts(ds); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("%s: deliveries by account %v, want %v", c.name, got, c.want)
+			}
+		}
+
+		// The label given in the transaction that writes the event counts.
+		before := count(t, st, "webhook_deliveries")
+		_, err = svc.UpdateAccount(sys, service.UpdateAccountInput{ID: plain.ID, Labels: graphql.OmittableOf([]domain.Label{gold})})
+		must(t, err)
+		if got := count(t, st, "webhook_deliveries") - before; got != 4 {
+			t.Errorf("the account.updated that gave the label: %d deliveries, want 4 (every endpoint: plain is in prod)", got)
+		}
+
+		sels, err := st.FindWebhookEndpointSelectors(sys, []string{every.ID, goldInProd.ID, "whe_nothing"})
+		must(t, err)
+		if len(sels) != 3 || sels[0] != nil || sels[2] != nil || sels[1] == nil || fmt.Sprint(*sels[1]) != "{[PROD] [{tier gold}]}" {
+			t.Errorf("selectors read back: %+v", sels)
 		}
 	})
 }
