@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -236,6 +237,44 @@ var crossTenantQueries = map[string]crossTenantCase{
 // sharedFields hold no tenant's data: the provider catalog is the same for all.
 var sharedFields = []string{"Query.providers", "Query.provider"}
 
+// crossTenantSubscriptions start a subscription over a websocket: another
+// organization is refused as one that does not exist, and so is resuming
+// after an event of another organization or account (the story,
+// TestSubscriptionStory, shows an account token hears only its account).
+var crossTenantSubscriptions = map[string]crossTenantCase{
+	"complianceChanged": func(t *testing.T, a *app, v victim) bool {
+		c := subscriber(t, a.url, a.token)
+		org := v.org
+		if org == "" {
+			org = v.accountOrg // the attacker's own
+		} else {
+			c.subscribe("made-up", complianceChanged, map[string]any{"org": "org_00000000000000000000000000000000"})
+			madeUp, _ := c.refusal("made-up")
+			c.subscribe("victim", complianceChanged, map[string]any{"org": org})
+			got, code := c.refusal("victim")
+			if code != "BAD_USER_INPUT" || got != strings.ReplaceAll(madeUp, "org_00000000000000000000000000000000", org) {
+				t.Errorf("complianceChanged of another organization: %s %q; of none: %q", code, got, madeUp)
+			}
+		}
+		// An event of the victim's: resuming after it names nothing the
+		// attacker may see.
+		evs, err := a.store.Read(policy.Scope{All: true}).FindEventsAfter(context.Background(), store.EventQuery{
+			OrganizationID: v.accountOrg, AccountID: v.account, UpTo: math.MaxInt64, Limit: 1})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("the victim's events: %v %v", evs, err)
+		}
+		c.subscribe("made-up-event", complianceChanged, map[string]any{"org": org, "after": "evt_00000000000000000000000000000000"})
+		madeUp, _ := c.refusal("made-up-event")
+		c.subscribe("victim-event", complianceChanged, map[string]any{"org": org, "after": evs[0].ID})
+		got, code := c.refusal("victim-event")
+		if want := strings.ReplaceAll(madeUp, "evt_00000000000000000000000000000000", evs[0].ID); code != "BAD_USER_INPUT" ||
+			(v.org == "" && got != want) || (v.org != "" && !strings.Contains(got, "No organization")) {
+			t.Errorf("complianceChanged after the victim's event: %s %q; after none: %q", code, got, madeUp)
+		}
+		return true
+	},
+}
+
 var crossTenantMutations = map[string]crossTenantCase{
 	"createOrganization": func(t *testing.T, a *app, v victim) bool {
 		r := a.post(createOrganization, map[string]any{"input": map[string]any{"slug": "intruder", "name": "Intruder"}})
@@ -397,10 +436,10 @@ func TestCrossTenant(t *testing.T) {
 	eachBackend(t, func(t *testing.T, a *app) {
 		acme, globex := a.tenant("acme"), a.tenant("globex")
 
-		r := a.do(`{ __schema { queryType { fields { name } } mutationType { fields { name } } } }`, nil)
+		r := a.do(`{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }`, nil)
 		type field struct{ op, name string }
 		var fields []field
-		for _, op := range []string{"queryType", "mutationType"} {
+		for _, op := range []string{"queryType", "mutationType", "subscriptionType"} {
 			for _, f := range r.list(t, "__schema."+op+".fields") {
 				fields = append(fields, field{op, f.(map[string]any)["name"].(string)})
 			}
@@ -408,8 +447,11 @@ func TestCrossTenant(t *testing.T) {
 		tried := map[string]bool{}
 		for _, f := range fields {
 			cases, label := crossTenantQueries, "Query."+f.name
-			if f.op == "mutationType" {
+			switch f.op {
+			case "mutationType":
 				cases, label = crossTenantMutations, "Mutation."+f.name
+			case "subscriptionType":
+				cases, label = crossTenantSubscriptions, "Subscription."+f.name
 			}
 			try, ok := cases[f.name]
 			if !ok {
@@ -442,7 +484,7 @@ func TestCrossTenant(t *testing.T) {
 			}
 		}
 		for _, f := range fields {
-			label := map[string]string{"queryType": "Query.", "mutationType": "Mutation."}[f.op] + f.name
+			label := map[string]string{"queryType": "Query.", "mutationType": "Mutation.", "subscriptionType": "Subscription."}[f.op] + f.name
 			if !tried[label] && !slices.Contains(sharedFields, label) {
 				t.Errorf("%s was never tried against a victim", label)
 			}
