@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -185,7 +186,7 @@ func TestWebhookEndpointsStory(t *testing.T) {
 			}
 		}
 
-		r = orgAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { id url enabled deliveries { eventType status attempts lastHttpStatus } } } } }`,
+		r = orgAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { id url enabled deliveries { nodes { eventType status attempts lastHttpStatus } } } } } }`,
 			map[string]any{"id": w.org})
 		if n := len(r.list(t, "node.webhookEndpoints")); n != 1 || strings.Contains(r.Raw, secret) || strings.Contains(r.Raw, rotated) {
 			t.Fatalf("webhookEndpoints: %s", r.Raw)
@@ -199,13 +200,13 @@ func TestWebhookEndpointsStory(t *testing.T) {
 		// The delivery log, filtered, and a redelivery: the same event
 		// (webhook-id) once more.
 		r = orgAdmin.do(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints {
-			deleted: deliveries(filter: { eventType: "integration.deleted", status: SUCCEEDED }) { eventId status attempts lastHttpStatus lastDurationMs lastResponse }
-			failed: deliveries(filter: { status: FAILED }) { eventId } } } } }`, map[string]any{"id": w.org})
-		deletedLog := r.list(t, "node.webhookEndpoints.0.deleted")
-		if len(deletedLog) != 1 || len(r.list(t, "node.webhookEndpoints.0.failed")) != 0 || r.num(t, "node.webhookEndpoints.0.deleted.0.lastHttpStatus") != 200 {
+			deleted: deliveries(filter: { eventType: "integration.deleted", status: SUCCEEDED }) { nodes { eventId status attempts lastHttpStatus lastDurationMs lastResponse } }
+			failed: deliveries(filter: { status: FAILED }) { nodes { eventId } } } } } }`, map[string]any{"id": w.org})
+		deletedLog := r.list(t, "node.webhookEndpoints.0.deleted.nodes")
+		if len(deletedLog) != 1 || len(r.list(t, "node.webhookEndpoints.0.failed.nodes")) != 0 || r.num(t, "node.webhookEndpoints.0.deleted.nodes.0.lastHttpStatus") != 200 {
 			t.Fatalf("delivery log: %s", r.Raw)
 		}
-		eventID := r.str(t, "node.webhookEndpoints.0.deleted.0.eventId")
+		eventID := r.str(t, "node.webhookEndpoints.0.deleted.nodes.0.eventId")
 		r = orgAdmin.do(`mutation($e: ID!, $w: ID!) { redeliverWebhookEvent(input: { webhookEndpointId: $w, eventId: $e }) { webhookDelivery { id eventId status } userErrors { code field } } }`,
 			map[string]any{"e": eventID, "w": endpoint})
 		if r.str(t, "redeliverWebhookEvent.webhookDelivery.eventId") != eventID {
@@ -367,6 +368,106 @@ func TestWebhookAccountSelector(t *testing.T) {
 		r = a.do(update, map[string]any{"input": map[string]any{"id": acc, "accountSelector": gold}})
 		if r.get(t, "updateWebhookEndpoint.webhookEndpoint") != nil || !strings.Contains(r.Raw, `"field":["input","accountSelector"]`) {
 			t.Errorf("a selector on an account's endpoint: %s", r.Raw)
+		}
+	})
+}
+
+// TestWebhookDeliveryLog: WebhookEndpoint.deliveries is a connection,
+// newest first: pages of `first` (at most 100) follow one another by
+// `after` without a gap or a repeat, pageInfo and totalCount tell the
+// rest, the filter narrows pages and count alike, and the pages of the
+// endpoints of one list are read in one statement. A cursor of another
+// list, or first above 100, is refused (BAD_USER_INPUT, as every list), never INTERNAL.
+func TestWebhookDeliveryLog(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		a.service.SetWebhookPolicy(webhooks.Policy{AllowLoopback: true})
+		// No queue: the deliveries stay PENDING, and the log holds still.
+		var endpoints []string
+		for _, path := range []string{"/a", "/b"} {
+			r := a.do(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": w.org, "url": "http://127.0.0.1:9" + path}})
+			endpoints = append(endpoints, r.str(t, "createWebhookEndpoint.webhookEndpoint.id"))
+		}
+		for n := range 6 {
+			a.do(updateAccount, map[string]any{"input": map[string]any{"id": w.test, "name": fmt.Sprintf("Test %d", n)}})
+		}
+		a.integrate(w.test, w.point, "mock_ticketing", map[string]any{"project": "SEC"})
+		ds, err := a.store.FindDeliveries(context.Background(), endpoints[0])
+		if err != nil || len(ds) != 7 {
+			t.Fatalf("%d deliveries (%v), want 7", len(ds), err)
+		}
+		var newestFirst []string
+		for n := len(ds) - 1; n >= 0; n-- {
+			newestFirst = append(newestFirst, ds[n].ID)
+		}
+
+		const log = `query($id: ID!, $first: Int, $after: String, $filter: WebhookDeliveryFilter) { organization(id: $id) { webhookEndpoints {
+			id deliveries(first: $first, after: $after, filter: $filter) { totalCount nodes { id eventType status }
+				edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } } } }`
+		var seen []string
+		var after any
+		before := a.statements.Load()
+		a.do(`query($id: ID!) { organization(id: $id) { webhookEndpoints { id } } }`, map[string]any{"id": w.org})
+		withoutLog := a.statements.Load() - before
+		for page := 0; ; page++ {
+			before := a.statements.Load()
+			r := a.do(log, map[string]any{"id": w.org, "first": 3, "after": after})
+			if page == 0 {
+				// One statement reads both endpoints' pages, one counts.
+				if n := a.statements.Load() - before - withoutLog; n != 2 {
+					t.Errorf("the first page of 2 endpoints' logs took %d statements more than the endpoints, want 2", n)
+				}
+			}
+			for e := range 2 {
+				at := fmt.Sprintf("organization.webhookEndpoints.%d.deliveries", e)
+				if r.num(t, at+".totalCount") != 7 {
+					t.Fatalf("totalCount: %s", r.Raw)
+				}
+				if e == 1 {
+					continue
+				}
+				for _, node := range r.list(t, at+".nodes") {
+					seen = append(seen, node.(map[string]any)["id"].(string))
+				}
+				if prev := r.get(t, at+".pageInfo.hasPreviousPage"); prev != (page > 0) {
+					t.Errorf("page %d: hasPreviousPage %v", page, prev)
+				}
+				after = r.get(t, at+".pageInfo.endCursor")
+				if r.get(t, at+".pageInfo.hasNextPage") != true {
+					if page != 2 {
+						t.Errorf("the log ended after page %d: %s", page, r.Raw)
+					}
+					goto done
+				}
+			}
+		}
+	done:
+		if fmt.Sprint(seen) != fmt.Sprint(newestFirst) {
+			t.Errorf("the pages held %v, want newest first %v", seen, newestFirst)
+		}
+
+		r := a.do(log, map[string]any{"id": w.org, "filter": map[string]any{"eventType": "integration.created"}})
+		if n := r.num(t, "organization.webhookEndpoints.0.deliveries.totalCount"); n != 1 || len(r.list(t, "organization.webhookEndpoints.0.deliveries.nodes")) != 1 {
+			t.Errorf("filtered by type: %s", r.Raw)
+		}
+		r = a.do(log, map[string]any{"id": w.org, "filter": map[string]any{"status": "PENDING", "eventType": "account.updated"}, "first": 2})
+		if r.num(t, "organization.webhookEndpoints.0.deliveries.totalCount") != 6 || r.str(t, "organization.webhookEndpoints.0.deliveries.nodes.0.id") != newestFirst[1] {
+			t.Errorf("filtered by status and type: %s", r.Raw)
+		}
+		r = a.do(log, map[string]any{"id": w.org, "filter": map[string]any{"status": "SUCCEEDED"}})
+		if r.num(t, "organization.webhookEndpoints.0.deliveries.totalCount") != 0 || len(r.list(t, "organization.webhookEndpoints.0.deliveries.nodes")) != 0 {
+			t.Errorf("no delivery succeeded: %s", r.Raw)
+		}
+
+		for _, bad := range []map[string]any{
+			{"id": w.org, "first": 101},
+			{"id": w.org, "after": "not-a-cursor"},
+			{"id": w.org, "after": base64.RawURLEncoding.EncodeToString([]byte("cursor:" + endpoints[0]))},
+		} {
+			r := a.post(log, bad)
+			if r.Status >= 500 || !strings.Contains(r.Raw, `"code":"BAD_USER_INPUT"`) || strings.Contains(r.Raw, "INTERNAL") {
+				t.Errorf("%v: %s, want BAD_USER_INPUT", bad, r.Raw)
+			}
 		}
 	})
 }

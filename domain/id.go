@@ -33,6 +33,9 @@ var kindNames = map[Kind]string{
 	KindApiToken:                "API token",
 	KindAuditEvent:              "audit event",
 	KindIntegrationPointVersion: "integration point version",
+	KindEvent:                   "event",
+	KindWebhookEndpoint:         "webhook endpoint",
+	KindWebhookDelivery:         "webhook delivery",
 }
 
 // Name is the kind in words, for messages.

@@ -168,3 +168,9 @@ func Window[T domain.Node](rows []T, page Page) []T {
 	}
 	return rows[start:min(len(rows), start+page.Limit())]
 }
+
+// The webhook delivery log's connection: newest first, like the audit log.
+type (
+	WebhookDeliveryConnection = Connection[*domain.WebhookDelivery]
+	WebhookDeliveryEdge       = Edge[*domain.WebhookDelivery]
+)

@@ -7,10 +7,12 @@ package resolvers
 
 import (
 	"context"
+	"sync"
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
+	"github.com/pointguard/pointguard/pagination"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 )
@@ -66,25 +68,36 @@ func (r *webhookEndpointResolver) AccountSelector(ctx context.Context, objs []*d
 	return r.Store.FindWebhookEndpointSelectors(ctx, ids)
 }
 
-// Deliveries is the resolver for the deliveries field.
-func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *domain.WebhookEndpoint, filter *model.WebhookDeliveryFilter) ([]*domain.WebhookDelivery, error) {
-	var status domain.WebhookDeliveryStatus
-	var eventType string
-	if filter != nil {
-		if filter.Status != nil {
-			status = *filter.Status
-		}
-		if filter.EventType != nil {
-			eventType = *filter.EventType
-		}
-	}
-	ds, err := r.Store.FindDeliveriesWhere(ctx, obj.ID, status, eventType)
+// Deliveries is the batch resolver for the deliveries field.
+func (r *webhookEndpointResolver) Deliveries(ctx context.Context, objs []*domain.WebhookEndpoint, first *int, after *string, filter *domain.WebhookDeliveryFilter) ([]*pagination.Connection[*domain.WebhookDelivery], error) {
+	page, err := pagination.NewPage(first, after, domain.KindWebhookDelivery)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*domain.WebhookDelivery, len(ds))
-	for n := range ds {
-		out[n] = &ds[n]
+	var f domain.WebhookDeliveryFilter
+	if filter != nil {
+		f = *filter
+	}
+	ids := make([]string, len(objs))
+	for n, w := range objs {
+		ids[n] = w.ID
+	}
+	// The endpoints' pages in one statement; the endpoints were read (and
+	// their visibility decided) by the field that found them.
+	pages, err := r.Store.FindDeliveryPages(ctx, ids, f, page)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	var counts map[string]int
+	var countErr error
+	out := make([]*pagination.WebhookDeliveryConnection, len(objs))
+	for n, w := range objs {
+		out[n] = pagination.NewConnection(pages[w.ID], page, func(ctx context.Context) (int, error) {
+			// Every sibling's totalCount in one statement, when one is asked.
+			once.Do(func() { counts, countErr = r.Store.CountDeliveries(ctx, ids, f) })
+			return counts[w.ID], countErr
+		})
 	}
 	return out, nil
 }

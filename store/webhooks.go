@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/pagination"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/secrets"
 )
@@ -542,53 +543,88 @@ func (s *Store) FindDeliveries(ctx context.Context, endpointID string) ([]domain
 	return s.FindDeliveriesWhere(ctx, endpointID, "", "")
 }
 
+const deliveryColumns = "id, endpoint_id, event_id, event_type, status, attempts, last_http_status, " +
+	"last_duration_ms, last_response, last_error, created_at, updated_at"
+
+type deliveryRow struct {
+	ID             string         `db:"id"`
+	EndpointID     string         `db:"endpoint_id"`
+	EventID        string         `db:"event_id"`
+	EventType      string         `db:"event_type"`
+	Status         string         `db:"status"`
+	Attempts       int            `db:"attempts"`
+	LastHTTPStatus sql.NullInt64  `db:"last_http_status"`
+	LastDurationMS sql.NullInt64  `db:"last_duration_ms"`
+	LastResponse   sql.NullString `db:"last_response"`
+	LastError      sql.NullString `db:"last_error"`
+	CreatedAt      time.Time      `db:"created_at"`
+	UpdatedAt      time.Time      `db:"updated_at"`
+}
+
+func (r *deliveryRow) domain() domain.WebhookDelivery {
+	d := domain.WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID, EventID: r.EventID, EventType: r.EventType,
+		Status: domain.WebhookDeliveryStatus(r.Status), Attempts: r.Attempts, LastResponse: r.LastResponse.String,
+		LastError: r.LastError.String, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.LastHTTPStatus.Valid {
+		v := int(r.LastHTTPStatus.Int64)
+		d.LastHTTPStatus = &v
+	}
+	if r.LastDurationMS.Valid {
+		v := int(r.LastDurationMS.Int64)
+		d.LastDurationMS = &v
+	}
+	return d
+}
+
 // FindDeliveriesWhere lists an endpoint's deliveries of the given status
 // and event type ("" for any), oldest first.
 func (s *Store) FindDeliveriesWhere(ctx context.Context, endpointID string, status domain.WebhookDeliveryStatus, eventType string) ([]domain.WebhookDelivery, error) {
-	q := "SELECT id, endpoint_id, event_id, event_type, status, attempts, last_http_status, " +
-		"last_duration_ms, last_response, last_error, created_at, updated_at FROM webhook_deliveries WHERE endpoint_id = ?"
-	args := []any{endpointID}
-	if status != "" {
-		q += " AND status = ?"
-		args = append(args, string(status))
-	}
-	if eventType != "" {
-		q += " AND event_type = ?"
-		args = append(args, eventType)
-	}
-	var rows []struct {
-		ID             string         `db:"id"`
-		EndpointID     string         `db:"endpoint_id"`
-		EventID        string         `db:"event_id"`
-		EventType      string         `db:"event_type"`
-		Status         string         `db:"status"`
-		Attempts       int            `db:"attempts"`
-		LastHTTPStatus sql.NullInt64  `db:"last_http_status"`
-		LastDurationMS sql.NullInt64  `db:"last_duration_ms"`
-		LastResponse   sql.NullString `db:"last_response"`
-		LastError      sql.NullString `db:"last_error"`
-		CreatedAt      time.Time      `db:"created_at"`
-		UpdatedAt      time.Time      `db:"updated_at"`
-	}
-	if err := sqlx.SelectContext(ctx, s.db, &rows, s.db.Rebind(q+" ORDER BY id"), args...); err != nil {
+	w := deliveryWhere(domain.WebhookDeliveryFilter{Status: &status, EventType: &eventType}).with("endpoint_id = ?", endpointID)
+	var rows []deliveryRow
+	if err := s.base.selectAll(ctx, &rows, "SELECT "+deliveryColumns+" FROM webhook_deliveries"+w.sql()+" ORDER BY id", w.args...); err != nil {
 		return nil, err
 	}
 	out := make([]domain.WebhookDelivery, len(rows))
-	for n, r := range rows {
-		d := domain.WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID, EventID: r.EventID, EventType: r.EventType,
-			Status: domain.WebhookDeliveryStatus(r.Status), Attempts: r.Attempts, LastResponse: r.LastResponse.String,
-			LastError: r.LastError.String, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
-		if r.LastHTTPStatus.Valid {
-			v := int(r.LastHTTPStatus.Int64)
-			d.LastHTTPStatus = &v
-		}
-		if r.LastDurationMS.Valid {
-			v := int(r.LastDurationMS.Int64)
-			d.LastDurationMS = &v
-		}
-		out[n] = d
+	for n := range rows {
+		out[n] = rows[n].domain()
 	}
 	return out, nil
+}
+
+func deliveryWhere(f domain.WebhookDeliveryFilter) where {
+	var w where
+	if f.Status != nil && *f.Status != "" {
+		w.add("status = ?", string(*f.Status))
+	}
+	if f.EventType != nil && *f.EventType != "" {
+		w.add("event_type = ?", *f.EventType)
+	}
+	return w
+}
+
+// FindDeliveryPages reads each endpoint's page of its delivery log, newest
+// first (the cursor is the last delivery seen: the page holds older ones),
+// in one statement for them all. The endpoints are ones the caller sees.
+func (s *Store) FindDeliveryPages(ctx context.Context, endpointIDs []string, f domain.WebhookDeliveryFilter, page pagination.Page) (map[string][]*domain.WebhookDelivery, error) {
+	w := deliveryWhere(f)
+	if page.After != "" {
+		w.add("id < ?", page.After)
+	}
+	var rows []deliveryRow
+	if err := s.base.pagesByParentOrdered(ctx, &rows, "webhook_deliveries", deliveryColumns, "endpoint_id", "id DESC", endpointIDs, w, page.Limit()); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*domain.WebhookDelivery, len(endpointIDs))
+	for n := range rows {
+		d := rows[n].domain()
+		out[d.EndpointID] = append(out[d.EndpointID], &d)
+	}
+	return out, nil
+}
+
+// CountDeliveries counts each endpoint's deliveries the filter matches.
+func (s *Store) CountDeliveries(ctx context.Context, endpointIDs []string, f domain.WebhookDeliveryFilter) (map[string]int, error) {
+	return s.base.countsByParent(ctx, "webhook_deliveries", "endpoint_id", endpointIDs, deliveryWhere(f))
 }
 
 func later(a, b time.Time) time.Time {

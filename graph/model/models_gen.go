@@ -94,11 +94,6 @@ type Query struct {
 type Subscription struct {
 }
 
-type WebhookDeliveryFilter struct {
-	Status    *domain.WebhookDeliveryStatus `json:"status,omitempty"`
-	EventType *string                       `json:"eventType,omitempty"`
-}
-
 type WebhookDeliveryPayload struct {
 	WebhookDelivery *domain.WebhookDelivery `json:"webhookDelivery,omitempty"`
 	UserErrors      []*domain.UserError     `json:"userErrors"`

@@ -1,0 +1,15 @@
+package domain
+
+// GetID makes deliveries pages of a connection, and endpoints and
+// deliveries nodes.
+func (d *WebhookDelivery) GetID() string { return d.ID }
+
+// GetID makes an endpoint a node.
+func (w *WebhookEndpoint) GetID() string { return w.ID }
+
+// WebhookDeliveryFilter narrows an endpoint's delivery log; nil fields
+// match every delivery.
+type WebhookDeliveryFilter struct {
+	Status    *WebhookDeliveryStatus
+	EventType *string
+}
