@@ -43,6 +43,20 @@ func handlerWithLimits(t *testing.T, a *app, cfg limits.Config, reads ReadExecut
 	return New(a.store, a.service, log, cfg, reads)
 }
 
+// unlimited runs setup against the app's database through a handler
+// without rate limits, so that a test's budget is all its own.
+func unlimited[A, B, C any](t *testing.T, a *app, setup func() (A, B, C)) (A, B, C) {
+	t.Helper()
+	cfg := limits.Default()
+	cfg.RatePerSecond = 0
+	srv := httptest.NewServer(handlerWithLimits(t, a, cfg, Pointguard))
+	defer srv.Close()
+	url, ref := a.url, a.referenceURL
+	a.url, a.referenceURL = srv.URL, ""
+	defer func() { a.url, a.referenceURL = url, ref }()
+	return setup()
+}
+
 // readmeGraphQuery is the README's first example, the whole graph.
 func readmeGraphQuery(t *testing.T) string {
 	t.Helper()
@@ -159,10 +173,13 @@ func TestLimitsIntrospection(t *testing.T) {
 func TestLimitsRateLimit(t *testing.T) {
 	t.Parallel()
 	cfg := limits.Default()
-	cfg.RatePerSecond, cfg.RateBurst = 20, 3 // a token every 50 ms
+	cfg.RatePerSecond, cfg.RateBurst = 20, 3 // a token every 50 ms; { __typename } costs 1
+	cfg.FailuresPerSecond, cfg.FailureBurst = 20, 3
 	a := limitedApp(t, cfg)
-	org := a.createOrg("acme") // the admin token's burst goes on this
-	mine, other := a.mintToken("ORG_ADMIN", org), a.mintToken("ORG_ADMIN", org)
+	_, mine, other := unlimited(t, a, func() (string, string, string) {
+		org := a.createOrg("acme")
+		return org, a.mintToken("ORG_ADMIN", org), a.mintToken("ORG_ADMIN", org)
+	})
 
 	ask := func(token string) *http.Response {
 		t.Helper()
@@ -235,5 +252,140 @@ func TestLimitsRateLimit(t *testing.T) {
 			t.Fatal("still limited 2 s later at 20 requests per second")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCostBudget: a token's budget is spent by what its operations cost,
+// not by their number: each response says in extensions.cost what the
+// operation cost and what is left (rateLimit says the same), a mutation
+// costs 10 more for each root field, and once the budget cannot pay for
+// an operation it is refused 429 RATE_LIMITED with Retry-After and the
+// cost, before it runs; both executors answer alike.
+func TestCostBudget(t *testing.T) {
+	t.Parallel()
+	cfg := limits.Default()
+	cfg.RatePerSecond, cfg.RateBurst = 1, 200_000 // nothing comes back to speak of during the test
+	a := limitedApp(t, cfg)
+	org, token, _ := unlimited(t, a, func() (string, string, string) {
+		org := a.createOrg("acme")
+		return org, a.mintToken("ORG_ADMIN", org), ""
+	})
+	type answer struct {
+		status int
+		retry  string
+		body   map[string]any
+	}
+	ask := func(url, query string, variables map[string]any) answer {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+		req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		return answer{resp.StatusCode, resp.Header.Get("Retry-After"), got}
+	}
+	costOf := func(a answer) (requested, left float64) {
+		t.Helper()
+		cost, _ := jsonAt(a.body, "extensions.cost").(map[string]any)
+		if cost == nil || cost["actualQueryCost"] != cost["requestedQueryCost"] ||
+			jsonAt(cost, "throttleStatus.maximumAvailable") != 200_000.0 || jsonAt(cost, "throttleStatus.restoreRate") != 1.0 {
+			t.Fatalf("extensions.cost of %d %v", a.status, a.body)
+		}
+		return cost["requestedQueryCost"].(float64), jsonAt(cost, "throttleStatus.currentlyAvailable").(float64)
+	}
+
+	graph := readmeGraphQuery(t)
+	first := ask(a.url, graph, nil)
+	cost, left := costOf(first)
+	if first.status != http.StatusOK || cost < 100 || left < 200_000-cost || left > 200_000-cost+2 {
+		t.Fatalf("the org graph: %d, cost %v, left %v", first.status, cost, left)
+	}
+	// gqlgen's executor answers the same cost from its own budget.
+	if refCost, refLeft := costOf(ask(a.referenceURL, graph, nil)); refCost != cost || refLeft != left {
+		t.Errorf("gqlgen's executor: cost %v, left %v; ours: %v, %v", refCost, refLeft, cost, left)
+	}
+
+	rl := ask(a.url, `{ rateLimit { cost remaining limit resetAt restoreRate } }`, nil)
+	rlCost, rlLeft := costOf(rl)
+	resetAt, _ := time.Parse(time.RFC3339, fmt.Sprint(jsonAt(rl.body, "data.rateLimit.resetAt")))
+	if jsonAt(rl.body, "data.rateLimit.cost") != rlCost || jsonAt(rl.body, "data.rateLimit.remaining") != rlLeft ||
+		jsonAt(rl.body, "data.rateLimit.limit") != 200_000.0 || jsonAt(rl.body, "data.rateLimit.restoreRate") != 1.0 ||
+		rlLeft > left-rlCost+2 || time.Until(resetAt) < time.Duration(200_000-rlLeft-2)*time.Second {
+		t.Errorf("rateLimit %v, extensions cost %v, left %v", jsonAt(rl.body, "data.rateLimit"), rlCost, rlLeft)
+	}
+
+	// createAccount { account { id } } is 3 by gqlgen's count, and 10 more as a mutation.
+	m := ask(a.url, `mutation($in: CreateAccountInput!) { createAccount(input: $in) { account { id } } }`,
+		map[string]any{"in": map[string]any{"organizationId": org, "slug": "paid", "name": "Paid", "environment": "TEST"}})
+	if mCost, _ := costOf(m); m.status != http.StatusOK || mCost != 3+limits.MutationCost {
+		t.Errorf("a mutation: %d, cost %v, want %d", m.status, mCost, 3+limits.MutationCost)
+	}
+
+	var refused answer
+	for range 1000 {
+		if refused = ask(a.url, graph, nil); refused.status != http.StatusOK {
+			break
+		}
+	}
+	// What authenticating costs: { __typename } reads nothing else.
+	statements := a.statements.Load()
+	ask(a.url, `{ __typename }`, nil)
+	authenticating := a.statements.Load() - statements
+	statements = a.statements.Load()
+	again := ask(a.url, graph, nil)
+	if n := a.statements.Load() - statements; n > authenticating {
+		t.Errorf("a refused operation ran %d SQL statements, authenticating %d", n, authenticating)
+	}
+	for _, r := range []answer{refused, again} {
+		errs, _ := r.body["errors"].([]any)
+		if r.status != http.StatusTooManyRequests || r.retry == "" || r.retry == "0" || len(errs) != 1 ||
+			jsonAt(errs[0], "extensions.code") != apierror.CodeRateLimited || jsonAt(errs[0], "extensions.cost.requestedQueryCost") != cost ||
+			!strings.Contains(fmt.Sprint(jsonAt(errs[0], "message")), fmt.Sprintf("costs %d", int(cost))) {
+			t.Errorf("out of budget: %d, Retry-After %q, %v", r.status, r.retry, r.body)
+		}
+	}
+	// What is cheap still fits.
+	if small := ask(a.url, `{ __typename }`, nil); small.status != http.StatusOK {
+		t.Errorf("{ __typename } after the budget ran low: %d %v", small.status, small.body)
+	}
+}
+
+// TestCostBudgetDefaults: the default budget lets a runtime ask
+// authorizeIntegrationUse 3,000 times a second, and refuses ten org
+// graphs (of 1,000 integrations, the README's query) a second from one
+// token, at the costs the API reports for them.
+func TestCostBudgetDefaults(t *testing.T) {
+	t.Parallel()
+	a := limitedApp(t, limits.Default())
+	w := a.world()
+	id := a.integrate(w.prod, w.point, "jira", map[string]any{"project": "SEC"})
+	costOf := func(query string, variables map[string]any) float64 {
+		t.Helper()
+		var r map[string]any
+		if err := json.Unmarshal([]byte(a.do(query, variables).Raw), &r); err != nil {
+			t.Fatal(err)
+		}
+		cost, ok := jsonAt(r, "extensions.cost.requestedQueryCost").(float64)
+		if !ok {
+			t.Fatalf("no extensions.cost: %v", r)
+		}
+		return cost
+	}
+	use := costOf(`query($id: ID!) { authorizeIntegrationUse(integrationId: $id) { allowed pointVersion violations { code message } effectiveConfig } }`,
+		map[string]any{"id": id})
+	graph := costOf(readmeGraphQuery(t), nil)
+	d := limits.Default()
+	t.Logf("authorizeIntegrationUse costs %v, the org graph %v", use, graph)
+	if 3_000*use > d.RatePerSecond || 10*graph <= d.RatePerSecond || d.RateBurst < d.MaxComplexity {
+		t.Errorf("authorizeIntegrationUse costs %v (3,000 a second: %v), the org graph %v (10 a second: %v); the budget refills at %v, holds %d",
+			use, 3_000*use, graph, 10*graph, d.RatePerSecond, d.RateBurst)
 	}
 }

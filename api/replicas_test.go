@@ -165,10 +165,10 @@ func TestReplicasShareTheRateLimit(t *testing.T) {
 			t.Errorf("shared: %d of %d let through, want one replica's allowance (%d to %.1f)", allowed, requests, cfg.RateBurst, one+1)
 		}
 		keys, err := testdb.RedisKeys(redisURL, prefix)
-		id := regexp.MustCompile(`^rate:` + regexp.QuoteMeta(prefix) + `request:token:tok_[0-9a-f]+$`)
+		id := regexp.MustCompile(`^rate:` + regexp.QuoteMeta(prefix) + `cost:token:tok_[0-9a-f]+$`)
 		secret := token[len(auth.Prefix(token)):]
 		if err != nil || len(keys) != 1 || !id.MatchString(keys[0]) || strings.Contains(keys[0], secret) {
-			t.Errorf("keys %q (%v), want one: rate:%srequest:token:<token ID>, without the token", keys, err, prefix)
+			t.Errorf("keys %q (%v), want one: rate:%scost:token:<token ID>, without the token", keys, err, prefix)
 		}
 	})
 	t.Run("per process", func(t *testing.T) {
@@ -188,7 +188,7 @@ func TestReplicasShareTheRateLimit(t *testing.T) {
 func TestReplicasShareTheFailureLimit(t *testing.T) {
 	t.Parallel()
 	cfg := limits.Default()
-	cfg.RatePerSecond, cfg.RateBurst = 0.2, 5 // a failure back every 5 s
+	cfg.FailuresPerSecond, cfg.FailureBurst = 0.2, 5 // a failure back every 5 s
 	for _, tc := range []struct {
 		name        string
 		redis       bool
@@ -204,13 +204,13 @@ func TestReplicasShareTheFailureLimit(t *testing.T) {
 				redisURL, prefix = testdb.Redis(t)
 			}
 			replicas, admin := startReplicas(t, 3, testdb.Postgres(t), cfg, redisURL, prefix)
-			for i := range cfg.RateBurst {
+			for i := range cfg.FailureBurst {
 				if got := knock(t, replicas[0].url, auth.NewToken()); got != http.StatusUnauthorized {
 					t.Fatalf("guess %d on A: %d, want 401", i+1, got)
 				}
 			}
 			if got := knock(t, replicas[1].url, auth.NewToken()); got != tc.guessOnB {
-				t.Errorf("a guess on B after %d failures on A: %d, want %d", cfg.RateBurst, got, tc.guessOnB)
+				t.Errorf("a guess on B after %d failures on A: %d, want %d", cfg.FailureBurst, got, tc.guessOnB)
 			}
 			if got := knock(t, replicas[2].url, admin); got != tc.validTokenC {
 				t.Errorf("a valid token on C: %d, want %d", got, tc.validTokenC)

@@ -73,10 +73,7 @@ func (e *Executor) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		}
 		return next(ctx)
 	}
-	if ext := graphql.GetExtensions(ctx); len(ext) > 0 {
-		return &graphql.Response{Data: (*answer)[len(answerPrefix) : len(*answer)-len(answerSuffix)], Extensions: ext}
-	}
-	return answered(ctx, answer)
+	return answered(ctx, answer, graphql.GetExtensions(ctx))
 }
 
 // execute plans and runs the operation, returning its answer, the data

@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 
@@ -47,15 +48,25 @@ const (
 	answerSuffix = `}`
 )
 
-// answered hands the executor's answer to the request's sink, if it has
-// one, and returns the response to give gqlgen; without a sink (a GET),
-// the response carries the data.
-func answered(ctx context.Context, answer *[]byte) *graphql.Response {
+// answered hands the executor's answer, with the response's extensions
+// (extensions.cost, say), to the request's sink, if it has one, and
+// returns the response to give gqlgen; without a sink (a GET), the
+// response carries the data and the extensions.
+func answered(ctx context.Context, answer *[]byte, extensions map[string]any) *graphql.Response {
 	if s, ok := ctx.Value(sinkKey{}).(*sink); ok && s.answer == nil {
+		if len(extensions) > 0 {
+			// After the data, as gqlgen's Response orders its fields.
+			ext, err := json.Marshal(extensions)
+			if err != nil {
+				return &graphql.Response{Data: (*answer)[len(answerPrefix) : len(*answer)-len(answerSuffix)], Extensions: extensions}
+			}
+			b := append((*answer)[:len(*answer)-len(answerSuffix)], `,"extensions":`...)
+			*answer = append(append(b, ext...), answerSuffix...)
+		}
 		s.answer = answer
 		return &graphql.Response{Data: placeholder[len(answerPrefix) : len(placeholder)-len(answerSuffix)]}
 	}
-	return &graphql.Response{Data: (*answer)[len(answerPrefix) : len(*answer)-len(answerSuffix)]}
+	return &graphql.Response{Data: (*answer)[len(answerPrefix) : len(*answer)-len(answerSuffix)], Extensions: extensions}
 }
 
 func (s *sink) Write(b []byte) (int, error) {

@@ -20,7 +20,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c != Default() {
 		t.Errorf("got %+v, want %+v", c, Default())
 	}
-	want := Config{MaxDepth: 12, MaxComplexity: 50_000, RatePerSecond: 100, RateBurst: 200, Introspection: true,
+	want := Config{MaxDepth: 12, MaxComplexity: 50_000, RatePerSecond: 50_000, RateBurst: 100_000,
+		FailuresPerSecond: 100, FailureBurst: 200, Introspection: true,
 		RequestTimeout: 10 * time.Second, Admission: admission.Config{Capacity: 50_000, Light: 100, MaxQueue: 1_000, Wait: 2 * time.Second}}
 	if Default() != want {
 		t.Errorf("defaults %+v, want %+v", Default(), want)
@@ -42,7 +43,8 @@ func TestFromEnvValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{MaxDepth: 8, MaxComplexity: 1000, RatePerSecond: 2.5, RateBurst: 7, Introspection: false,
+	want := Config{MaxDepth: 8, MaxComplexity: 1000, RatePerSecond: 2.5, RateBurst: 7,
+		FailuresPerSecond: 100, FailureBurst: 200, Introspection: false,
 		RequestTimeout: 2 * time.Minute, Admission: admission.Config{Capacity: 5000, Light: 100, MaxQueue: 0, Wait: 250 * time.Millisecond}}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)

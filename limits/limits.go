@@ -1,8 +1,9 @@
 // Package limits bounds what one client can ask of the API: how deep an
 // operation nests (DepthLimit), how much it may cost (Complexity sets the
 // costs in gqlgen's ComplexityRoot, ComplexityLimit enforces them), how
-// often a client may ask (RateLimit; shared by replicas through Redis when
-// Config.Redis is set), and whether introspection is allowed
+// much a client may spend (a budget of query cost per token, CostBudget;
+// shared by replicas through Redis when Config.Redis is set), and whether
+// introspection is allowed
 // (Introspection). Config holds the limits, FromEnv reads them, Config.Use
 // and Config.Middleware install them.
 //
@@ -48,13 +49,16 @@ type Config struct {
 	// MaxComplexity is the highest cost an operation may have (Calculate,
 	// with the costs Complexity sets).
 	MaxComplexity int
-	// RatePerSecond is how many requests per second one client (a token,
-	// or an address without one) may make on average, and how many failed
-	// attempts to authenticate an address may make (FailureLimit); 0
-	// disables rate limiting.
+	// RatePerSecond is the query cost restored each second to the budget
+	// of one client (a token, or an address without one): see CostBudget.
+	// 0 disables rate limiting, the failure limit too.
 	RatePerSecond float64
-	// RateBurst is how many requests a client may make at once.
+	// RateBurst is the budget: the most cost a client may spend at once.
 	RateBurst int
+	// FailuresPerSecond and FailureBurst are how many failed attempts to
+	// authenticate an address may make (FailureLimit).
+	FailuresPerSecond float64
+	FailureBurst      int
 	// Introspection allows __schema and __type (GraphiQL needs them).
 	Introspection bool
 	// Admission bounds the work running at once (package admission).
@@ -74,13 +78,19 @@ type Config struct {
 // Default is the configuration with nothing set in the environment.
 func Default() Config {
 	return Config{
-		MaxDepth:       12,
-		MaxComplexity:  50_000,
-		RatePerSecond:  100,
-		RateBurst:      200,
-		Introspection:  true,
-		RequestTimeout: 10 * time.Second,
-		Admission:      admission.Default(),
+		MaxDepth:      12,
+		MaxComplexity: 50_000,
+		// A runtime asking authorizeIntegrationUse (7, with its
+		// violations and effective config) 3,000 times a second spends
+		// 21,000 a second; the README's org graph query (38,552) ten
+		// times a second would spend 385,520 (TestCostBudgetDefaults).
+		RatePerSecond:     50_000,
+		RateBurst:         100_000,
+		FailuresPerSecond: 100,
+		FailureBurst:      200,
+		Introspection:     true,
+		RequestTimeout:    10 * time.Second,
+		Admission:         admission.Default(),
 	}
 }
 
@@ -100,9 +110,10 @@ const (
 
 // FromEnv reads the configuration from the environment, starting from
 // Default: POINTGUARD_MAX_DEPTH and POINTGUARD_MAX_COMPLEXITY (positive
-// integers), POINTGUARD_RATE_LIMIT (requests per second per client, 0
-// disables), POINTGUARD_RATE_BURST (a positive integer; when unset but
-// POINTGUARD_RATE_LIMIT is set, twice the rate, at least 1) and
+// integers), POINTGUARD_RATE_LIMIT (query cost restored per second to each
+// client's budget, 0 disables), POINTGUARD_RATE_BURST (the budget, a
+// positive integer; when unset but POINTGUARD_RATE_LIMIT is set, twice the
+// rate, at least 1) and
 // POINTGUARD_INTROSPECTION (true or false), POINTGUARD_REQUEST_TIMEOUT (a
 // Go duration, default 10s), and admission's POINTGUARD_MAX_WORK (the
 // total cost running at once; 0 turns admission control off), POINTGUARD_MAX_QUEUE
@@ -152,7 +163,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-			errs = append(errs, fmt.Errorf("%s: %q is not a number of requests per second (0 disables)", EnvRateLimit, s))
+			errs = append(errs, fmt.Errorf("%s: %q is not a query cost per second (0 disables)", EnvRateLimit, s))
 		} else {
 			c.RatePerSecond = f
 			c.RateBurst = int(min(max(1, math.Ceil(2*f)), math.MaxInt32))
@@ -225,26 +236,31 @@ type extensible interface {
 	Use(graphql.HandlerExtension)
 }
 
-// Use adds to a gqlgen server the introspection policy, the depth limit and
-// the complexity limit, in that order (the cheapest refusal first). It
+// Use adds to a gqlgen server the introspection policy, the depth limit,
+// the complexity limit and the cost budget, in that order (the cheapest
+// refusal first; the budget charges what the complexity limit computed). It
 // replaces gqlgen's extension.Introspection{}: do not add that as well. The
 // complexity limit needs the schema's costs: see Complexity.
 func (c Config) Use(srv extensible) {
 	srv.Use(Introspection(c.Introspection))
 	srv.Use(NewDepthLimit(c.MaxDepth))
 	srv.Use(NewComplexityLimit(c.MaxComplexity))
+	srv.Use(CostBudget{})
 }
 
-// Middleware rate-limits next per client, as key names it (a verified
-// token, else an address: see auth.ClientKey), or returns next unchanged
-// when RatePerSecond is 0. With Redis, the limit is shared by the replicas
-// (falling back to this process's own while Redis does not answer).
+// Middleware keeps a budget of query cost per client, as key names it (a
+// verified token, else an address: see auth.ClientKey): it takes 1 for
+// each request, refusing it when the budget is spent, and hands the
+// operation's charge to CostBudget (see Charge); or it returns next
+// unchanged when RatePerSecond is 0. With Redis, the budget is shared by
+// the replicas (falling back to this process's own while Redis does not
+// answer).
 func (c Config) Middleware(next http.Handler, key func(*http.Request) string) http.Handler {
 	if c.Redis == nil || c.RatePerSecond <= 0 || math.IsNaN(c.RatePerSecond) {
 		return RateLimit(next, c.RatePerSecond, c.RateBurst, key)
 	}
 	return &sharedRateLimiter{
 		local:  newRateLimiter(next, c.RatePerSecond, c.RateBurst, key, limiterCacheSize, time.Now),
-		shared: c.Redis.limit(redisRequests, c.RatePerSecond, c.RateBurst, c.Log),
+		shared: c.Redis.limit(redisCost, c.RatePerSecond, c.RateBurst, c.Log),
 	}
 }

@@ -19,12 +19,14 @@ import (
 // unless more clients than this are active at once); it comes back full.
 const limiterCacheSize = 10_000
 
-// RateLimit lets each client, as named by key, make perSecond requests per
-// second on average and burst at once; past that it answers 429 with a
-// Retry-After header (whole seconds, at least 1) and a GraphQL-shaped body
-// whose error has the code RATE_LIMITED, without calling next. perSecond
-// 0 (or less) disables it: next is returned as is. A burst below 1 is 1.
-// The limiters of the 10,000 most recently seen clients are kept.
+// RateLimit gives each client, as named by key, a budget of burst that
+// refills at perSecond; each request takes 1 of it, and its operation the
+// rest of its cost (CostBudget, through the request's Charge). A request
+// that finds the budget spent is answered 429 with a Retry-After header
+// (whole seconds, at least 1) and a GraphQL-shaped body whose error has
+// the code RATE_LIMITED, without calling next. perSecond 0 (or less)
+// disables it: next is returned as is. A burst below 1 is 1. The budgets
+// of the 10,000 most recently seen clients are kept.
 func RateLimit(next http.Handler, perSecond float64, burst int, key func(*http.Request) string) http.Handler {
 	if perSecond <= 0 || math.IsNaN(perSecond) {
 		return next
@@ -76,25 +78,37 @@ func (rl *rateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rl *rateLimiter) serve(w http.ResponseWriter, r *http.Request, key string) {
 	now := rl.now()
 	l := rl.limiter(key)
-	if l.AllowN(now, 1) {
-		rl.next.ServeHTTP(w, r)
+	if !l.AllowN(now, 1) {
+		rl.refuse(w, rl.wait(l, now, 1))
 		return
 	}
-	rl.refuse(w, rl.wait(l, now))
+	rl.charge(func(n int) (bool, float64, float64) {
+		now := rl.now()
+		if n <= 0 || l.AllowN(now, n) {
+			return true, 0, l.TokensAt(now)
+		}
+		return false, rl.wait(l, now, n), l.TokensAt(now)
+	}, l.TokensAt(now)).served(rl.next, w, r)
 }
 
-// wait is how long until l has one whole token again, in seconds.
-func (rl *rateLimiter) wait(l *rate.Limiter, now time.Time) float64 {
-	return (1 - l.TokensAt(now)) / rl.perSecond
+// charge is a request's charge against a budget of rl's size, taking
+// with take, left holding what remains after the request's 1.
+func (rl *rateLimiter) charge(take func(int) (bool, float64, float64), left float64) *Charge {
+	return &Charge{perSecond: rl.perSecond, burst: rl.burst, take: take, at: rl.now, left: left}
+}
+
+// wait is how long until l holds n again, in seconds.
+func (rl *rateLimiter) wait(l *rate.Limiter, now time.Time, n int) float64 {
+	return (float64(n) - l.TokensAt(now)) / rl.perSecond
 }
 
 // refuse answers 429 to a client that has nothing left for wait seconds.
 func (rl *rateLimiter) refuse(w http.ResponseWriter, wait float64) {
-	retry := max(1, int(math.Ceil(wait))) // whole seconds, never 0
+	retry := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(retry))
 	apierror.Write(w, http.StatusTooManyRequests, apierror.CodeRateLimited,
-		fmt.Sprintf("rate limit exceeded: at most %s requests per second (bursts of %d); retry after %d s",
-			strconv.FormatFloat(rl.perSecond, 'f', -1, 64), rl.burst, retry))
+		fmt.Sprintf("rate limit exceeded: the budget of %d is spent (restored at %s a second); retry after %d s",
+			rl.burst, strconv.FormatFloat(rl.perSecond, 'f', -1, 64), retry))
 }
 
 // FailureLimit limits, by client address, failed attempts to authenticate:
@@ -108,15 +122,16 @@ type FailureLimit struct {
 	shared *sharedLimit // nil without Redis
 }
 
-// FailureLimit is the failure limit with the configuration's rate and
-// burst, or nil when RatePerSecond is 0.
+// FailureLimit is the failure limit with the configuration's
+// FailuresPerSecond and FailureBurst, or nil when rate limiting is off
+// (RatePerSecond 0).
 func (c Config) FailureLimit() *FailureLimit {
-	if c.RatePerSecond <= 0 {
+	if c.RatePerSecond <= 0 || c.FailuresPerSecond <= 0 {
 		return nil
 	}
-	f := &FailureLimit{rl: newRateLimiter(nil, c.RatePerSecond, c.RateBurst, ClientIP, limiterCacheSize, time.Now)}
+	f := &FailureLimit{rl: newRateLimiter(nil, c.FailuresPerSecond, c.FailureBurst, ClientIP, limiterCacheSize, time.Now)}
 	if c.Redis != nil {
-		f.shared = c.Redis.limit(redisFailures, c.RatePerSecond, c.RateBurst, c.Log)
+		f.shared = c.Redis.limit(redisFailures, c.FailuresPerSecond, c.FailureBurst, c.Log)
 	}
 	return f
 }
@@ -140,7 +155,7 @@ func (f *FailureLimit) Refused(w http.ResponseWriter, r *http.Request) bool {
 	if l.TokensAt(now) >= 1 {
 		return false
 	}
-	f.rl.refuse(w, f.rl.wait(l, now))
+	f.rl.refuse(w, f.rl.wait(l, now, 1))
 	return true
 }
 
@@ -167,14 +182,24 @@ type sharedRateLimiter struct {
 
 func (s *sharedRateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := s.local.key(r)
-	ok, wait, answered := s.shared.take(r.Context(), key)
+	ctx := r.Context()
+	res, answered := s.shared.ask(ctx, key, 1)
 	switch {
 	case !answered:
 		s.local.serve(w, r, key)
-	case ok:
-		s.local.next.ServeHTTP(w, r)
+	case res.Allowed > 0:
+		s.local.charge(func(n int) (bool, float64, float64) {
+			if n <= 0 {
+				return true, 0, float64(res.Remaining)
+			}
+			more, answered := s.shared.ask(ctx, key, n)
+			if !answered {
+				return true, 0, float64(res.Remaining) // Redis went away: this one is let through
+			}
+			return more.Allowed > 0, more.RetryAfter.Seconds(), float64(more.Remaining)
+		}, float64(res.Remaining)).served(s.local.next, w, r)
 	default:
-		s.local.refuse(w, wait)
+		s.local.refuse(w, res.RetryAfter.Seconds())
 	}
 }
 

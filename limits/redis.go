@@ -21,7 +21,7 @@ const DefaultRedisPrefix = "pointguard:"
 
 // Kinds of keys, one per limit.
 const (
-	redisRequests = "request" // the request limit; its clients are "token:<id>" or "ip:<address>"
+	redisCost     = "cost"    // the query cost budget; its clients are "token:<id>" or "ip:<address>"
 	redisFailures = "failure" // the failure limit, per "ip:<address>"
 )
 
@@ -38,7 +38,7 @@ const (
 	redisStartWait = 5 * time.Second
 )
 
-// Redis keeps the request and failure limits in Redis, so that every
+// Redis keeps the cost budget and the failure limit in Redis, so that every
 // replica using the same Redis (and prefix) shares them: GCRA, by
 // go-redis/redis_rate, on Redis's clock. When Redis does not answer, each
 // limit falls back to the process's own, with the same rate and burst, until

@@ -30,6 +30,7 @@ func redisConfig(t *testing.T, redisURL, prefix string, perSecond float64, burst
 	t.Cleanup(func() { r.Close() })
 	c := Default()
 	c.RatePerSecond, c.RateBurst, c.Redis = perSecond, burst, r
+	c.FailuresPerSecond, c.FailureBurst = perSecond, burst
 	c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return c
 }
@@ -83,7 +84,7 @@ func TestRedisRateLimitShared(t *testing.T) {
 
 	keys, err := testdb.RedisKeys(redisURL, prefix)
 	slices.Sort(keys)
-	want := []string{"rate:" + prefix + "request:x", "rate:" + prefix + "request:y"}
+	want := []string{"rate:" + prefix + "cost:x", "rate:" + prefix + "cost:y"}
 	if err != nil || !slices.Equal(keys, want) {
 		t.Errorf("keys %q (%v), want %q", keys, err, want)
 	}
@@ -201,6 +202,7 @@ func TestRedisDownFailsOpen(t *testing.T) {
 	log := &logged{}
 	c := Default()
 	c.RatePerSecond, c.RateBurst, c.Redis, c.Log = 0.1, 3, r, slog.New(log)
+	c.FailuresPerSecond, c.FailureBurst = 0.1, 3
 
 	h := c.Middleware(&counter{}, byHeader)
 	start := time.Now()

@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/pointguard/pointguard/domain"
 )
 
@@ -86,6 +88,20 @@ type OrganizationPayload struct {
 }
 
 type Query struct {
+}
+
+// A token's budget of query cost: it refills at `restoreRate` a second, up to `limit`.
+type RateLimit struct {
+	// What this operation costs: its complexity, plus 10 for each root field of a mutation.
+	Cost int `json:"cost"`
+	// What the budget holds after this operation.
+	Remaining int `json:"remaining"`
+	// The whole budget (`POINTGUARD_RATE_BURST`).
+	Limit int `json:"limit"`
+	// When the budget is whole again, if nothing more is spent.
+	ResetAt time.Time `json:"resetAt"`
+	// How much comes back each second (`POINTGUARD_RATE_LIMIT`).
+	RestoreRate float64 `json:"restoreRate"`
 }
 
 // Live changes, over a websocket on /graphql (the graphql-transport-ws
