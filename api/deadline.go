@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,7 +53,21 @@ func withDeadline(next http.Handler, d time.Duration) http.Handler {
 			finished = true
 		case <-ctx.Done():
 		}
-		if ctx.Err() != nil && dw.expire() {
+		if !finished && errors.Is(ctx.Err(), context.Canceled) {
+			// Not the deadline: the client went away, or closed its side of
+			// the connection (net/http cancels then), as one whose body ends
+			// before its Content-Length does. The handler's answer (400 for
+			// that body) is the one to give, if it comes by the deadline.
+			deadline, _ := ctx.Deadline()
+			wait := time.NewTimer(time.Until(deadline))
+			select {
+			case panicked = <-done:
+				finished = true
+			case <-wait.C:
+			}
+			wait.Stop()
+		}
+		if ctx.Err() != nil && (!finished || errors.Is(ctx.Err(), context.DeadlineExceeded)) && dw.expire() {
 			h := w.Header()
 			h.Set("Content-Type", "application/json")
 			h.Set("Cache-Control", "no-store")
@@ -115,7 +130,7 @@ func (d *deadlineWriter) Flush() {
 
 // begin begins the answer, unless the deadline has passed.
 func (d *deadlineWriter) begin() bool {
-	if d.expired || d.ctx.Err() != nil {
+	if d.expired || errors.Is(d.ctx.Err(), context.DeadlineExceeded) {
 		d.expired = true
 		return false
 	}
