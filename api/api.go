@@ -104,12 +104,14 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 
 	// Outside in: name the request, bound its time, find its token (unless its address is
 	// out of failed attempts), rate-limit by token (or address, without
-	// one), refuse it without one, bound its body (one JSON object), run
+	// one), refuse it without one, bound its body, hold it to GraphQL over
+	// HTTP (graphqlHTTP: method, media types, one JSON object of the right
+	// shape, and the statuses of request errors, for both transports), run
 	// a mutation with an Idempotency-Key in one transaction with its
 	// stored answer (or answer it again: idempotent), give it loaders
 	// that read what its token may see, hold its operation's room
 	// (package admission) until its answer is written.
-	api := http.MaxBytesHandler(oneJSONObject(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
+	api := http.MaxBytesHandler(graphqlHTTP(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
 	api = auth.Authenticate(st, failures, log, svc.Now, api)
 	api = requestid.Middleware(withDeadline(api, lim.RequestTimeout))

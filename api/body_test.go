@@ -11,7 +11,7 @@ import (
 // TestBodyIsOneJSONObject: a POST body must be exactly one JSON object.
 // One followed by garbage, or by a second request, was answered as the
 // first alone; now it, and a body that is not an object or not JSON, is
-// 400 BAD_USER_INPUT saying why (the body not echoed back), with either
+// 400 BAD_REQUEST saying why (the body not echoed back), with either
 // executor's transport, and nothing runs. Past 1 MiB it is 413.
 func TestBodyIsOneJSONObject(t *testing.T) {
 	t.Parallel()
@@ -35,7 +35,7 @@ func TestBodyIsOneJSONObject(t *testing.T) {
 		} {
 			for _, url := range []string{a.url, a.referenceURL} {
 				r := a.sendTo(url, []byte(body))
-				if r.Status != http.StatusBadRequest || r.errorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, why) ||
+				if r.Status != http.StatusBadRequest || r.errorCode(t) != "BAD_REQUEST" || !strings.Contains(r.Errors[0].Message, why) ||
 					r.Data != nil || (len(body) > 20 && strings.Contains(r.Raw, body[len(body)-10:])) {
 					t.Errorf("%q: %d %s\nwant 400 saying %q", body, r.Status, r.Raw, why)
 				}
@@ -53,7 +53,7 @@ func TestBodyIsOneJSONObject(t *testing.T) {
 		}
 		big := bytes.Repeat([]byte(" "), MaxBodyBytes+1)
 		copy(big, query)
-		if r := a.sendTo(a.url, big); r.Status != http.StatusRequestEntityTooLarge || r.errorCode(t) != "BAD_USER_INPUT" {
+		if r := a.sendTo(a.url, big); r.Status != http.StatusRequestEntityTooLarge || r.errorCode(t) != "REQUEST_TOO_LARGE" {
 			t.Errorf("a body past the limit: %d %s", r.Status, r.Raw)
 		}
 	})

@@ -30,6 +30,21 @@ const (
 	CodeOverloaded = "OVERLOADED"
 	// CodeTimeout: the request ran out of time (HTTP 503, Retry-After).
 	CodeTimeout = "TIMEOUT"
+
+	// What is not a GraphQL-over-HTTP request (package api, graphqlHTTP):
+	// CodeBadRequest, a body or query string that is not one (not one JSON
+	// object; a query, operationName, variables or extensions of the wrong
+	// type; a persisted query's unknown version, or a hash not the query's),
+	// HTTP 400; CodeRequestTooLarge, a body past 1 MiB (413);
+	// CodeMethodNotAllowed, a method other than GET and POST, or a mutation
+	// by GET (405, with Allow); CodeUnsupportedMediaType, a POST that is
+	// not application/json (415); CodeNotAcceptable, an Accept naming no
+	// media type the API writes (406).
+	CodeBadRequest           = "BAD_REQUEST"
+	CodeRequestTooLarge      = "REQUEST_TOO_LARGE"
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeNotAcceptable        = "NOT_ACCEPTABLE"
 	// CodeTooManyErrors: the last error of a response whose errors were
 	// cut to limits.MaxErrors; its message says how many were left out.
 	CodeTooManyErrors = "TOO_MANY_ERRORS"
