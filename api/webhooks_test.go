@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -467,6 +468,98 @@ func TestWebhookDeliveryLog(t *testing.T) {
 			r := a.post(log, bad)
 			if r.Status >= 500 || !strings.Contains(r.Raw, `"code":"BAD_USER_INPUT"`) || strings.Contains(r.Raw, "INTERNAL") {
 				t.Errorf("%v: %s, want BAD_USER_INPUT", bad, r.Raw)
+			}
+		}
+	})
+}
+
+// TestWebhookNodes: node(id:) and nodes(ids:) find webhook endpoints
+// (whe_) and deliveries (whd_) for whoever may manage the endpoint, as
+// Organization.webhookEndpoints lists them, and events (evt_) within the
+// token's scope, as the subscriptions stream them: null for everyone
+// else, as for an ID that names nothing.
+func TestWebhookNodes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		other := a.createOrg("other")
+		a.service.SetWebhookPolicy(webhooks.Policy{AllowLoopback: true})
+		create := func(in map[string]any) string {
+			in["organizationId"] = w.org
+			r := a.do(createWebhookEndpoint, map[string]any{"input": in})
+			return r.str(t, "createWebhookEndpoint.webhookEndpoint.id")
+		}
+		orgHook := create(map[string]any{"url": "http://127.0.0.1:9/org"})
+		testHook := create(map[string]any{"url": "http://127.0.0.1:9/test", "accountId": w.test})
+		a.do(updateAccount, map[string]any{"input": map[string]any{"id": w.test, "name": "Test 2"}})
+		a.do(updateAccount, map[string]any{"input": map[string]any{"id": w.prod, "name": "Prod 2"}})
+		delivery := func(endpoint string) (string, string) {
+			ds, err := a.store.FindDeliveries(context.Background(), endpoint)
+			if err != nil || len(ds) == 0 {
+				t.Fatalf("deliveries of %s: %v %v", endpoint, ds, err)
+			}
+			return ds[len(ds)-1].ID, ds[len(ds)-1].EventID
+		}
+		orgDelivery, prodEvent := delivery(orgHook) // the last: prod's change
+		testDelivery, testEvent := delivery(testHook)
+
+		const query = `query($id: ID!) { node(id: $id) { __typename id
+			... on WebhookEndpoint { url } ... on WebhookDelivery { eventId status } ... on Event { type accountId } } }`
+		tokens := map[string]string{
+			"PLATFORM_ADMIN": a.adminToken,
+			"ORG_ADMIN":      a.mintToken("ORG_ADMIN", w.org),
+			"ORG_VIEWER":     a.mintToken("ORG_VIEWER", w.org),
+			"ACCOUNT_ADMIN":  a.mintToken("ACCOUNT_ADMIN", w.test),
+			"ACCOUNT_VIEWER": a.mintToken("ACCOUNT_VIEWER", w.test),
+			"another org":    a.mintToken("ORG_ADMIN", other),
+		}
+		// Who sees what: endpoints and deliveries as webhookEndpoints
+		// lists them, events as the scope reads.
+		sees := map[string][]string{
+			"PLATFORM_ADMIN": {orgHook, testHook, orgDelivery, testDelivery, prodEvent, testEvent},
+			"ORG_ADMIN":      {orgHook, testHook, orgDelivery, testDelivery, prodEvent, testEvent},
+			"ORG_VIEWER":     {prodEvent, testEvent},
+			"ACCOUNT_ADMIN":  {testHook, testDelivery, testEvent},
+			"ACCOUNT_VIEWER": {testEvent},
+			"another org":    {},
+		}
+		types := map[string]string{orgHook: "WebhookEndpoint", testHook: "WebhookEndpoint", orgDelivery: "WebhookDelivery",
+			testDelivery: "WebhookDelivery", prodEvent: "Event", testEvent: "Event"}
+		ids := []string{orgHook, testHook, orgDelivery, testDelivery, prodEvent, testEvent}
+		for who, token := range tokens {
+			as := a.as(token)
+			for _, id := range ids {
+				r := as.do(query, map[string]any{"id": id})
+				visible := slices.Contains(sees[who], id)
+				switch n := r.get(t, "node"); {
+				case visible && (n == nil || r.str(t, "node.id") != id || r.str(t, "node.__typename") != types[id]):
+					t.Errorf("%s: node(%s) = %s, want the %s", who, id, r.Raw, types[id])
+				case !visible && n != nil:
+					t.Errorf("%s: node(%s) = %s, want null", who, id, r.Raw)
+				}
+			}
+			r := as.do(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": append([]string{w.org}, ids...)})
+			var got []string
+			for _, n := range r.list(t, "nodes")[1:] {
+				if n != nil {
+					got = append(got, n.(map[string]any)["id"].(string))
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(sees[who]) && !(len(got) == 0 && len(sees[who]) == 0) {
+				t.Errorf("%s: nodes found %v, want %v", who, got, sees[who])
+			}
+		}
+		r := a.do(query, map[string]any{"id": testDelivery})
+		if r.str(t, "node.eventId") != testEvent || r.str(t, "node.status") != "PENDING" {
+			t.Errorf("the delivery: %s", r.Raw)
+		}
+		r = a.do(query, map[string]any{"id": testEvent})
+		if r.str(t, "node.type") != "account.updated" || r.str(t, "node.accountId") != w.test {
+			t.Errorf("the event: %s", r.Raw)
+		}
+		// Well-formed IDs that name nothing.
+		for _, id := range []string{"whe_01a2355df8eb7bb896d67faec22abc52", "whd_01a2355df8eb7bb896d67faec22abc52", "evt_01a2355df8eb7bb896d67faec22abc52"} {
+			if r := a.do(query, map[string]any{"id": id}); r.get(t, "node") != nil {
+				t.Errorf("node(%s) = %s", id, r.Raw)
 			}
 		}
 	})

@@ -4021,7 +4021,8 @@ type CreateWebhookEndpointPayload {
   userErrors: [UserError!]!
 }
 
-type WebhookEndpoint {
+"Also ` + "`" + `node(id:)` + "`" + ` for whoever may manage it (as ` + "`" + `Organization.webhookEndpoints` + "`" + `)."
+type WebhookEndpoint implements Node {
   id: ID!
   url: String!
   eventTypes: [String!]!
@@ -4057,7 +4058,8 @@ enum WebhookDeliveryStatus {
   FAILED
 }
 
-type WebhookDelivery {
+"Also ` + "`" + `node(id:)` + "`" + ` for whoever may manage its endpoint."
+type WebhookDelivery implements Node {
   id: ID!
   "The event's ID: the delivery's ` + "`" + `webhook-id` + "`" + `, the same on every attempt."
   eventId: ID!
@@ -4077,6 +4079,9 @@ extend type Organization {
   "Its webhook endpoints (an ACCOUNT_ADMIN sees its account's). For ORG_ADMIN and ACCOUNT_ADMIN; null with FORBIDDEN for others."
   webhookEndpoints: [WebhookEndpoint!]
 }
+
+# An event is also node(id:), within the token's scope (as the subscriptions stream them).
+extend type Event implements Node
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -17965,6 +17970,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *domain.WebhookEndpoint:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookEndpoint(ctx, sel, obj)
+	case *domain.WebhookDelivery:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookDelivery(ctx, sel, obj)
 	case *domain.Provider:
 		if obj == nil {
 			return graphql.Null
@@ -17985,6 +18000,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Integration(ctx, sel, obj)
+	case *domain.Event:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Event(ctx, sel, obj)
 	case *domain.Account:
 		if obj == nil {
 			return graphql.Null
@@ -19090,7 +19110,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var eventImplementors = []string{"Event"}
+var eventImplementors = []string{"Event", "Node"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *domain.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
@@ -21033,7 +21053,7 @@ func (ec *executionContext) _Violation(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var webhookDeliveryImplementors = []string{"WebhookDelivery"}
+var webhookDeliveryImplementors = []string{"WebhookDelivery", "Node"}
 
 func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *domain.WebhookDelivery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
@@ -21241,7 +21261,7 @@ func (ec *executionContext) _WebhookDeliveryPayload(ctx context.Context, sel ast
 	return out
 }
 
-var webhookEndpointImplementors = []string{"WebhookEndpoint"}
+var webhookEndpointImplementors = []string{"WebhookEndpoint", "Node"}
 
 func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.SelectionSet, obj *domain.WebhookEndpoint) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
@@ -22551,6 +22571,8 @@ func (ec *executionContext) unmarshalNLabelInput2githubᚗcomᚋpointguardᚋpoi
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpointguardᚋpointguardᚋdomainᚐNode(ctx context.Context, sel ast.SelectionSet, v []domain.Node) graphql.Marshaler {
 	{
+		var batchItemsWebhookEndpoint []*domain.WebhookEndpoint
+		batchIdxMapWebhookEndpoint := map[int]int{}
 		var batchItemsOrganization []*domain.Organization
 		batchIdxMapOrganization := map[int]int{}
 		var batchItemsIntegrationPoint []*domain.IntegrationPoint
@@ -22561,6 +22583,9 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpointguardᚋpointgua
 		batchIdxMapAccount := map[int]int{}
 		for i, item := range v {
 			switch concrete := item.(type) {
+			case *domain.WebhookEndpoint:
+				batchIdxMapWebhookEndpoint[i] = len(batchItemsWebhookEndpoint)
+				batchItemsWebhookEndpoint = append(batchItemsWebhookEndpoint, concrete)
 			case *domain.Organization:
 				batchIdxMapOrganization[i] = len(batchItemsOrganization)
 				batchItemsOrganization = append(batchItemsOrganization, concrete)
@@ -22574,6 +22599,9 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpointguardᚋpointgua
 				batchIdxMapAccount[i] = len(batchItemsAccount)
 				batchItemsAccount = append(batchItemsAccount, concrete)
 			}
+		}
+		if len(batchItemsWebhookEndpoint) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "WebhookEndpoint", batchItemsWebhookEndpoint, batchIdxMapWebhookEndpoint)
 		}
 		if len(batchItemsOrganization) > 0 {
 			ctx = graphql.WithBatchParents(ctx, "Organization", batchItemsOrganization, batchIdxMapOrganization)

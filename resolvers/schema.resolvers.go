@@ -15,7 +15,7 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (domain.Node, error) {
-	return node(ctx, id)()
+	return r.node(ctx, id)()
 }
 
 // Nodes is the resolver for the nodes field.
@@ -26,7 +26,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]domain.Node,
 	// Start every load before waiting on any, so that they batch.
 	thunks := make([]func() (domain.Node, error), len(ids))
 	for i, id := range ids {
-		thunks[i] = node(ctx, id)
+		thunks[i] = r.node(ctx, id)
 	}
 	out := make([]domain.Node, len(ids))
 	for i, t := range thunks {

@@ -402,6 +402,26 @@ func (q *queries) FindWebhookEndpoints(ctx context.Context, organizationID strin
 	return scanEndpoints(ctx, q.ext, "SELECT "+endpointColumns+" FROM webhook_endpoints"+w.sql()+" ORDER BY id", w.args...)
 }
 
+// FindWebhookEndpointsByIDs reads endpoints within the scope, by ID.
+func (q *queries) FindWebhookEndpointsByIDs(ctx context.Context, ids []string) ([]*domain.WebhookEndpoint, error) {
+	w := q.scoped(where{}, "organization_id", "account_id").with("id IN (?)", ids)
+	return scanEndpoints(ctx, q.ext, "SELECT "+endpointColumns+" FROM webhook_endpoints"+w.sql()+" ORDER BY id", w.args...)
+}
+
+// FindDelivery reads a delivery, whatever the scope: whoever asks checks
+// that its endpoint is visible. Nothing is domain.ErrNotFound.
+func (s *Store) FindDelivery(ctx context.Context, id string) (*domain.WebhookDelivery, error) {
+	var rows []deliveryRow
+	if err := s.base.selectAll(ctx, &rows, "SELECT "+deliveryColumns+" FROM webhook_deliveries WHERE id = ?", id); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	d := rows[0].domain()
+	return &d, nil
+}
+
 // Outbound is what a delivery's job needs to send it.
 type Outbound struct {
 	Delivery domain.WebhookDelivery
