@@ -227,7 +227,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err != nil {
 			return err
 		}
-		log.Info("re-sealed secrets under the current key", "integrations", n)
+		log.Info("re-sealed secrets under the current key", "secrets", n)
 		return nil
 	}
 

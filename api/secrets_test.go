@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/policy"
@@ -212,12 +213,20 @@ func TestSecretRotation(t *testing.T) {
 
 		st := open(oldKey)
 		id := seedSecret(t, st)
+		delivery := seedWebhookSecret(t, st, id)
 		st.Close()
+		webhookSecretOf := func(st *store.Store) (string, error) {
+			out, err := st.FindOutbound(ctx, delivery)
+			if err != nil {
+				return "", err
+			}
+			return out.Secret, nil
+		}
 
 		st = open(newKey, oldKey)
 		n, err := st.RotateSecrets(ctx)
-		if err != nil || n != 2 {
-			t.Fatalf("RotateSecrets = %d, %v; want 2 (an integration's, a point's)", n, err)
+		if err != nil || n != 3 {
+			t.Fatalf("RotateSecrets = %d, %v; want 3 (an integration's, a point's, a webhook endpoint's)", n, err)
 		}
 		if n, _ := st.RotateSecrets(ctx); n != 0 {
 			t.Errorf("a second rotation re-sealed %d", n)
@@ -237,12 +246,50 @@ func TestSecretRotation(t *testing.T) {
 		if err != nil || len(points) != 1 || len(points[0].SecretDefaults) != 1 || points[0].SecretDefaults[0].Value != pointSecret {
 			t.Errorf("the point's secret after rotation, with the new key only: %v, %v", points, err)
 		}
+		if got, err := webhookSecretOf(st); err != nil || got != webhookSecret {
+			t.Errorf("the webhook endpoint's secret after rotation, with the new key only: %q, %v", got, err)
+		}
 		stale := open(oldKey)
 		defer stale.Close()
 		if _, err := secretOf(stale, id); err == nil {
 			t.Error("the old key alone still opens the rotated secret")
 		}
+		if _, err := webhookSecretOf(stale); err == nil {
+			t.Error("the old key alone still opens the rotated webhook secret")
+		}
 	})
+}
+
+const webhookSecret = "whsec_c2VjcmV0LW9mLXRoZS1lbmRwb2ludA=="
+
+// seedWebhookSecret stores a webhook endpoint of the integration's
+// organization, with a secret, and an event delivered to it; it returns
+// the delivery, whose outbound opens the secret.
+func seedWebhookSecret(t *testing.T, st *store.Store, integrationID string) string {
+	t.Helper()
+	ctx := context.Background()
+	found, err := st.Read(policy.System.Scope()).FindIntegrationsByIDs(ctx, []string{integrationID}, store.AllColumns)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("%v %v", found, err)
+	}
+	now := time.Now().UTC()
+	w := &domain.WebhookEndpoint{ID: domain.NewID(domain.KindWebhookEndpoint), OrganizationID: found[0].OrganizationID,
+		URL: "https://hooks.example.com/", Enabled: true, CreatedAt: now, UpdatedAt: now}
+	err = st.InTx(ctx, policy.Scope{All: true}, func(tx *store.Tx) error {
+		if err := tx.CreateWebhookEndpoint(ctx, w, webhookSecret); err != nil {
+			return err
+		}
+		return tx.AppendEvents(ctx, []domain.Event{{OrganizationID: w.OrganizationID, SubjectID: integrationID,
+			Type: domain.EventIntegrationUpdated, OccurredAt: now}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.FindDeliveries(ctx, w.ID)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("%v %v", ds, err)
+	}
+	return ds[0].ID
 }
 
 // seedSecret stores one integration with a secret, through the store.

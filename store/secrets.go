@@ -54,12 +54,12 @@ func openSecrets(ring *secrets.Keyring, id, sealed string, config map[string]any
 }
 
 // RotateSecrets re-seals, under the keyring's current key, every secret
-// sealed by another key (integrations' secrets and points' secret config
-// defaults), in batches of one transaction each, and returns how many it
+// sealed by another key (integrations' secrets, points' secret config
+// defaults and webhook endpoints' signing secrets), in batches of one transaction each, and returns how many it
 // re-sealed. The old keys must still be in the ring.
 func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 	total := 0
-	for _, c := range []struct{ table, column string }{{"integrations", "secrets"}, {"integration_points", "secret_defaults"}} {
+	for _, c := range []struct{ table, column string }{{"integrations", "secrets"}, {"integration_points", "secret_defaults"}, {"webhook_endpoints", "secret"}} {
 		n, err := s.rotate(ctx, c.table, c.column)
 		if total += n; err != nil {
 			return total, err
