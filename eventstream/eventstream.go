@@ -274,7 +274,12 @@ func (b *Broker) tick(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	return len(b.pending) > 0 || len(b.cands) > 0, nil
+	select {
+	case <-b.established:
+		return len(b.pending) > 0 || len(b.cands) > 0, nil
+	default:
+		return true, nil // the first tick has no candidate: the next one, soon
+	}
 }
 
 // wake is the channel closed when org's next events are under the horizon.
