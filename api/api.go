@@ -65,10 +65,14 @@ func (h *Handler) Subscriptions() int { return h.events.Count("") }
 // New is the whole HTTP API: GraphQL at /graphql (POST and GET, and
 // subscriptions over a websocket), GraphiQL at /, and the health checks.
 func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor) *Handler {
+	return newHandler(st, svc, log, lim, reads, eventstream.Default())
+}
+
+// newHandler is New with the subscriptions' broker configured (tests).
+func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor, streamCfg eventstream.Config) *Handler {
 	if lim.Log == nil {
 		lim.Log = log // where the limits warn that Redis does not answer
 	}
-	streamCfg := eventstream.Default()
 	streamCfg.Log = log
 	events := eventstream.New(st, streamCfg)
 	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc, Events: events}}

@@ -301,7 +301,7 @@ func TestSubscriptionStory(t *testing.T) {
 		all.subscribe("otherPoint", complianceChanged, map[string]any{"org": w.org, "filter": map[string]any{"integrationPointId": "ipt_nope"}})
 		prod := subscriber(t, a.url, prodViewer)
 		prod.subscribe("mine", complianceChanged, map[string]any{"org": w.org})
-		waitSubscriptions(t, a, 5)
+		waitSubscriptions(t, a.handler, 5)
 
 		a.do(updateIntegrationPoint, opsOnly(w.point))
 		first := all.collect(map[string]int{"all": 2, "test": 1})
@@ -349,7 +349,7 @@ func TestSubscriptionStory(t *testing.T) {
 			t.Fatalf("after revocation: %v (code %d)", err, code)
 		}
 		t.Logf("disconnected %v after the revocation", time.Since(start).Round(time.Millisecond))
-		waitSubscriptions(t, a, 5) // all's four and resumed's one
+		waitSubscriptions(t, a.handler, 5) // all's four and resumed's one
 	})
 }
 
@@ -362,13 +362,13 @@ func seq(t *testing.T, s string) int64 {
 	return n
 }
 
-// waitSubscriptions waits until the app's server runs n subscriptions.
-func waitSubscriptions(t testing.TB, a *app, n int) {
+// waitSubscriptions waits until h runs n subscriptions.
+func waitSubscriptions(t testing.TB, h *Handler, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for a.handler.Subscriptions() != n {
+	for h.Subscriptions() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d subscriptions running, want %d", a.handler.Subscriptions(), n)
+			t.Fatalf("%d subscriptions running, want %d", h.Subscriptions(), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -394,15 +394,15 @@ func TestSubscriptionRefusals(t *testing.T) {
 		for n := range 10 {
 			c.subscribe(fmt.Sprint(n), complianceChanged, map[string]any{"org": w.org})
 		}
-		waitSubscriptions(t, a, 10)
+		waitSubscriptions(t, a.handler, 10)
 		c.subscribe("eleventh", complianceChanged, map[string]any{"org": w.org})
 		if msg, code := c.refusal("eleventh"); code != apierror.CodeTooManySubscriptions || !strings.Contains(msg, "at most 10") {
 			t.Fatalf("eleventh: %s %s", code, msg)
 		}
 		c.send(wsMessage{ID: "0", Type: "complete"})
-		waitSubscriptions(t, a, 9)
+		waitSubscriptions(t, a.handler, 9)
 		c.subscribe("tenth", complianceChanged, map[string]any{"org": w.org})
-		waitSubscriptions(t, a, 10)
+		waitSubscriptions(t, a.handler, 10)
 
 		deep := "id"
 		for range 8 {
@@ -422,7 +422,7 @@ func TestSubscriptionRefusals(t *testing.T) {
 		if msg, code := other.refusal("nope"); code != apierror.CodeBadUserInput || !strings.Contains(msg, "No organization") {
 			t.Fatalf("unknown organization: %s %s", code, msg)
 		}
-		waitSubscriptions(t, a, 10)
+		waitSubscriptions(t, a.handler, 10)
 		// A plain GET is still a GraphQL GET, not an upgrade.
 		resp, err := http.Get(a.url + "/graphql?query=%7B__typename%7D")
 		if err != nil {
