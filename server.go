@@ -127,6 +127,9 @@ type config struct {
 	// process is sent again (POINTGUARD_WEBHOOK_RESCUE_AFTER, default 1m,
 	// at least queue.JobTimeout).
 	webhookRescueAfter time.Duration
+	// eventRetention is how long events and deliveries are kept
+	// (POINTGUARD_EVENT_RETENTION, default 7d, at least 24h).
+	eventRetention time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -191,6 +194,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		c.webhookRescueAfter = d
 	}
+	if s := getenv("POINTGUARD_EVENT_RETENTION"); s != "" {
+		d, err := parseDays(s)
+		if err != nil {
+			return config{}, fmt.Errorf("POINTGUARD_EVENT_RETENTION: %q is not a duration (7d, 72h…)", s)
+		}
+		if d < queue.MinRetention {
+			return config{}, fmt.Errorf("POINTGUARD_EVENT_RETENTION: %s is less than %s: subscribers may resume from that far back", d, queue.MinRetention)
+		}
+		c.eventRetention = d
+	}
 	switch rest := fs.Args(); {
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == "rotate-secrets":
@@ -236,7 +249,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// flight still enqueue theirs).
 	urls := webhooks.Policy{AllowLoopback: cfg.webhookLoopback}
 	svc.SetWebhookPolicy(urls)
-	deliveries, err := queue.New(ctx, st, queue.Config{Policy: urls, RescueAfter: cfg.webhookRescueAfter, Logger: log})
+	deliveries, err := queue.New(ctx, st, queue.Config{Policy: urls, RescueAfter: cfg.webhookRescueAfter, Retention: cfg.eventRetention, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -320,6 +333,18 @@ func (c *openConnections) track(_ net.Conn, state http.ConnState) {
 }
 
 func (c *openConnections) count() int64 { return c.n.Load() }
+
+// parseDays is time.ParseDuration, and whole days ("7d"), which it lacks.
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
 
 // checkMigrateArgs accepts what `pointguard migrate` takes: up, status,
 // or force and a version (0 for none).

@@ -43,3 +43,22 @@ func TestParseConfigWebhookRescueAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestParseConfigEventRetention: POINTGUARD_EVENT_RETENTION is days (7d)
+// or a duration (36h) of at least 24 hours; unset, the queue's default
+// (7 days). Anything else stops the start, naming it.
+func TestParseConfigEventRetention(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"POINTGUARD_EVENT_RETENTION": v}[k] }
+	}
+	for v, want := range map[string]time.Duration{"": 0, "7d": 7 * 24 * time.Hour, "1d": 24 * time.Hour, "36h": 36 * time.Hour} {
+		if cfg, err := parseConfig(nil, env(v), io.Discard); err != nil || cfg.eventRetention != want {
+			t.Errorf("POINTGUARD_EVENT_RETENTION %q: %v, %v, want %v", v, err, cfg.eventRetention, want)
+		}
+	}
+	for _, v := range []string{"23h", "0d", "week", "-7d", "7"} {
+		if _, err := parseConfig(nil, env(v), io.Discard); err == nil || !strings.Contains(err.Error(), "POINTGUARD_EVENT_RETENTION") {
+			t.Errorf("POINTGUARD_EVENT_RETENTION %q: error %v, want one naming it", v, err)
+		}
+	}
+}

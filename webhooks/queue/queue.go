@@ -53,8 +53,19 @@ type Config struct {
 	// again (1 min); New refuses less than JobTimeout, since a job still
 	// running elsewhere would then be sent twice at once.
 	RescueAfter time.Duration
-	Logger      *slog.Logger
+	// Retention is how long events and deliveries are kept (7 days; at
+	// least MinRetention); every PruneEvery (1 h) the replica that leads
+	// River deletes older ones.
+	Retention, PruneEvery time.Duration
+	Logger                *slog.Logger
 }
+
+const (
+	// DefaultRetention is how long events and deliveries are kept.
+	DefaultRetention = 7 * 24 * time.Hour
+	// MinRetention: subscribers may resume from 24 h back.
+	MinRetention = 24 * time.Hour
+)
 
 func (c *Config) defaults() {
 	if c.Horizon <= 0 {
@@ -74,6 +85,12 @@ func (c *Config) defaults() {
 	}
 	if c.RescueAfter <= 0 {
 		c.RescueAfter = time.Minute
+	}
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneEvery <= 0 {
+		c.PruneEvery = time.Hour
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -120,12 +137,18 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 	if cfg.RescueAfter < JobTimeout {
 		return nil, fmt.Errorf("webhook deliveries: a job left running is rescued after %s, less than an attempt's timeout (%s)", cfg.RescueAfter, JobTimeout)
 	}
+	if cfg.Retention < MinRetention {
+		return nil, fmt.Errorf("webhook deliveries: events are kept %s, less than %s (subscribers may resume from that far back)", cfg.Retention, MinRetention)
+	}
 	if err := Migrate(ctx, st); err != nil {
 		return nil, err
 	}
 	q := &Queue{store: st, cfg: cfg, http: cfg.Policy.Client()}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &pruner{q: q}); err != nil {
 		return nil, err
 	}
 	client, err := river.NewClient(driver(st), &river.Config{
@@ -138,6 +161,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          10000,
 		Logger:               cfg.Logger,
+		// River's leader inserts it, so one replica prunes at a time.
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.PruneEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, &river.InsertOpts{MaxAttempts: 3} },
+			&river.PeriodicJobOpts{RunOnStart: true})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river: %w", err)
@@ -289,4 +316,29 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// PruneArgs is the periodic job deleting the events and deliveries older
+// than the retention.
+type PruneArgs struct{}
+
+// Kind names the job.
+func (PruneArgs) Kind() string { return "prune_events" }
+
+type pruner struct {
+	river.WorkerDefaults[PruneArgs]
+	q *Queue
+}
+
+// Timeout lets a large backlog be pruned in one run (River's rescuer
+// honours it too); each batch is its own short transaction.
+func (p *pruner) Timeout(*river.Job[PruneArgs]) time.Duration { return 10 * time.Minute }
+
+func (p *pruner) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
+	cutoff := time.Now().Add(-p.q.cfg.Retention)
+	events, deliveries, err := p.q.store.PruneEvents(ctx, cutoff)
+	if events+deliveries > 0 {
+		p.q.cfg.Logger.Info("pruned old events", "events", events, "deliveries", deliveries, "before", cutoff.UTC().Format(time.RFC3339))
+	}
+	return err
 }

@@ -371,3 +371,61 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestPrunesOldEvents: the queue's periodic job, run at start and every
+// PruneEvery by River's leader, deletes the events and deliveries older
+// than the retention (7 days by default) and keeps the newer; a retention
+// under 24 hours is refused (subscribers may resume from 24 h back).
+func TestPrunesOldEvents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		keys, err := secrets.NewKeyring(secrets.NewKey())
+		must(t, err)
+		st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: keys})
+		must(t, err)
+		defer st.Close()
+		if _, err := queue.New(context.Background(), st, queue.Config{Retention: 23 * time.Hour}); err == nil || !contains(err.Error(), "24h") {
+			t.Errorf("a retention of 23h: %v, want refused", err)
+		}
+		st.Close()
+
+		e, _ := setup(t, databaseURL, queue.Config{PruneEvery: 200 * time.Millisecond})
+		_, srv := newReceiver(t, "whsec_AAAA")
+		e.endpoint(t, srv.URL, "whsec_AAAA")
+		old := time.Now().Add(-8 * 24 * time.Hour).UTC()
+		// An event of long ago, and its delivery.
+		must(t, e.st.InTx(e.sys, policy.Scope{All: true}, func(tx *store.Tx) error {
+			return tx.AppendEvents(e.sys, []domain.Event{
+				{OrganizationID: e.org.ID, SubjectID: "old", Type: domain.EventIntegrationUpdated, OccurredAt: old},
+			})
+		}))
+		db := e.st.DB()
+		q := "UPDATE webhook_deliveries SET created_at = ?"
+		if e.st.Engine() == store.Postgres {
+			q = "UPDATE webhook_deliveries SET created_at = $1"
+		}
+		_, err = db.Exec(q, old)
+		must(t, err)
+		label := "Now"
+		_, err = e.svc.UpdateAccount(e.sys, service.UpdateAccountInput{ID: e.account.ID, Name: &label})
+		must(t, err)
+
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			var events, old int
+			must(t, db.QueryRow("SELECT count(*), count(CASE WHEN subject_id = 'old' THEN 1 END) FROM events").Scan(&events, &old))
+			if old == 0 {
+				if events == 0 {
+					t.Fatal("the recent event was pruned too")
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the old event is still there after 20 s (%d events)", events)
+			}
+		}
+		var deliveries int
+		must(t, db.QueryRow("SELECT count(*) FROM webhook_deliveries").Scan(&deliveries))
+		if deliveries != 1 {
+			t.Errorf("%d deliveries left, want 1 (the account change's)", deliveries)
+		}
+	})
+}
