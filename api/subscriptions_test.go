@@ -434,3 +434,22 @@ func TestSubscriptionRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestSubscriptionTokenExpires: a token that expires while subscribed is
+// disconnected within seconds (4403, saying why), by the service's clock.
+func TestSubscriptionTokenExpires(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		w := a.world()
+		r := a.do(createApiToken, map[string]any{"input": map[string]any{"role": "ORG_VIEWER", "name": "short", "organizationId": w.org,
+			"expiresAt": a.clock.now().Add(time.Hour).UTC().Format(time.RFC3339)}})
+		c := subscriber(t, a.url, r.str(t, "createApiToken.token"))
+		c.subscribe("s", complianceChanged, map[string]any{"org": w.org})
+		waitSubscriptions(t, a.handler, 1)
+		a.clock.advance(2 * time.Hour)
+		_, err := c.next(5 * time.Second)
+		if code := websocket.CloseStatus(err); code != 4403 || !strings.Contains(err.Error(), "expired") {
+			t.Fatalf("after expiry: %v (code %d)", err, code)
+		}
+		waitSubscriptions(t, a.handler, 0)
+	})
+}
