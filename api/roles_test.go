@@ -158,6 +158,61 @@ func TestRoleMatrix(t *testing.T) {
 				r := a.post(`query($id: ID!) { node(id: $id) { ... on Organization { webhookEndpoints { id url } } } }`, map[string]any{"id": org})
 				return outcome(t, r, "node")
 			}},
+			{"createWebhookEndpoint with an accountSelector", [5]string{ok, ok, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
+				r := a.post(createWebhookEndpoint, map[string]any{"input": map[string]any{"organizationId": org, "url": "https://93.184.215.14/sel-" + role,
+					"accountSelector": map[string]any{"environments": []string{"PROD"}}}})
+				return outcome(t, r, "createWebhookEndpoint")
+			}},
+			// An account token does not see the organization's endpoints.
+			{"updateWebhookEndpoint accountSelector of the organization's endpoint", [5]string{ok, ok, forbidden, "NOT_FOUND", "NOT_FOUND"}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, accountSelector: { environments: [TEST] } }) { webhookEndpoint { id } userErrors { code } } }`,
+					map[string]any{"id": a.webhookEndpoint(org, "")})
+				return outcome(t, r, "updateWebhookEndpoint")
+			}},
+			{"redeliverWebhookEvent to its account's endpoint", [5]string{ok, ok, forbidden, ok, forbidden}, func(t *testing.T, a *app, role string) string {
+				endpoint := a.webhookEndpoint(org, prod)
+				r := a.post(`mutation($w: ID!, $e: ID!) { redeliverWebhookEvent(input: { webhookEndpointId: $w, eventId: $e }) { webhookDelivery { id } userErrors { code } } }`,
+					map[string]any{"w": endpoint, "e": a.webhookEvent(org, prod)})
+				return outcome(t, r, "redeliverWebhookEvent")
+			}},
+			// node(id:) shows what the lists show: endpoints and their
+			// deliveries to who may manage them (null to others), events
+			// within the token's scope.
+			{"read its account's endpoint, its deliveries and a delivery by ID", [5]string{ok, ok, "null", ok, "null"}, func(t *testing.T, a *app, role string) string {
+				endpoint := a.webhookEndpoint(org, prod)
+				delivery := a.deliveryOf(endpoint, a.webhookEvent(org, prod))
+				r := a.post(`query($w: ID!, $d: ID!) { endpoint: node(id: $w) { ... on WebhookEndpoint { deliveries { totalCount nodes { id } } } }
+					delivery: node(id: $d) { ... on WebhookDelivery { id eventId } } }`, map[string]any{"w": endpoint, "d": delivery})
+				switch {
+				case len(r.Errors) > 0:
+					return r.Raw
+				case r.get(t, "endpoint") == nil && r.get(t, "delivery") == nil:
+					return "null"
+				case r.get(t, "endpoint") == nil || r.get(t, "delivery") == nil || r.num(t, "endpoint.deliveries.totalCount") != 1:
+					return "inconsistent: " + r.Raw
+				}
+				return ok
+			}},
+			{"read an event of its account by ID", [5]string{ok, ok, ok, ok, ok}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($id: ID!) { node(id: $id) { ... on Event { type } } }`, map[string]any{"id": a.webhookEvent(org, prod)})
+				if len(r.Errors) > 0 {
+					return r.Raw
+				}
+				if r.get(t, "node") == nil {
+					return "null"
+				}
+				return ok
+			}},
+			{"read an event of another account by ID", [5]string{ok, ok, ok, "null", "null"}, func(t *testing.T, a *app, role string) string {
+				r := a.post(`query($id: ID!) { node(id: $id) { ... on Event { type } } }`, map[string]any{"id": a.webhookEvent(org, test)})
+				if len(r.Errors) > 0 {
+					return r.Raw
+				}
+				if r.get(t, "node") == nil {
+					return "null"
+				}
+				return ok
+			}},
 			{"mint PLATFORM_ADMIN", [5]string{ok, forbidden, forbidden, forbidden, forbidden}, func(t *testing.T, a *app, role string) string {
 				r := a.post(createApiToken, map[string]any{"input": map[string]any{"role": "PLATFORM_ADMIN", "name": "x"}})
 				return outcome(t, r, "createApiToken")

@@ -27,8 +27,10 @@ type tenant struct {
 	tokens              map[string]string
 	orgToken, acc2Token string
 	// orgHook and acc2Hook are webhook endpoints: the organization's, and
-	// acc2's.
-	orgHook, acc2Hook string
+	// acc2's; acc2Event an event of acc2, delivered to both
+	// (orgDelivery, acc2Delivery).
+	orgHook, acc2Hook                    string
+	acc2Event, orgDelivery, acc2Delivery string
 }
 
 func (a *app) tenant(slug string) tenant {
@@ -54,7 +56,39 @@ func (a *app) tenant(slug string) tenant {
 	tn.acc2Token = a.tokenID("ACCOUNT_VIEWER", tn.acc2)
 	tn.orgHook = a.webhookEndpoint(org, "")
 	tn.acc2Hook = a.webhookEndpoint(org, tn.acc2)
+	tn.acc2Event = a.webhookEvent(org, tn.acc2)
+	tn.orgDelivery, tn.acc2Delivery = a.deliveryOf(tn.orgHook, tn.acc2Event), a.deliveryOf(tn.acc2Hook, tn.acc2Event)
 	return tn
+}
+
+// webhookEvent writes an event of the account straight into the store,
+// with its deliveries to the endpoints that want it, and returns its ID.
+func (a *app) webhookEvent(org, account string) string {
+	a.t.Helper()
+	e := domain.Event{ID: domain.NewID(domain.KindEvent), OrganizationID: org, AccountID: account, SubjectID: account,
+		Type: domain.EventAccountUpdated, OccurredAt: time.Now().UTC()}
+	if err := a.store.InTx(context.Background(), policy.Scope{All: true}, func(tx *store.Tx) error {
+		return tx.AppendEvents(context.Background(), []domain.Event{e})
+	}); err != nil {
+		a.t.Fatal(err)
+	}
+	return e.ID
+}
+
+// deliveryOf is the ID of the endpoint's delivery of the event.
+func (a *app) deliveryOf(endpoint, event string) string {
+	a.t.Helper()
+	ds, err := a.store.FindDeliveries(context.Background(), endpoint)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.EventID == event {
+			return d.ID
+		}
+	}
+	a.t.Fatalf("endpoint %s has no delivery of %s", endpoint, event)
+	return ""
 }
 
 // webhookEndpoint writes an endpoint straight into the store (its URL
@@ -109,13 +143,16 @@ type victim struct {
 func otherOrganization(tn tenant) victim {
 	return victim{name: "other organization",
 		hidden: []string{tn.org, tn.acc1, tn.acc2, tn.point, tn.int1, tn.int2, tn.orgToken, tn.acc2Token,
-			tn.slug + "-issue-default", tn.slug + "-point-secret"},
+			tn.slug + "-issue-default", tn.slug + "-point-secret",
+			tn.orgHook, tn.acc2Hook, tn.acc2Event, tn.orgDelivery, tn.acc2Delivery},
 		org: tn.org, slug: tn.slug, account: tn.acc2, point: tn.point, pointHidden: true,
 		integration: tn.int2, token: tn.orgToken, hook: tn.orgHook, accountOrg: tn.org}
 }
 
 func otherAccount(tn tenant) victim {
-	return victim{name: "other account", hidden: []string{tn.acc2, tn.int2, tn.acc2Token, tn.slug + "-point-secret"},
+	return victim{name: "other account", hidden: []string{tn.acc2, tn.int2, tn.acc2Token, tn.slug + "-point-secret",
+		// The organization's endpoint too: an account token manages its account's only.
+		tn.acc2Hook, tn.acc2Event, tn.acc2Delivery, tn.orgHook, tn.orgDelivery},
 		account: tn.acc2, point: tn.point, integration: tn.int2, token: tn.acc2Token, hook: tn.acc2Hook, accountOrg: tn.org}
 }
 
@@ -180,10 +217,15 @@ var crossTenantQueries = map[string]crossTenantCase{
 			if n := r.num(t, "viewer.organization.complianceSummary.total"); n != 1 {
 				t.Errorf("the organization's summary counts %d integrations for an account token, want its own 1", n)
 			}
+			// Its endpoints (FORBIDDEN for a viewer), their logs and selectors.
+			r = a.post(`{ viewer { organization { webhookEndpoints { id accountSelector { environments }
+				deliveries { totalCount nodes { id eventId } } } } } }`, nil)
+			mustNotShow(t, r, v.hidden)
 			return true
 		}
 		for _, vars := range []map[string]any{{"id": v.org}, {"slug": v.slug}} {
-			r := a.post(`query($id: ID, $slug: String) { organization(id: $id, slug: $slug) { id } }`, vars)
+			r := a.post(`query($id: ID, $slug: String) { organization(id: $id, slug: $slug) { id
+				webhookEndpoints { id deliveries { totalCount nodes { id } } } } }`, vars)
 			if len(r.Errors) > 0 || r.get(t, "organization") != nil {
 				t.Errorf("organization(%v) = %s, want null", vars, r.Raw)
 			}
@@ -385,7 +427,8 @@ var crossTenantMutations = map[string]crossTenantCase{
 		}
 		if v.org != "" {
 			r = mutate(a, "createWebhookEndpoint", "CreateWebhookEndpointInput",
-				map[string]any{"organizationId": v.org, "url": "https://93.184.215.14/hook"}, "secret webhookEndpoint { id }")
+				map[string]any{"organizationId": v.org, "url": "https://93.184.215.14/hook",
+					"accountSelector": map[string]any{"matchLabels": []any{map[string]any{"key": "tier", "value": "gold"}}}}, "secret webhookEndpoint { id }")
 			wantNotFound(t, r, "createWebhookEndpoint")
 		}
 		return true
@@ -402,7 +445,8 @@ var crossTenantMutations = map[string]crossTenantCase{
 	},
 	"updateWebhookEndpoint": func(t *testing.T, a *app, v victim) bool {
 		wantNotFound(t, mutate(a, "updateWebhookEndpoint", "UpdateWebhookEndpointInput",
-			map[string]any{"id": v.hook, "url": "https://93.184.215.14/owned", "enabled": false}, "webhookEndpoint { id url }"), "updateWebhookEndpoint")
+			map[string]any{"id": v.hook, "url": "https://93.184.215.14/owned", "enabled": false,
+				"accountSelector": map[string]any{"environments": []string{"PROD"}}}, "webhookEndpoint { id url }"), "updateWebhookEndpoint")
 		return true
 	},
 	"rotateWebhookSecret": func(t *testing.T, a *app, v victim) bool {
