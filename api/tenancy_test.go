@@ -277,7 +277,8 @@ var crossTenantQueries = map[string]crossTenantCase{
 }
 
 // sharedFields hold no tenant's data: the provider catalog is the same for all.
-var sharedFields = []string{"Query.providers", "Query.provider"}
+var sharedFields = []string{"Query.providers", "Query.provider",
+	"Query.rateLimit"} // the caller's own budget, of no tenant's
 
 // crossTenantSubscriptions start a subscription over a websocket: another
 // organization is refused as one that does not exist, and so is resuming

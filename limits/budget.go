@@ -101,6 +101,10 @@ type overBudget struct {
 	c *Charge
 }
 
+// Unwrap lets http.ResponseController and websocket upgrades reach the
+// writer beneath (to flush, to hijack).
+func (w *overBudget) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *overBudget) WriteHeader(status int) {
 	if w.c.refused {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(w.c.wait)))
