@@ -2,18 +2,7 @@
 //
 //	go run .                    # embedded SQLite under ./data, with demo data
 //	DATABASE_URL=postgres://… go run .
-//
-// Environment: DATABASE_URL (PostgreSQL URL; empty for the embedded SQLite
-// file data/pointguard.db), PORT (default 8080), POINTGUARD_SECRET_KEY (the
-// key sealing integration secrets; default: generated into data/secret.key)
-// and POINTGUARD_OLD_SECRET_KEYS, POINTGUARD_ADMIN_TOKEN (the platform
-// admin's token; default: generated into data/admin.token), POINTGUARD_EXECUTOR
-// ("pointguard", or "gqlgen" to run every operation with gqlgen). Flag -demo loads
-// the demo organization and its tokens into any database (it is loaded into
-// a new embedded one without asking).
-// `pointguard rotate-secrets` re-seals every secret under the current key;
-// `pointguard migrate up|status|force N` looks at or repairs the schema's
-// version (every start migrates up by itself).
+//	go run . --help             # the commands, the flags, every variable (cli.go)
 package main
 
 import (
@@ -107,10 +96,12 @@ type config struct {
 	oldSecretKeys []string
 	// adminToken comes from POINTGUARD_ADMIN_TOKEN.
 	adminToken string
-	// command is "serve", "rotate-secrets" or "migrate", with its
-	// commandArgs (migrate's up, status or force N).
+	// command is "serve", "rotate-secrets", "migrate", "token", "version"
+	// or "help", with its commandArgs (migrate's up, status or force N);
+	// token is what "token create" asks for.
 	command     string
 	commandArgs []string
+	token       tokenRequest
 	// readExecutor runs query operations: "pointguard" (default) or
 	// "gqlgen" (POINTGUARD_EXECUTOR), the switch back if ours misbehaves.
 	readExecutor api.ReadExecutor
@@ -134,10 +125,18 @@ type config struct {
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("pointguard", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage says more than flag's own message
 	demoFlag := fs.Bool("demo", false, "load the demo organization, whatever the database")
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
+	err := fs.Parse(args)
+	// Help and the version need nothing of the environment.
+	switch {
+	case errors.Is(err, flag.ErrHelp), err == nil && fs.Arg(0) == "help":
+		usage(stderr, fs)
+		return config{command: "help"}, nil
+	case err != nil:
+		return config{}, fmt.Errorf("%w (pointguard --help lists the flags and commands)", err)
+	case fs.Arg(0) == "version" && fs.NArg() == 1:
+		return config{command: "version"}, nil
 	}
 	c := config{databaseURL: getenv("DATABASE_URL"), addr: ":8080", demo: *demoFlag,
 		secretKey: getenv("POINTGUARD_SECRET_KEY"), adminToken: getenv("POINTGUARD_ADMIN_TOKEN"), command: "serve"}
@@ -205,7 +204,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		c.eventRetention = d
 	}
 	switch rest := fs.Args(); {
-	case len(rest) == 0:
+	case len(rest) == 0, len(rest) == 1 && rest[0] == "serve":
 	case len(rest) == 1 && rest[0] == "rotate-secrets":
 		c.command = rest[0]
 	case rest[0] == "migrate":
@@ -213,9 +212,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return config{}, err
 		}
 		c.command, c.commandArgs = rest[0], rest[1:]
+	case len(rest) >= 2 && rest[0] == "token" && rest[1] == "create":
+		if c.token, err = parseTokenCreate(rest[2:], io.Discard); err != nil {
+			return config{}, fmt.Errorf("token create: %w", err)
+		}
+		c.command = "token"
 	default:
-		return config{}, fmt.Errorf("unknown command %q; the commands are rotate-secrets and migrate (up, status, force N)",
-			strings.Join(rest, " "))
+		return config{}, fmt.Errorf("unknown command %q; the commands are serve, migrate (up, status, force N), rotate-secrets, "+
+			"token create and version (pointguard --help says more)", strings.Join(rest, " "))
 	}
 	return c, nil
 }
@@ -226,8 +230,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
-	if cfg.command == "migrate" {
+	switch cfg.command {
+	case "help":
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "migrate":
 		return migrateCommand(ctx, cfg, stdout)
+	case "token":
+		// The token alone on standard output, for a script to read.
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 
 	st, svc, err := open(ctx, cfg, log)
@@ -235,6 +248,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer st.Close()
+	if cfg.command == "token" {
+		return createToken(ctx, st, svc, cfg.token, stdout)
+	}
 	if cfg.command == "rotate-secrets" {
 		n, err := st.RotateSecrets(ctx)
 		if err != nil {

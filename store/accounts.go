@@ -83,6 +83,17 @@ func accountWhere(f domain.AccountFilter) where {
 	return w
 }
 
+// FindAccountBySlug returns domain.ErrNotFound when the organization has
+// no account of that slug.
+func (q *queries) FindAccountBySlug(ctx context.Context, organizationID, slug string) (*domain.Account, error) {
+	w := q.scoped(where{}, "organization_id", "id").with("organization_id = ?", organizationID).with("slug = ?", slug)
+	var row accountRow
+	if err := q.get(ctx, &row, "SELECT "+accountColumns+" FROM accounts"+w.sql(), w.args...); err != nil {
+		return nil, err
+	}
+	return row.domain()
+}
+
 // FindAccountsByIDs returns the accounts with the given IDs, in no
 // particular order, with the columns cols; unknown IDs are left out.
 func (q *queries) FindAccountsByIDs(ctx context.Context, ids []string, cols Columns) ([]*domain.Account, error) {
