@@ -61,9 +61,9 @@ func TestComplianceChangedEvents(t *testing.T) {
 		_, err = e.svc.UpdateIntegrationPoint(e.sys, change)
 		must(t, err)
 
-		got := r.waitFor(t, 7)
+		r.waitFor(t, 7)
 		time.Sleep(200 * time.Millisecond) // anything more (the preview's) would have come by now
-		got = r.ordered()
+		got := r.ordered()
 		if len(got) != 7 || got[0].Type != domain.EventPointVersionCreated {
 			t.Fatalf("got %d events, first %v: %+v", len(got), got[0].Type, got)
 		}
