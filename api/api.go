@@ -131,6 +131,9 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 		}
 		api.ServeHTTP(w, r)
 	}))
+	// The schema as SDL, for a token, rate-limited as /graphql is.
+	mux.Handle("/schema.graphql", requestid.Middleware(auth.Authenticate(st, failures, log, svc.Now,
+		lim.Middleware(auth.Require(schemaSDL(es.Schema(), lim.Introspection)), auth.ClientKey(limits.ClientIP)))))
 	playground.Register(mux, "/graphql")
 	registerHealth(mux, st, log)
 	return &Handler{Handler: mux, websockets: ws, events: events}
