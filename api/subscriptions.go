@@ -108,11 +108,6 @@ func (ws *websockets) handler(gql http.Handler) http.Handler {
 			delete(ws.open, s)
 			ws.mu.Unlock()
 		}()
-		// The server's read and write timeouts are for requests: the
-		// hijacked connection would keep their deadlines.
-		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Time{})
-		_ = rc.SetWriteDeadline(time.Time{})
 		gql.ServeHTTP(w, r.WithContext(context.WithValue(ctx, wsStateKey{}, s)))
 	})
 }

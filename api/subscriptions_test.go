@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/testdb"
 )
 
 // wsClient is a graphql-transport-ws client written for the tests, which
@@ -452,4 +454,36 @@ func TestSubscriptionTokenExpires(t *testing.T) {
 		}
 		waitSubscriptions(t, a.handler, 0)
 	})
+}
+
+// TestSubscriptionsOutliveTimeoutsAndCloseAtShutdown: behind an
+// http.Server with read and write timeouts (server.go's are 30 s and
+// 60 s; here half a second) a websocket outlives them (net/http clears a
+// hijacked connection's deadlines: this guards it); Handler.Close, which
+// server.go calls at the start of a shutdown, closes it with 1001 (going
+// away) and refuses new ones.
+func TestSubscriptionsOutliveTimeoutsAndCloseAtShutdown(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	srv := httptest.NewUnstartedServer(a.handler)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	w := a.world()
+	t2 := a.integrate(w.test, w.point, "jira", map[string]any{"project": "DEV-2"})
+	c := subscriber(t, srv.URL, a.adminToken)
+	c.subscribe("s", complianceChanged, map[string]any{"org": w.org})
+	waitSubscriptions(t, a.handler, 1)
+	time.Sleep(1500 * time.Millisecond)
+	a.do(updateIntegrationPoint, opsOnly(w.point))
+	if got := c.changes("s", 1); got[0].Integration != t2 {
+		t.Fatalf("got %+v", got)
+	}
+	a.handler.Close()
+	_, err := c.next(5 * time.Second)
+	if code := websocket.CloseStatus(err); code != websocket.StatusGoingAway {
+		t.Fatalf("at shutdown: %v (code %d)", err, code)
+	}
+	if _, err := dialWS(t, srv.URL, map[string]any{"authorization": "Bearer " + a.adminToken}); err == nil {
+		t.Fatal("a new websocket after the shutdown began")
+	}
 }
