@@ -67,6 +67,9 @@ const batch = 200
 // its xid as it inserts the row whose number it drew, a moment later.
 const armAfter = 25 * time.Millisecond
 
+// maxCandidates bounds the horizons in waiting.
+const maxCandidates = 256
+
 // Broker wakes subscriptions when events commit, on any replica. It is
 // safe for concurrent use.
 type Broker struct {
@@ -233,7 +236,9 @@ func (b *Broker) tick(ctx context.Context) (bool, error) {
 	case h.Last == math.MaxInt64: // one writer at a time: all final
 		horizon = h.Last
 	case b.havePrev && b.prev > horizon:
-		if n := len(b.cands); n == 0 || b.cands[n-1].last < b.prev {
+		// Bounded: while a long transaction holds the horizon back, a
+		// candidate left out only waits for a later one.
+		if n := len(b.cands); n < maxCandidates && (n == 0 || b.cands[n-1].last < b.prev) {
 			b.cands = append(b.cands, candidate{last: b.prev, xip: now})
 		}
 	}
