@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,4 +156,35 @@ func jsonPath(v any, path string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestParseConfigListenAndLogFormat: POINTGUARD_LISTEN, a host:port,
+// wins over PORT; POINTGUARD_LOG_FORMAT is text or json; anything else is
+// refused, naming the variable.
+func TestParseConfigListenAndLogFormat(t *testing.T) {
+	for _, tc := range []struct {
+		env        map[string]string
+		addr, logs string
+	}{
+		{map[string]string{}, ":8080", ""},
+		{map[string]string{"PORT": "9000"}, ":9000", ""},
+		{map[string]string{"PORT": "9000", "POINTGUARD_LISTEN": "127.0.0.1:9001"}, "127.0.0.1:9001", ""},
+		{map[string]string{"POINTGUARD_LISTEN": "[::1]:8080", "POINTGUARD_LOG_FORMAT": "json"}, "[::1]:8080", "json"},
+	} {
+		c, err := parseConfig(nil, func(k string) string { return tc.env[k] }, &bytes.Buffer{})
+		if err != nil || c.addr != tc.addr || c.logFormat != tc.logs {
+			t.Errorf("%v: %q, %q, %v; want %q, %q", tc.env, c.addr, c.logFormat, err, tc.addr, tc.logs)
+		}
+	}
+	for name, bad := range map[string]string{"POINTGUARD_LISTEN": "localhost", "POINTGUARD_LOG_FORMAT": "xml"} {
+		if _, err := parseConfig(nil, func(k string) string { return map[string]string{name: bad}[k] }, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v", name, bad, err)
+		}
+	}
+	var out bytes.Buffer
+	logger(&out, "json").Info("hello", "n", 1)
+	var r map[string]any
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || r["msg"] != "hello" {
+		t.Errorf("a JSON log record: %q", out.String())
+	}
 }

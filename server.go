@@ -88,8 +88,11 @@ func limitMemory(getenv func(string) string) {
 // config is what run reads from flags and the environment.
 type config struct {
 	databaseURL string
-	addr        string
-	demo        bool
+	// addr is POINTGUARD_LISTEN, else :PORT, else :8080.
+	addr string
+	// logFormat is POINTGUARD_LOG_FORMAT: text (the default) or json.
+	logFormat string
+	demo      bool
 	// secretKey and oldSecretKeys come from POINTGUARD_SECRET_KEY and
 	// POINTGUARD_OLD_SECRET_KEYS (comma-separated), base64 or hex.
 	secretKey     string
@@ -147,6 +150,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if port := getenv("PORT"); port != "" {
 		c.addr = ":" + port
+	}
+	if listen := getenv("POINTGUARD_LISTEN"); listen != "" {
+		if _, _, err := net.SplitHostPort(listen); err != nil {
+			return config{}, fmt.Errorf("POINTGUARD_LISTEN: %q is not host:port (127.0.0.1:8080, :8080, [::1]:8080)", listen)
+		}
+		c.addr = listen
+	}
+	switch c.logFormat = getenv("POINTGUARD_LOG_FORMAT"); c.logFormat {
+	case "", "text", "json":
+	default:
+		return config{}, fmt.Errorf("POINTGUARD_LOG_FORMAT: %q is neither text nor json", c.logFormat)
 	}
 	for _, k := range strings.Split(getenv("POINTGUARD_OLD_SECRET_KEYS"), ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -229,7 +243,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stdout, nil))
+	log := logger(stdout, cfg.logFormat)
 	switch cfg.command {
 	case "help":
 		return nil
@@ -240,7 +254,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return migrateCommand(ctx, cfg, stdout)
 	case "token":
 		// The token alone on standard output, for a script to read.
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		log = logger(os.Stderr, cfg.logFormat)
 	}
 
 	st, svc, err := open(ctx, cfg, log)
@@ -501,4 +515,12 @@ func keyring(cfg config, log *slog.Logger) (*secrets.Keyring, error) {
 func portOf(ln net.Listener) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return ":" + port
+}
+
+// logger writes slog records to w, as JSON when format is "json".
+func logger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }

@@ -87,6 +87,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	} else {
 		gql.AddTransport(transport.POST{})
 	}
+	gql.Use(operationName{}) // for the access log
 	useLimits(gql, lim, queries, persisted, log)
 	// After every refusal, so that only what will run waits for room.
 	gate := admission.New(lim.Admission)
@@ -106,7 +107,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	sub.Use(subscriptionsOnly{})
 	sub.Use(freshLoaders{st})
 
-	// Outside in: name the request, bound its time, find its token (unless its address is
+	// Outside in: name the request, log it once answered, bound its time, find its token (unless its address is
 	// out of failed attempts), rate-limit by token (or address, without
 	// one), refuse it without one, bound its body, hold it to GraphQL over
 	// HTTP (graphqlHTTP: method, media types, one JSON object of the right
@@ -117,11 +118,11 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	// (package admission) until its answer is written.
 	api := http.MaxBytesHandler(graphqlHTTP(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
-	api = auth.Authenticate(st, failures, log, svc.Now, api)
-	api = requestid.Middleware(withDeadline(api, lim.RequestTimeout))
+	api = auth.Authenticate(st, failures, log, svc.Now, knownToken(api))
+	api = requestid.Middleware(accessLog(log, withDeadline(api, lim.RequestTimeout)))
 	// A websocket upgrade: named, rate-limited by address, authenticated
 	// at connection_init (see websockets).
-	upgrade := requestid.Middleware(lim.Middleware(ws.handler(sub), func(r *http.Request) string { return "ip:" + limits.ClientIP(r) }))
+	upgrade := requestid.Middleware(accessLog(log, lim.Middleware(ws.handler(sub), func(r *http.Request) string { return "ip:" + limits.ClientIP(r) })))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
