@@ -77,6 +77,9 @@ func Complexity(c *graph.ComplexityRoot) {
 	c.ImpactPreview.Changes = func(child int, first *int, _ *string) int {
 		return page(first, child)
 	}
+	c.WebhookEndpoint.Deliveries = func(child int, first *int, _ *string, _ *domain.WebhookDeliveryFilter) int {
+		return page(first, child)
+	}
 }
 
 // page is the cost of a connection of up to first nodes whose selections
