@@ -28,7 +28,8 @@ func TestStartChild(t *testing.T) {
 	if !ok {
 		t.Skip("run by TestKilledFirstStarts")
 	}
-	env := map[string]string{"DATABASE_URL": databaseURL, "PORT": "0"}
+	// Any free port for the admin address too: children run side by side.
+	env := map[string]string{"DATABASE_URL": databaseURL, "PORT": "0", "POINTGUARD_ADMIN_ADDR": "127.0.0.1:0"}
 	for _, kv := range os.Environ() {
 		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "POINTGUARD_") {
 			env[k] = v

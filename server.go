@@ -27,6 +27,7 @@ import (
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/demo"
 	"github.com/pointguard/pointguard/limits"
+	"github.com/pointguard/pointguard/metrics"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
@@ -85,11 +86,18 @@ func limitMemory(getenv func(string) string) {
 	}
 }
 
+// defaultAdminAddr serves the metrics and pprof to this host alone: they
+// tell more than the API does (its operations' names, its stacks).
+const defaultAdminAddr = "127.0.0.1:9090"
+
 // config is what run reads from flags and the environment.
 type config struct {
 	databaseURL string
 	// addr is POINTGUARD_LISTEN, else :PORT, else :8080.
 	addr string
+	// adminAddr is POINTGUARD_ADMIN_ADDR, where /metrics and /debug/pprof/
+	// are served (default 127.0.0.1:9090, loopback only); "" is off.
+	adminAddr string
 	// logFormat is POINTGUARD_LOG_FORMAT: text (the default) or json.
 	logFormat string
 	demo      bool
@@ -156,6 +164,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return config{}, fmt.Errorf("POINTGUARD_LISTEN: %q is not host:port (127.0.0.1:8080, :8080, [::1]:8080)", listen)
 		}
 		c.addr = listen
+	}
+	switch admin := getenv("POINTGUARD_ADMIN_ADDR"); admin {
+	case "":
+		c.adminAddr = defaultAdminAddr
+	case "off":
+	default:
+		if _, _, err := net.SplitHostPort(admin); err != nil {
+			return config{}, fmt.Errorf("POINTGUARD_ADMIN_ADDR: %q is neither host:port (127.0.0.1:9090, [::1]:9090) nor off", admin)
+		}
+		c.adminAddr = admin
 	}
 	switch c.logFormat = getenv("POINTGUARD_LOG_FORMAT"); c.logFormat {
 	case "", "text", "json":
@@ -288,7 +306,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stopDeliveries(deliveries, cfg.shutdownGrace, log)
 
-	handler := api.New(st, svc, log, cfg.limits, cfg.readExecutor)
+	m := metrics.New()
+	m.WatchDB(st.DB(), string(st.Engine()))
+	svc.SetObserver(m)
+	handler := api.New(st, svc, log, cfg.limits, cfg.readExecutor, api.WithMetrics(m))
 	defer handler.Close() // the event broker's listener, with the server
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -309,14 +330,53 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Shutdown neither waits for nor closes websockets (hijacked): close
 	// them at its start, so that their clients connect to another replica.
 	srv.RegisterOnShutdown(handler.Close)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	admin, err := serveAdmin(cfg.adminAddr, m, errc, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
 	select {
 	case err := <-errc:
+		srv.Close()
+		if admin != nil {
+			admin.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
+	if admin != nil {
+		// Scraped until the API stops, then closed with it.
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if admin.Shutdown(ctx) != nil {
+				admin.Close()
+			}
+		}()
+	}
 	return shutDown(srv, &conns, cfg.shutdownGrace, log)
+}
+
+// serveAdmin serves the metrics and pprof (metrics.Handler) on addr, a
+// failure to serve going to errc; "" serves nothing (nil).
+func serveAdmin(addr string, m *metrics.Metrics, errc chan<- error, log *slog.Logger) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("POINTGUARD_ADMIN_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("admin listening", "url", "http://"+ln.Addr().String(), "metrics", "/metrics", "pprof", "/debug/pprof/")
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("POINTGUARD_ADMIN_ADDR: %w", err)
+		}
+	}()
+	return srv, nil
 }
 
 // shutDown stops taking connections, lets the requests in flight finish

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/metrics"
 )
 
 func init() {
@@ -161,6 +162,7 @@ func (e extensionOf) MutateOperationContext(ctx context.Context, opCtx *graphql.
 	release, err := e.g.admit(ctx, cost)
 	if err != nil {
 		t.refused = true
+		metrics.Overloaded(ctx)
 		gerr := gqlerror.Errorf("%s", err.Error())
 		errcode.Set(gerr, apierror.CodeOverloaded)
 		return gerr

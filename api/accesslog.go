@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/pointguard/pointguard/auth"
+	"github.com/pointguard/pointguard/metrics"
 	"github.com/pointguard/pointguard/requestid"
 )
 
@@ -19,15 +20,21 @@ import (
 // token) and the GraphQL operation's name. The inner layers that learn
 // the last two (knownToken, operationName) note them in the request's
 // facts; a deadline may answer while they still run, hence the lock.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// The same facts go to m (package metrics), which the limits inside find
+// in the request's context to count their refusals; a websocket (101) is
+// a connection, not a request to time.
+func accessLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		f := &facts{}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), factsKey{}, f)))
+		next.ServeHTTP(sw, r.WithContext(metrics.NewContext(context.WithValue(r.Context(), factsKey{}, f), m)))
 		f.mu.Lock()
 		token, operation := f.token, f.operation
 		f.mu.Unlock()
+		if sw.status != http.StatusSwitchingProtocols {
+			m.Request(operation, sw.status, time.Since(start))
+		}
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
@@ -48,6 +55,20 @@ func note(ctx context.Context, set func(*facts)) {
 		f.mu.Lock()
 		set(f)
 		f.mu.Unlock()
+	}
+}
+
+// countCodes counts each error gqlgen answers by its extensions.code, as
+// present makes it.
+func countCodes(m *metrics.Metrics, present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	if m == nil {
+		return present
+	}
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := present(ctx, err)
+		code, _ := e.Extensions["code"].(string)
+		m.GraphQLError(code)
+		return e
 	}
 }
 

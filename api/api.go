@@ -20,6 +20,7 @@ import (
 	"github.com/pointguard/pointguard/executor"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
+	"github.com/pointguard/pointguard/metrics"
 	"github.com/pointguard/pointguard/playground"
 	"github.com/pointguard/pointguard/requestid"
 	"github.com/pointguard/pointguard/resolvers"
@@ -64,18 +65,31 @@ func (h *Handler) Subscriptions() int { return h.events.Count("") }
 
 // New is the whole HTTP API: GraphQL at /graphql (POST and GET, and
 // subscriptions over a websocket), GraphiQL at /, and the health checks.
-func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor) *Handler {
-	return newHandler(st, svc, log, lim, reads, eventstream.Default())
+func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor, opts ...Option) *Handler {
+	return newHandler(st, svc, log, lim, reads, eventstream.Default(), opts...)
 }
 
+// Option is an optional dependency of New.
+type Option func(*options)
+
+type options struct{ metrics *metrics.Metrics }
+
+// WithMetrics counts the API's requests, errors, refusals and use-time
+// decisions on m (package metrics); without it, nothing is counted.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
 // newHandler is New with the subscriptions' broker configured (tests).
-func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor, streamCfg eventstream.Config) *Handler {
+func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor, streamCfg eventstream.Config, opts ...Option) *Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if lim.Log == nil {
 		lim.Log = log // where the limits warn that Redis does not answer
 	}
 	streamCfg.Log = log
 	events := eventstream.New(st, streamCfg)
-	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc, Events: events}}
+	schema := graph.Config{Resolvers: &resolvers.Resolver{Store: st, Service: svc, Events: events, Metrics: o.metrics}}
 	limits.Complexity(&schema.Complexity)
 	es := graph.NewExecutableSchema(schema)
 	queries := lru.New[*ast.QueryDocument](1000)
@@ -88,7 +102,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 		gql.AddTransport(transport.POST{})
 	}
 	gql.Use(operationName{}) // for the access log
-	useLimits(gql, lim, queries, persisted, log)
+	useLimits(gql, lim, queries, persisted, log, o.metrics)
 	// After every refusal, so that only what will run waits for room.
 	gate := admission.New(lim.Admission)
 	gql.Use(gate.Extension())
@@ -103,7 +117,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	ws := newWebsockets(st, svc.Now, failures, log)
 	sub := handler.New(es)
 	sub.AddTransport(ws.transport())
-	useLimits(sub, lim, queries, persisted, log)
+	useLimits(sub, lim, queries, persisted, log, o.metrics)
 	sub.Use(subscriptionsOnly{})
 	sub.Use(freshLoaders{st})
 
@@ -119,10 +133,10 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	api := http.MaxBytesHandler(graphqlHTTP(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
 	api = auth.Authenticate(st, failures, log, svc.Now, knownToken(api))
-	api = requestid.Middleware(accessLog(log, withDeadline(api, lim.RequestTimeout)))
+	api = requestid.Middleware(accessLog(log, o.metrics, withDeadline(api, lim.RequestTimeout)))
 	// A websocket upgrade: named, rate-limited by address, authenticated
 	// at connection_init (see websockets).
-	upgrade := requestid.Middleware(accessLog(log, lim.Middleware(ws.handler(sub), func(r *http.Request) string { return "ip:" + limits.ClientIP(r) })))
+	upgrade := requestid.Middleware(accessLog(log, o.metrics, lim.Middleware(ws.handler(sub), func(r *http.Request) string { return "ip:" + limits.ClientIP(r) })))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +157,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 // useLimits adds to a gqlgen server what every operation passes, POST or
 // websocket: GraphQL's input coercion, the query limits, persisted queries,
 // the cap on errors, and the error presenter.
-func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], persisted *lru.LRU[string], log *slog.Logger) {
+func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], persisted *lru.LRU[string], log *slog.Logger, m *metrics.Metrics) {
 	gql.SetQueryCache(queries)
 	// Literals and variables held to GraphQL's input coercion (32-bit
 	// Ints, no number for a String…), before the limits read them.
@@ -156,6 +170,6 @@ func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.Que
 	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))
 	gql.Use(limits.ErrorCap{}) // every response's errors cut to limits.MaxErrors
 	gql.Use(limits.RejectBadStrings{})
-	gql.SetErrorPresenter(resolvers.PresentError(log))
+	gql.SetErrorPresenter(countCodes(m, resolvers.PresentError(log)))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 }

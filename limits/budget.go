@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/metrics"
 )
 
 // The rate limit is a budget of query cost per client, as GitHub's and
@@ -145,6 +146,7 @@ func (CostBudget) MutateOperationContext(ctx context.Context, op *graphql.Operat
 		return nil
 	}
 	c.refused, c.wait = true, wait
+	metrics.RateLimited(ctx)
 	err := gqlerror.Errorf("rate limit exceeded: this operation costs %d, and %d of the budget of %d is left, restored at %s a second; retry after %d s",
 		c.requested, c.Remaining(), c.burst, strconv.FormatFloat(c.perSecond, 'f', -1, 64), retryAfter(wait))
 	errcode.Set(err, apierror.CodeRateLimited)

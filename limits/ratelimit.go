@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/metrics"
 )
 
 // limiterCacheSize bounds how many clients' limiters are kept. When it is
@@ -79,7 +80,7 @@ func (rl *rateLimiter) serve(w http.ResponseWriter, r *http.Request, key string)
 	now := rl.now()
 	l := rl.limiter(key)
 	if !l.AllowN(now, 1) {
-		rl.refuse(w, rl.wait(l, now, 1))
+		rl.refuse(w, r, rl.wait(l, now, 1))
 		return
 	}
 	rl.charge(func(n int) (bool, float64, float64) {
@@ -102,8 +103,10 @@ func (rl *rateLimiter) wait(l *rate.Limiter, now time.Time, n int) float64 {
 	return (float64(n) - l.TokensAt(now)) / rl.perSecond
 }
 
-// refuse answers 429 to a client that has nothing left for wait seconds.
-func (rl *rateLimiter) refuse(w http.ResponseWriter, wait float64) {
+// refuse answers 429 to a client that has nothing left for wait seconds,
+// and counts it (package metrics).
+func (rl *rateLimiter) refuse(w http.ResponseWriter, r *http.Request, wait float64) {
+	metrics.RateLimited(r.Context())
 	retry := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(retry))
 	apierror.Write(w, http.StatusTooManyRequests, apierror.CodeRateLimited,
@@ -145,7 +148,7 @@ func (f *FailureLimit) Refused(w http.ResponseWriter, r *http.Request) bool {
 	if f.shared != nil {
 		if ok, wait, answered := f.shared.peek(r.Context(), "ip:"+key); answered {
 			if !ok {
-				f.rl.refuse(w, wait)
+				f.rl.refuse(w, r, wait)
 			}
 			return !ok
 		}
@@ -155,7 +158,7 @@ func (f *FailureLimit) Refused(w http.ResponseWriter, r *http.Request) bool {
 	if l.TokensAt(now) >= 1 {
 		return false
 	}
-	f.rl.refuse(w, f.rl.wait(l, now, 1))
+	f.rl.refuse(w, r, f.rl.wait(l, now, 1))
 	return true
 }
 
@@ -199,7 +202,7 @@ func (s *sharedRateLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return more.Allowed > 0, more.RetryAfter.Seconds(), float64(more.Remaining)
 		}, float64(res.Remaining)).served(s.local.next, w, r)
 	default:
-		s.local.refuse(w, res.RetryAfter.Seconds())
+		s.local.refuse(w, r, res.RetryAfter.Seconds())
 	}
 }
 

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/pointguard/pointguard/catalog"
@@ -16,7 +15,6 @@ import (
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/graph/model"
-	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/service"
 )
 
@@ -109,19 +107,7 @@ func (r *queryResolver) CheckIntegration(ctx context.Context, input service.Crea
 
 // AuthorizeIntegrationUse is the resolver for the authorizeIntegrationUse field.
 func (r *queryResolver) AuthorizeIntegrationUse(ctx context.Context, integrationID string) (*service.UseDecision, error) {
-	if kind, ok := domain.KindOf(integrationID); !ok || kind != domain.KindIntegration {
-		return &service.UseDecision{Violations: []domain.Violation{}}, nil
-	}
-	// A root field has no siblings to batch with: read at once, through a
-	// prepared statement, rather than wait for a loader's batch.
-	uc, err := r.Store.FindUseContext(ctx, policy.From(ctx).Scope(), integrationID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return &service.UseDecision{Violations: []domain.Violation{}}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return r.Service.Decide(uc)
+	return r.authorizeUse(ctx, integrationID)
 }
 
 // EffectiveConfig is the resolver for the effectiveConfig field.

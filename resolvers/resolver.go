@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"github.com/pointguard/pointguard/eventstream"
+	"github.com/pointguard/pointguard/metrics"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
 )
@@ -15,4 +16,6 @@ type Resolver struct {
 	Service *service.Service
 	// Events streams the stored events to subscriptions.
 	Events *eventstream.Broker
+	// Metrics counts the use-time decisions (nil: nothing).
+	Metrics *metrics.Metrics
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pointguard/pointguard/domain"
 	"github.com/pointguard/pointguard/requestid"
@@ -78,6 +79,7 @@ func (s *Service) recheckAccount(ctx context.Context, tx *store.Tx, account *dom
 func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Integration,
 	accounts map[string]*domain.Account, points map[string]*domain.IntegrationPoint, programs map[string]*rules.Program,
 	l *changeLog, why cause) ([]*domain.Impact, error) {
+	defer s.rechecked(time.Now(), len(list))
 	now := s.Now()
 	impacts := make([]*domain.Impact, len(list))
 	var changed, settled []*domain.Integration

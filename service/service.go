@@ -45,6 +45,8 @@ type Service struct {
 	programs *lru.Cache[[sha256.Size]byte, *rules.Program]
 	// webhookURLs checks endpoints' URLs (SetWebhookPolicy).
 	webhookURLs webhooks.Policy
+	// observer counts the re-checks (SetObserver).
+	observer Observer
 }
 
 // ruleText is what a program is compiled from, every field length-prefixed
@@ -72,7 +74,7 @@ func ruleText(list []domain.Rule) [sha256.Size]byte {
 // New returns a service writing to s.
 func New(s *store.Store) *Service {
 	programs, _ := lru.New[[sha256.Size]byte, *rules.Program](4096)
-	return &Service{store: s, programs: programs, clock: time.Now}
+	return &Service{store: s, programs: programs, clock: time.Now, observer: noObserver{}}
 }
 
 // SetClock makes clock the service's time source: what tokens expire by,

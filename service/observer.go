@@ -1,0 +1,25 @@
+package service
+
+import "time"
+
+// Observer is told what the service did, for metrics (package metrics
+// implements it); the default does nothing.
+type Observer interface {
+	// Rechecked: a re-check judged n integrations again, in took.
+	Rechecked(n int, took time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) Rechecked(int, time.Duration) {}
+
+// SetObserver makes o the service's observer (nil: none).
+func (s *Service) SetObserver(o Observer) {
+	if o == nil {
+		o = noObserver{}
+	}
+	s.observer = o
+}
+
+// rechecked tells the observer of a re-check of n integrations begun at start.
+func (s *Service) rechecked(start time.Time, n int) { s.observer.Rechecked(n, time.Since(start)) }
