@@ -36,7 +36,9 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	var orgs struct {
-		Data struct{ Organizations struct{ Nodes []struct{ ID string } } }
+		Data struct {
+			Organizations struct{ Nodes []struct{ ID string } }
+		}
 	}
 	json.NewDecoder(resp.Body).Decode(&orgs)
 	resp.Body.Close()
