@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pointguard/pointguard/metrics"
 )
 
 // TestParseConfigAdminAddr: POINTGUARD_ADMIN_ADDR is loopback's 9090 by
@@ -121,5 +125,24 @@ func TestAdminAddress(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestAdminAddressTaken: the default admin address taken (another process
+// on the host) warns and serves nothing; one set explicitly fails the start.
+func TestAdminAddressTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	errc := make(chan error, 1)
+	if srv, err := serveAdmin(ln.Addr().String(), true, metrics.New(), errc, log); srv != nil || err != nil || !strings.Contains(logged.String(), "admin address is taken") {
+		t.Errorf("the default taken: %v, %v, logged %q", srv, err, logged.String())
+	}
+	if srv, err := serveAdmin(ln.Addr().String(), false, metrics.New(), errc, log); srv != nil || err == nil || !strings.Contains(err.Error(), "POINTGUARD_ADMIN_ADDR") {
+		t.Errorf("an address set and taken: %v, %v", srv, err)
 	}
 }

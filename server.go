@@ -98,6 +98,9 @@ type config struct {
 	// adminAddr is POINTGUARD_ADMIN_ADDR, where /metrics and /debug/pprof/
 	// are served (default 127.0.0.1:9090, loopback only); "" is off.
 	adminAddr string
+	// adminDefault is true when adminAddr is the default: taken (by
+	// another replica on the host, say), the server runs without it.
+	adminDefault bool
 	// logFormat is POINTGUARD_LOG_FORMAT: text (the default) or json.
 	logFormat string
 	demo      bool
@@ -167,7 +170,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	switch admin := getenv("POINTGUARD_ADMIN_ADDR"); admin {
 	case "":
-		c.adminAddr = defaultAdminAddr
+		c.adminAddr, c.adminDefault = defaultAdminAddr, true
 	case "off":
 	default:
 		if _, _, err := net.SplitHostPort(admin); err != nil {
@@ -332,7 +335,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	srv.RegisterOnShutdown(handler.Close)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	admin, err := serveAdmin(cfg.adminAddr, m, errc, log)
+	admin, err := serveAdmin(cfg.adminAddr, cfg.adminDefault, m, errc, log)
 	if err != nil {
 		srv.Close()
 		return err
@@ -360,12 +363,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // serveAdmin serves the metrics and pprof (metrics.Handler) on addr, a
-// failure to serve going to errc; "" serves nothing (nil).
-func serveAdmin(addr string, m *metrics.Metrics, errc chan<- error, log *slog.Logger) (*http.Server, error) {
+// failure to serve going to errc; "" serves nothing (nil). The default
+// address taken is a warning, not a failure: a second process on the host
+// (a replica, a Prometheus on its own default port) must still start.
+func serveAdmin(addr string, defaulted bool, m *metrics.Metrics, errc chan<- error, log *slog.Logger) (*http.Server, error) {
 	if addr == "" {
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", addr)
+	if err != nil && defaulted {
+		log.Warn("the admin address is taken: no /metrics or /debug/pprof/; set POINTGUARD_ADMIN_ADDR (or off)", "addr", addr, "error", err)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("POINTGUARD_ADMIN_ADDR: %w", err)
 	}
