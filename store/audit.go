@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/pointguard/pointguard/domain"
@@ -44,7 +45,7 @@ func (r *auditEventRow) domain() (*domain.AuditEvent, error) {
 // may suspend thousands of integrations at once. There is no way to
 // change or delete one: the database refuses both (see migration 0004).
 func (tx *Tx) AppendAuditEvents(ctx context.Context, events []*domain.AuditEvent) error {
-	return tx.insertRows(ctx, "audit_events ("+auditEventColumns+")", 11, len(events), func(n int) ([]any, error) {
+	return tx.insertRows(ctx, "audit_events", strings.Split(auditEventColumns, ", "), len(events), func(n int) ([]any, error) {
 		e := events[n]
 		changes, err := toJSON(e.Changes)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,12 +33,11 @@ type hooks struct {
 // with q. Without one, they are written PENDING and wait for one.
 func (s *Store) SetDeliveryQueue(q DeliveryQueue) { s.base.hooks.queue.Store(&q) }
 
-// eventBatch is how many rows one INSERT writes: 7 columns each, well
-// within both engines' limit on parameters.
+// eventBatch is how many account IDs one read of eventAccounts binds.
 const eventBatch = 500
 
 // AppendEvents writes events, and a delivery of each to every enabled
-// endpoint that wants it, in multi-row statements of eventBatch rows, and
+// endpoint that wants it, in bulk (insertRows), and
 // enqueues the deliveries' jobs in bulk, all in tx: they commit or roll
 // back with the change they describe. The re-check writes its events
 // through it in the batches of its own writes; one more statement per
@@ -49,13 +47,9 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 		return nil
 	}
 	orgs := map[string]bool{}
-	for start := 0; start < len(events); start += eventBatch {
-		chunk := events[start:min(start+eventBatch, len(events))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO events (id, organization_id, account_id, subject_id, type, occurred_at, data) VALUES ")
-		args := make([]any, 0, 7*len(chunk))
-		for n := range chunk {
-			e := &chunk[n]
+	err := tx.insertRows(ctx, "events", []string{"id", "organization_id", "account_id", "subject_id", "type", "occurred_at", "data"}, len(events),
+		func(n int) ([]any, error) {
+			e := &events[n]
 			if e.ID == "" {
 				e.ID = domain.NewID(domain.KindEvent)
 			}
@@ -63,19 +57,11 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 				e.Data = map[string]any{}
 			}
 			data, err := toJSON(e.Data)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, e.ID, e.OrganizationID, nullString(e.AccountID), e.SubjectID, e.Type, e.OccurredAt.UTC(), data)
 			orgs[e.OrganizationID] = true
-		}
-		if _, err := tx.ext.ExecContext(ctx, tx.ext.Rebind(b.String()), args...); err != nil {
-			return fmt.Errorf("append events: %w", err)
-		}
+			return []any{e.ID, e.OrganizationID, nullString(e.AccountID), e.SubjectID, e.Type, e.OccurredAt.UTC(), data}, err
+		})
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
 	}
 	if err := tx.signalEvents(ctx, orgs); err != nil { // wakes the subscriptions (package eventstream)
 		return err
@@ -131,23 +117,15 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 		}
 	}
 	now := time.Now().UTC()
-	deliveryIDs := make([]string, 0, len(ds))
-	for start := 0; start < len(ds); start += eventBatch {
-		chunk := ds[start:min(start+eventBatch, len(ds))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, created_at, updated_at) VALUES ")
-		args := make([]any, 0, 6*len(chunk))
-		for n, d := range chunk {
-			if n > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, d.id, d.endpoint, d.event, d.typ, now, now)
-			deliveryIDs = append(deliveryIDs, d.id)
-		}
-		if _, err := tx.ext.ExecContext(ctx, tx.ext.Rebind(b.String()), args...); err != nil {
-			return fmt.Errorf("append deliveries: %w", err)
-		}
+	deliveryIDs := make([]string, len(ds))
+	err = tx.insertRows(ctx, "webhook_deliveries", []string{"id", "endpoint_id", "event_id", "event_type", "created_at", "updated_at"}, len(ds),
+		func(n int) ([]any, error) {
+			d := ds[n]
+			deliveryIDs[n] = d.id
+			return []any{d.id, d.endpoint, d.event, d.typ, now, now}, nil
+		})
+	if err != nil {
+		return fmt.Errorf("append deliveries: %w", err)
 	}
 	return tx.enqueue(ctx, deliveryIDs)
 }

@@ -42,7 +42,7 @@ func count(t *testing.T, st *store.Store, table string) int {
 }
 
 // TestAppendEvents: events and their deliveries are written in the
-// caller's transaction, in multi-row statements of 500 rows, and their
+// caller's transaction, in bulk (COPY, or multi-row INSERTs), and their
 // jobs enqueued in one call with that transaction; a transaction that
 // rolls back leaves none of them. An endpoint gets only the events it
 // asks for: its types, its account's, enabled.
@@ -121,8 +121,14 @@ func TestAppendEvents(t *testing.T) {
 		if n := count(t, st, "events"); n != 1200 {
 			t.Fatalf("%d events", n)
 		}
-		if n := inserts.Load(); n != 4 {
-			t.Errorf("%d INSERT statements for 2 × 600 events, want 4", n)
+		// On SQLite one multi-row INSERT a call (600 rows of 7 parameters
+		// are within its limit); on PostgreSQL none: a COPY.
+		want := 2
+		if store.EngineOf(databaseURL) == store.Postgres {
+			want = 0
+		}
+		if n := inserts.Load(); n != int32(want) {
+			t.Errorf("%d INSERT statements for 2 × 600 events, want %d", n, want)
 		}
 		// every: 1,200; created: 600; ofAccount: the 600 of its account.
 		if queue.calls != 2 || len(queue.ids) != 2400 {
