@@ -63,7 +63,7 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 const maxParameters = 32_766
 
 // insertRows inserts n rows into table's columns (row(i) gives row i's
-// values, in order). On PostgreSQL it is one COPY (lib/pq's CopyIn): a
+// values, in order). On PostgreSQL it is one COPY FROM STDIN (lib/pq's copy protocol): a
 // re-check's 50,000 events are otherwise a hundred statements of 3,500
 // parameters each to parse and bind. On SQLite, multi-row INSERTs, as
 // few as its limit on parameters allows.
@@ -100,7 +100,11 @@ func (tx *Tx) insertRows(ctx context.Context, table string, columns []string, n 
 }
 
 func (tx *Tx) copyRows(ctx context.Context, table string, columns []string, n int, row func(i int) ([]any, error)) (err error) {
-	stmt, err := tx.tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
+	quoted := make([]string, len(columns))
+	for i, c := range columns {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := tx.tx.PrepareContext(ctx, "COPY "+pq.QuoteIdentifier(table)+" ("+strings.Join(quoted, ", ")+") FROM STDIN")
 	if err != nil {
 		return err
 	}
