@@ -9,8 +9,8 @@
 //
 // Every refusal is a GraphQL error with extensions.code: QUERY_TOO_DEEP,
 // QUERY_TOO_COMPLEX and INTROSPECTION_DISABLED are request errors, answered
-// like gqlgen's validation errors (HTTP 422, or 400 to a client that accepts
-// application/graphql-response+json); RATE_LIMITED is HTTP 429 with
+// like gqlgen's validation errors (by gqlgen alone 422; the API answers
+// them as GraphQL over HTTP says, api/graphqlhttp.go); RATE_LIMITED is HTTP 429 with
 // Retry-After.
 package limits
 

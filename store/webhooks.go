@@ -39,9 +39,9 @@ const eventBatch = 500
 // AppendEvents writes events, and a delivery of each to every enabled
 // endpoint that wants it, in bulk (insertRows), and
 // enqueues the deliveries' jobs in bulk, all in tx: they commit or roll
-// back with the change they describe. The re-check writes its events
-// through it in the batches of its own writes; one more statement per
-// call reads the endpoints of the events' organizations.
+// back with the change they describe. A re-check writes all its events
+// in one call (service's changeLog); the endpoints of the events'
+// organizations are read once per transaction.
 func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -451,22 +451,11 @@ func (s *Store) FindOutbound(ctx context.Context, deliveryID string) (*Outbound,
 	if out.Secret, err = openString(s.base.secrets, w.ID, er.Secret); err != nil {
 		return nil, err
 	}
-	var ev struct {
-		Seq            int64          `db:"seq"`
-		ID             string         `db:"id"`
-		OrganizationID string         `db:"organization_id"`
-		AccountID      sql.NullString `db:"account_id"`
-		SubjectID      string         `db:"subject_id"`
-		Type           string         `db:"type"`
-		OccurredAt     time.Time      `db:"occurred_at"`
-		Data           string         `db:"data"`
-	}
-	if err := sqlx.GetContext(ctx, s.db, &ev, s.db.Rebind("SELECT seq, id, organization_id, account_id, subject_id, type, occurred_at, data FROM events WHERE id = ?"), d.EventID); err != nil {
+	var ev eventRow
+	if err := sqlx.GetContext(ctx, s.db, &ev, s.db.Rebind("SELECT "+eventColumns+" FROM events WHERE id = ?"), d.EventID); err != nil {
 		return nil, err
 	}
-	out.Event = domain.Event{ID: ev.ID, Seq: ev.Seq, OrganizationID: ev.OrganizationID, AccountID: ev.AccountID.String,
-		SubjectID: ev.SubjectID, Type: ev.Type, OccurredAt: ev.OccurredAt.UTC()}
-	if err := fromJSON(ev.Data, &out.Event.Data); err != nil {
+	if out.Event, err = ev.domain(); err != nil {
 		return nil, err
 	}
 	return out, nil
