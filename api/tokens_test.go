@@ -179,8 +179,8 @@ func TestApiTokenLifecycle(t *testing.T) {
 				t.Fatalf("lastUsedAt after a use = %v, want a time", after["lastUsedAt"])
 			}
 			createdAt, _ := time.Parse(time.RFC3339Nano, after["createdAt"].(string))
-			if !usedAt.Equal(usedAt.Truncate(time.Minute)) || usedAt.Before(createdAt.Truncate(time.Minute)) || time.Since(usedAt) > 2*time.Minute {
-				t.Errorf("lastUsedAt %s: not to the minute, before createdAt %s or not recent", used, after["createdAt"])
+			if usedAt.Before(createdAt) || time.Since(usedAt) > time.Minute {
+				t.Errorf("lastUsedAt %s: before createdAt %s or not recent", used, after["createdAt"])
 			}
 			// A second use within the minute does not write it again.
 			a.as(token).do(viewerQuery, nil)

@@ -16,8 +16,8 @@ import (
 	"github.com/pointguard/pointguard/store"
 )
 
-// touchEvery is lastUsedAt's precision: recording every use would write
-// on every request.
+// touchEvery is how stale lastUsedAt may get: recording every use would
+// write on every request.
 const touchEvery = time.Minute
 
 // recentTokens and recentFor bound the memory of tokens verified lately.
@@ -77,13 +77,11 @@ func Authenticate(st *store.Store, failures Throttle, log *slog.Logger, now func
 			apierror.Write(w, http.StatusServiceUnavailable, apierror.CodeInternal, "internal error")
 			return
 		case t != nil:
-			// lastUsedAt is kept to the minute, as documented: written
-			// once in each minute the token is used.
-			if minute := at.Truncate(touchEvery); t.LastUsedAt == nil || minute.After(*t.LastUsedAt) {
-				if err := st.TouchApiToken(ctx, t.ID, minute); err != nil {
+			if t.LastUsedAt == nil || at.Sub(*t.LastUsedAt) >= touchEvery {
+				if err := st.TouchApiToken(ctx, t.ID, at); err != nil {
 					log.WarnContext(ctx, "record token use", "token", t.ID, "error", err)
 				} else {
-					t.LastUsedAt = &minute // viewer shows this use
+					t.LastUsedAt = &at // viewer shows this use
 				}
 			}
 			recent.Add(seen, struct{}{})

@@ -3881,7 +3881,7 @@ type ApiToken {
   createdAt: Time!
   "After this the token is refused; null: it does not expire."
   expiresAt: Time
-  "When the token last authenticated a request, to the minute."
+  "When the token last authenticated a request; written at most once a minute, so up to a minute behind."
   lastUsedAt: Time
   revokedAt: Time
 }
