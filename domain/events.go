@@ -40,7 +40,10 @@ type Event struct {
 	SubjectID  string
 	Type       string
 	OccurredAt time.Time
-	Data       map[string]any
+	// Data is the event's data object: written, any value that encodes
+	// as one (a re-check's events are structs, encoded fast); read back
+	// from the store, always a map[string]any.
+	Data any
 	// Seq, set when the event is written, orders events: a later change
 	// of one subject has a higher Seq.
 	Seq int64

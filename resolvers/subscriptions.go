@@ -62,9 +62,11 @@ func (r *subscriptionResolver) complianceFilter(ctx context.Context, pr *policy.
 	return f, nil
 }
 
-// field is data[object][name] when it is a string.
-func field(data map[string]any, object, name string) string {
-	o, _ := data[object].(map[string]any)
+// field is data[object][name] when it is a string (data is an event's
+// as read from the store: a map).
+func field(data any, object, name string) string {
+	d, _ := data.(map[string]any)
+	o, _ := d[object].(map[string]any)
 	s, _ := o[name].(string)
 	return s
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/pointguard/pointguard/domain"
@@ -73,20 +74,53 @@ var lifecycleActions = map[string]bool{actionDisable: true, actionEnable: true, 
 // version or account it changed.
 type cause map[string]any
 
+// encoded is why as JSON, encoded once for every event of a re-check.
+func (why cause) encoded() json.RawMessage {
+	b, err := json.Marshal(why)
+	if err != nil { // a cause holds strings and numbers only
+		panic(err)
+	}
+	return b
+}
+
+// complianceChange is the data of an integration.compliance_changed
+// event. It is small (the integration's names, not its config), and a
+// struct, not a map, since a re-check may encode 50,000 of them in one
+// transaction: its fields are in the order encoding a map would give.
+type complianceChange struct {
+	After       complianceResult   `json:"after"`
+	Before      complianceResult   `json:"before"`
+	Cause       json.RawMessage    `json:"cause"`
+	Integration changedIntegration `json:"integration"`
+}
+
+type complianceResult struct {
+	PointVersion int                `json:"pointVersion"`
+	Status       domain.ComplianceStatus `json:"status"`
+	Violations   []domain.Violation `json:"violations"`
+}
+
+type changedIntegration struct {
+	AccountID          string `json:"accountId"`
+	ID                 string `json:"id"`
+	IntegrationPointID string `json:"integrationPointId"`
+	Name               string `json:"name"`
+	Provider           string `json:"provider"`
+}
+
 // complianceChanged is the event of i's compliance changing from before
-// to i.Compliance. Its data is small (the integration's names, not its
-// config): a re-check may write 50,000 of them in one transaction.
-func complianceChanged(i *domain.Integration, before domain.Compliance, why cause, at time.Time) domain.Event {
-	result := func(c domain.Compliance) map[string]any {
-		return map[string]any{"status": c.Status, "violations": domain.OrEmpty(c.Violations), "pointVersion": c.PointVersion}
+// to i.Compliance, caused by why (cause.encoded).
+func complianceChanged(i *domain.Integration, before domain.Compliance, why json.RawMessage, at time.Time) domain.Event {
+	result := func(c domain.Compliance) complianceResult {
+		return complianceResult{Status: c.Status, Violations: domain.OrEmpty(c.Violations), PointVersion: c.PointVersion}
 	}
 	return domain.Event{
 		ID: domain.NewID(domain.KindEvent), OrganizationID: i.OrganizationID, AccountID: i.AccountID,
 		SubjectID: i.ID, Type: domain.EventIntegrationComplianceChanged, OccurredAt: at,
-		Data: map[string]any{
-			"integration": map[string]any{"id": i.ID, "name": i.Name, "accountId": i.AccountID,
-				"integrationPointId": i.IntegrationPointID, "provider": i.ProviderKey},
-			"before": result(before), "after": result(i.Compliance), "cause": map[string]any(why),
+		Data: complianceChange{
+			Integration: changedIntegration{ID: i.ID, Name: i.Name, AccountID: i.AccountID,
+				IntegrationPointID: i.IntegrationPointID, Provider: i.ProviderKey},
+			Before: result(before), After: result(i.Compliance), Cause: why,
 		},
 	}
 }

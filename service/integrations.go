@@ -199,7 +199,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		var l changeLog
 		s.note(ctx, &l, pr, "updateIntegration", next.OrganizationID, domain.KindIntegration, next.ID, current, &next)
 		if next.Compliance.Status != current.Compliance.Status || !slices.Equal(next.Compliance.Violations, current.Compliance.Violations) {
-			why := cause{"mutation": "updateIntegration", "requestId": requestid.From(ctx)}
+			why := cause{"mutation": "updateIntegration", "requestId": requestid.From(ctx)}.encoded()
 			l.events = append(l.events, complianceChanged(&next, current.Compliance, why, now))
 		}
 		if settled != "" {

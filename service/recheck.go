@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -83,8 +84,10 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 	now := s.Now()
 	impacts := make([]*domain.Impact, len(list))
 	var changed, settled []*domain.Integration
+	var whyJSON json.RawMessage
 	if why != nil {
 		why["requestId"] = requestid.From(ctx)
+		whyJSON = why.encoded()
 	}
 	type pair struct{ account, point string }
 	earlier := map[pair]int{}
@@ -97,7 +100,7 @@ func (s *Service) recheck(ctx context.Context, tx *store.Tx, list []*domain.Inte
 		if impact.Changed = i.Compliance.Status != before.Status || !slices.Equal(i.Compliance.Violations, before.Violations); impact.Changed {
 			changed = append(changed, i)
 			if l != nil {
-				l.events = append(l.events, complianceChanged(i, before, why, now))
+				l.events = append(l.events, complianceChanged(i, before, whyJSON, now))
 			}
 		} else {
 			// Unchanged, as stored: and so the new version's result too, as

@@ -146,7 +146,7 @@ func TestAppendEvents(t *testing.T) {
 		}
 		out, err := st.FindOutbound(sys, queue.ids[0])
 		must(t, err)
-		if out.Secret != "whsec_AAAA" || out.Event.Seq == 0 || out.Event.Data["n"] == nil {
+		if out.Secret != "whsec_AAAA" || out.Event.Seq == 0 || out.Event.Data.(map[string]any)["n"] == nil {
 			t.Errorf("outbound %+v", out)
 		}
 		// The secret is sealed at rest.

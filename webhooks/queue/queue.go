@@ -261,8 +261,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if out.Event.AccountID != "" {
 		account = &out.Event.AccountID
 	}
+	data, _ := out.Event.Data.(map[string]any) // as every event read from the store
 	body, err := json.Marshal(Body{ID: out.Event.ID, Type: out.Event.Type, OccurredAt: out.Event.OccurredAt,
-		OrganizationID: out.Event.OrganizationID, AccountID: account, Sequence: out.Event.Seq, Data: out.Event.Data})
+		OrganizationID: out.Event.OrganizationID, AccountID: account, Sequence: out.Event.Seq, Data: data})
 	if err != nil {
 		return err
 	}
