@@ -22,7 +22,19 @@ import (
 // exists if and only if its job does.
 type DeliveryQueue interface {
 	EnqueueDeliveries(ctx context.Context, tx *sql.Tx, deliveryIDs []string) error
+	// Batch is how many deliveries a transaction writes itself. Past it
+	// (a re-check may make 50,000), it enqueues, with EnqueueBatches,
+	// jobs that write an endpoint's deliveries of the events later
+	// (WriteDeliveries) and enqueue theirs: the change's transaction
+	// stays short, and its deliveries are as durable, since those jobs
+	// commit with it.
+	Batch() int
+	EnqueueBatches(ctx context.Context, tx *sql.Tx, at time.Time, endpointID string, eventIDs []string) error
 }
+
+// delivery is an event's delivery to an endpoint, as AppendEvents
+// decides it.
+type delivery struct{ endpoint, event, typ string }
 
 // hooks are what is set on a Store after Open and seen by its every Tx.
 type hooks struct {
@@ -107,27 +119,79 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 			return err
 		}
 	}
-	type delivery struct{ id, endpoint, event, typ string }
+	wanted := map[string][]string{} // event IDs by endpoint ID
 	var ds []delivery
 	for n := range events {
 		for _, w := range endpoints {
 			if w.Wants(&events[n]) && w.selects(&events[n], accounts) {
-				ds = append(ds, delivery{domain.NewID(domain.KindWebhookDelivery), w.ID, events[n].ID, events[n].Type})
+				wanted[w.ID] = append(wanted[w.ID], events[n].ID)
+				ds = append(ds, delivery{w.ID, events[n].ID, events[n].Type})
 			}
 		}
 	}
 	now := time.Now().UTC()
-	deliveryIDs := make([]string, len(ds))
-	err = tx.insertRows(ctx, "webhook_deliveries", []string{"id", "endpoint_id", "event_id", "event_type", "created_at", "updated_at"}, len(ds),
+	if q := tx.hooks.queue.Load(); q != nil && len(ds) > (*q).Batch() {
+		for _, w := range endpoints {
+			if ids := wanted[w.ID]; len(ids) > 0 {
+				if err := (*q).EnqueueBatches(ctx, tx.tx.Tx, now, w.ID, ids); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	ids, err := tx.writeDeliveries(ctx, now, ds)
+	if err != nil {
+		return err
+	}
+	return tx.enqueue(ctx, ids)
+}
+
+func (tx *Tx) writeDeliveries(ctx context.Context, at time.Time, ds []delivery) ([]string, error) {
+	ids := make([]string, len(ds))
+	err := tx.insertRows(ctx, "webhook_deliveries", []string{"id", "endpoint_id", "event_id", "event_type", "created_at", "updated_at"}, len(ds),
 		func(n int) ([]any, error) {
 			d := ds[n]
-			deliveryIDs[n] = d.id
-			return []any{d.id, d.endpoint, d.event, d.typ, now, now}, nil
+			ids[n] = domain.NewID(domain.KindWebhookDelivery)
+			return []any{ids[n], d.endpoint, d.event, d.typ, at, at}, nil
 		})
 	if err != nil {
-		return fmt.Errorf("append deliveries: %w", err)
+		return nil, fmt.Errorf("append deliveries: %w", err)
 	}
-	return tx.enqueue(ctx, deliveryIDs)
+	return ids, nil
+}
+
+// WriteDeliveries writes the deliveries to an endpoint of the events of
+// a batch job (DeliveryQueue.EnqueueBatches), decided at, and calls
+// enqueue with their IDs, in one transaction: enqueue inserts their jobs
+// and completes the batch's. An endpoint deleted since gets none.
+func (s *Store) WriteDeliveries(ctx context.Context, at time.Time, endpointID string, eventIDs []string,
+	enqueue func(tx *sql.Tx, deliveryIDs []string) error) error {
+	return s.InTx(ctx, policy.System.Scope(), func(tx *Tx) error {
+		var live []string
+		if err := tx.selectAll(ctx, &live, "SELECT id FROM webhook_endpoints WHERE id = ?", endpointID); err != nil {
+			return err
+		}
+		var ds []delivery
+		for start := 0; len(live) > 0 && start < len(eventIDs); start += eventBatch {
+			var rows []struct {
+				ID   string `db:"id"`
+				Type string `db:"type"`
+			}
+			err := tx.selectAll(ctx, &rows, "SELECT id, type FROM events WHERE id IN (?) ORDER BY seq", eventIDs[start:min(start+eventBatch, len(eventIDs))])
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				ds = append(ds, delivery{endpointID, r.ID, r.Type})
+			}
+		}
+		ids, err := tx.writeDeliveries(ctx, at.UTC(), ds)
+		if err != nil {
+			return err
+		}
+		return enqueue(tx.tx.Tx, ids)
+	})
 }
 
 func (tx *Tx) enqueue(ctx context.Context, deliveryIDs []string) error {

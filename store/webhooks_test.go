@@ -34,6 +34,14 @@ func (q *fakeQueue) EnqueueDeliveries(ctx context.Context, tx *sql.Tx, ids []str
 	return nil
 }
 
+// Batch is more than these tests write: the store writes every delivery
+// itself (webhooks/queue's tests cover batches).
+func (q *fakeQueue) Batch() int { return 1 << 20 }
+
+func (q *fakeQueue) EnqueueBatches(context.Context, *sql.Tx, time.Time, string, []string) error {
+	return errors.New("no batches here")
+}
+
 func count(t *testing.T, st *store.Store, table string) int {
 	t.Helper()
 	var n int
@@ -275,6 +283,68 @@ func TestAppendEventsAccountSelector(t *testing.T) {
 		must(t, err)
 		if len(sels) != 3 || sels[0] != nil || sels[2] != nil || sels[1] == nil || fmt.Sprint(*sels[1]) != "{[PROD] [{tier gold}]}" {
 			t.Errorf("selectors read back: %+v", sels)
+		}
+	})
+}
+
+// TestWriteDeliveries: a batch job's deliveries (DeliveryQueue's
+// EnqueueBatches) are written in the transaction that enqueues their
+// jobs, in the events' order, with the events' types; an endpoint deleted
+// since gets none, and an enqueue that fails leaves none.
+func TestWriteDeliveries(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		keys, err := secrets.NewKeyring(secrets.NewKey())
+		must(t, err)
+		st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: keys})
+		must(t, err)
+		defer st.Close()
+		sys := policy.With(context.Background(), policy.System)
+		org, err := service.New(st).CreateOrganization(sys, service.CreateOrganizationInput{Slug: "acme", Name: "Acme"})
+		must(t, err)
+		all := policy.Scope{All: true}
+		now := time.Now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
+		events := []domain.Event{
+			{OrganizationID: org.ID, SubjectID: org.ID, Type: domain.EventAccountUpdated, OccurredAt: now},
+			{OrganizationID: org.ID, SubjectID: org.ID, Type: domain.EventIntegrationComplianceChanged, OccurredAt: now},
+		}
+		must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.AppendEvents(sys, events) }))
+		endpoint := func() *domain.WebhookEndpoint {
+			w := &domain.WebhookEndpoint{ID: domain.NewID(domain.KindWebhookEndpoint), OrganizationID: org.ID,
+				URL: "https://hooks.example.com/", Enabled: true, CreatedAt: now, UpdatedAt: now}
+			must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.CreateWebhookEndpoint(sys, w, "whsec_AAAA") }))
+			return w
+		}
+		kept, gone := endpoint(), endpoint()
+		must(t, st.InTx(sys, all, func(tx *store.Tx) error { return tx.DeleteWebhookEndpoint(sys, gone.ID) }))
+		eventIDs := []string{events[0].ID, events[1].ID}
+		var enqueued []string
+		record := func(tx *sql.Tx, ids []string) error {
+			if tx == nil {
+				return errors.New("no transaction")
+			}
+			enqueued = ids
+			return nil
+		}
+
+		err = st.WriteDeliveries(sys, now, kept.ID, eventIDs, func(tx *sql.Tx, ids []string) error { return errors.New("River is down") })
+		if err == nil || count(t, st, "webhook_deliveries") != 0 {
+			t.Fatalf("a failed enqueue: %v, and %d deliveries written", err, count(t, st, "webhook_deliveries"))
+		}
+		must(t, st.WriteDeliveries(sys, now, gone.ID, eventIDs, record))
+		if len(enqueued) != 0 || count(t, st, "webhook_deliveries") != 0 {
+			t.Fatalf("a deleted endpoint: enqueued %v, %d deliveries written", enqueued, count(t, st, "webhook_deliveries"))
+		}
+		must(t, st.WriteDeliveries(sys, now, kept.ID, eventIDs, record))
+		if len(enqueued) != 2 || count(t, st, "webhook_deliveries") != 2 {
+			t.Fatalf("enqueued %v, %d deliveries written", enqueued, count(t, st, "webhook_deliveries"))
+		}
+		for n, id := range enqueued {
+			out, err := st.FindOutbound(sys, id)
+			must(t, err)
+			if d := out.Delivery; d.Status != "PENDING" || d.EventID != events[n].ID || d.EventType != events[n].Type ||
+				out.Endpoint.ID != kept.ID || !d.CreatedAt.Equal(now) {
+				t.Fatalf("delivery %d: %+v", n, d)
+			}
 		}
 	})
 }

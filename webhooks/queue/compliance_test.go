@@ -21,10 +21,11 @@ import (
 // 3 integration.status_changed ones, signed, after the point's
 // version_created; a preview of the change sends nothing; fixing one
 // integration sends its compliance_changed (caused by updateIntegration)
-// and its resumption.
+// and its resumption. Batches of 2 deliveries: the rule change's 7 go
+// through 4 batch jobs (queue.Config.Batch), the fix's 2 straight.
 func TestComplianceChangedEvents(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
-		e, _ := setup(t, databaseURL, queue.Config{})
+		e, _ := setup(t, databaseURL, queue.Config{Batch: 2})
 		secret := webhooks.NewSecret()
 		r, srv := newReceiver(t, secret)
 		point, err := e.svc.CreateIntegrationPoint(e.sys, service.CreateIntegrationPointInput{OrganizationID: e.org.ID, Slug: "alerts", Name: "Alerts",

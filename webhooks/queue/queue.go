@@ -1,6 +1,7 @@
 // Package queue delivers webhook events durably through River
 // (github.com/riverqueue/river), a job queue on the database itself: a
-// delivery's job is inserted in the transaction that writes the event
+// delivery's job (or, for a change that makes many, its batch's job) is
+// inserted in the transaction that writes the event
 // (store.Tx.AppendEvents calls EnqueueDeliveries with its *sql.Tx), so it
 // exists if and only if the change committed; River then works it on
 // whichever replica fetches it first, retries it with backoff, and finds
@@ -22,6 +23,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -49,6 +51,11 @@ type Config struct {
 	Poll time.Duration
 	// Workers is how many deliveries one replica sends at once (10).
 	Workers int
+	// Batch (500): a change that makes more deliveries than this (a
+	// re-check may make 50,000) enqueues one batch job per Batch of
+	// them, which writes them and enqueues their jobs when worked
+	// (store.DeliveryQueue).
+	Batch int
 	// RescueAfter is when a job left running (its process killed) runs
 	// again (1 min); New refuses less than JobTimeout, since a job still
 	// running elsewhere would then be sent twice at once.
@@ -82,6 +89,9 @@ func (c *Config) defaults() {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 10
+	}
+	if c.Batch <= 0 {
+		c.Batch = 500
 	}
 	if c.RescueAfter <= 0 {
 		c.RescueAfter = time.Minute
@@ -148,6 +158,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &batchWorker{q: q}); err != nil {
+		return nil, err
+	}
 	if err := river.AddWorkerSafely(workers, &pruner{q: q}); err != nil {
 		return nil, err
 	}
@@ -203,6 +216,50 @@ func (q *Queue) EnqueueDeliveries(ctx context.Context, tx *sql.Tx, deliveryIDs [
 	}
 	_, err := q.client.InsertManyFastTx(ctx, tx, params)
 	return err
+}
+
+// Batch is Config.Batch.
+func (q *Queue) Batch() int { return q.cfg.Batch }
+
+// EnqueueBatches inserts in tx one batch job per Config.Batch of the
+// events, for the deliveries to the endpoint, decided at, that tx does
+// not write (store.DeliveryQueue).
+func (q *Queue) EnqueueBatches(ctx context.Context, tx *sql.Tx, at time.Time, endpointID string, eventIDs []string) error {
+	var params []river.InsertManyParams
+	for batch := range slices.Chunk(eventIDs, q.cfg.Batch) {
+		params = append(params, river.InsertManyParams{Args: BatchArgs{At: at, EndpointID: endpointID, EventIDs: batch}})
+	}
+	_, err := q.client.InsertManyFastTx(ctx, tx, params)
+	return err
+}
+
+// BatchArgs is the job of a batch of deliveries to an endpoint (see
+// Config.Batch): small, since River stores it.
+type BatchArgs struct {
+	At         time.Time `json:"at"`
+	EndpointID string    `json:"endpointId"`
+	EventIDs   []string  `json:"eventIds"`
+}
+
+// Kind names the job.
+func (BatchArgs) Kind() string { return "webhook_delivery_batch" }
+
+type batchWorker struct {
+	river.WorkerDefaults[BatchArgs]
+	q *Queue
+}
+
+// Work writes the batch's deliveries, enqueues their jobs and completes
+// the batch in one transaction: run again after a crash, it has written
+// nothing yet.
+func (w *batchWorker) Work(ctx context.Context, job *river.Job[BatchArgs]) error {
+	return w.q.store.WriteDeliveries(ctx, job.Args.At, job.Args.EndpointID, job.Args.EventIDs, func(tx *sql.Tx, deliveryIDs []string) error {
+		if err := w.q.EnqueueDeliveries(ctx, tx, deliveryIDs); err != nil {
+			return err
+		}
+		_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, job)
+		return err
+	})
 }
 
 // Body is what a delivery POSTs.
