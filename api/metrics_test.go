@@ -131,8 +131,9 @@ func TestMetrics(t *testing.T) {
 	// Use-time decisions: each of the demo's integrations, and one that
 	// is not there.
 	r := post(tokens.OrgAdmin, `query Points { organization(slug: "acme") {
+		accounts(first: 10) { nodes { id environment } }
 		integrations(first: 100) { nodes { id } }
-		integrationPoints(first: 100) { nodes { id onViolation integrations(first: 1) { totalCount } } } } }`, nil)
+		integrationPoints(first: 100) { nodes { id slug onViolation integrations(first: 1) { totalCount } } } } }`, nil)
 	org, _ := r.Data["organization"].(map[string]any)
 	if org == nil {
 		t.Fatalf("the demo organization: %v", r)
@@ -163,6 +164,44 @@ func TestMetrics(t *testing.T) {
 	}
 	if got := moved(before, after, `pointguard_use_decision_duration_seconds_count`); got != float64(len(ids)) {
 		t.Errorf("decision durations: %v, want %d", got, len(ids))
+	}
+
+	// Rule checks at write time: checkIntegration, one allowed and one
+	// refused (a provider the point does not approve).
+	var prod, ticketing any
+	for _, n := range org["accounts"].(map[string]any)["nodes"].([]any) {
+		if a := n.(map[string]any); a["environment"] == "PROD" {
+			prod = a["id"]
+		}
+	}
+	for _, n := range org["integrationPoints"].(map[string]any)["nodes"].([]any) {
+		if p := n.(map[string]any); p["slug"] == "ticketing" {
+			ticketing = p["id"]
+		}
+	}
+	before = scrape(t, m)
+	results := map[string]float64{}
+	for _, provider := range []string{"jira", "slack"} {
+		a := post(tokens.OrgAdmin, `query Check($input: CreateIntegrationInput!) { checkIntegration(input: $input) { allowed userErrors { message } } }`,
+			map[string]any{"input": map[string]any{"accountId": prod, "integrationPointId": ticketing, "provider": provider, "name": "Checked",
+				"config": map[string]any{"project": "SEC"}}})
+		check, _ := a.Data["checkIntegration"].(map[string]any)
+		if check == nil || len(check["userErrors"].([]any)) > 0 {
+			t.Fatalf("checkIntegration(%s): %v", provider, a)
+		}
+		results[map[bool]string{true: "COMPLIANT", false: "NON_COMPLIANT"}[check["allowed"].(bool)]]++
+	}
+	if results["COMPLIANT"] != 1 || results["NON_COMPLIANT"] != 1 {
+		t.Fatalf("checks %v: want one of each", results)
+	}
+	after = scrape(t, m)
+	for result, want := range results {
+		if series := `pointguard_rule_checks_total{result="` + result + `"}`; moved(before, after, series) != want {
+			t.Errorf("%s moved by %v, want %v", series, moved(before, after, series), want)
+		}
+	}
+	if got := moved(before, after, `pointguard_rule_check_duration_seconds_count`); got != 2 {
+		t.Errorf("rule check durations: %v, want 2", got)
 	}
 
 	// A re-check: a point's onViolation changed re-judges its integrations.

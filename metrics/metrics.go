@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pointguard/pointguard/domain"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -40,6 +41,8 @@ type Metrics struct {
 	rechecks         prometheus.Counter
 	rechecked        prometheus.Counter
 	recheckSeconds   prometheus.Histogram
+	checks           *prometheus.CounterVec
+	checkSeconds     prometheus.Histogram
 	operations, code names
 }
 
@@ -72,8 +75,13 @@ func New() *Metrics {
 		Help: "Integrations the re-checks judged again."})
 	m.recheckSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pointguard_recheck_duration_seconds",
 		Help: "Time to judge a re-check's integrations and write what changed.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)})
+	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pointguard_rule_checks_total",
+		Help: "Integrations the rules judged as they were created, updated or checked (checkIntegration), by result; re-checks count in pointguard_rechecked_integrations_total."},
+		[]string{"result"})
+	m.checkSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pointguard_rule_check_duration_seconds",
+		Help: "Time the rules took to judge one integration (built-in rules, JSON Schema, CEL).", Buckets: prometheus.ExponentialBuckets(0.00001, 4, 9)})
 	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.graphqlErrors, m.rateLimited, m.overloaded,
-		m.decisions, m.decisionSeconds, m.rechecks, m.rechecked, m.recheckSeconds} {
+		m.decisions, m.decisionSeconds, m.rechecks, m.rechecked, m.recheckSeconds, m.checks, m.checkSeconds} {
 		f(c)
 	}
 	// Seen at 0 from the start, so that rate() has a first point.
@@ -140,6 +148,15 @@ func (m *Metrics) Decided(allowed bool, took time.Duration) {
 	}
 	m.decisions.WithLabelValues(outcome).Inc()
 	m.decisionSeconds.Observe(took.Seconds())
+}
+
+// Checked counts a rule check of one integration, its result and time.
+func (m *Metrics) Checked(status domain.ComplianceStatus, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.checks.WithLabelValues(string(status)).Inc()
+	m.checkSeconds.Observe(took.Seconds())
 }
 
 // Rechecked counts a re-check of n integrations and its time.

@@ -111,7 +111,7 @@ func (s *Service) checkNew(ctx context.Context, tx *store.Tx, pr *policy.Princip
 	if err != nil {
 		return nil, nil, err
 	}
-	violations := judge(i, account, point, prg, earlier, now)
+	violations := s.judgeOne(i, account, point, prg, earlier, now)
 	return i, violations, err
 }
 
@@ -181,7 +181,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, in UpdateIntegrationInp
 		if err != nil {
 			return err
 		}
-		if violations = judge(&next, account, point, prg, earlier, now); domain.Denies(violations) {
+		if violations = s.judgeOne(&next, account, point, prg, earlier, now); domain.Denies(violations) {
 			return nil
 		}
 		// A SUSPENDED integration that now complies is resumed with the
@@ -263,6 +263,15 @@ func judge(i *domain.Integration, account *domain.Account, point *domain.Integra
 		Status: rules.Status(violations), PointVersion: point.Version, CheckedAt: now,
 		Violations: domain.OrEmpty(violations),
 	}
+	return violations
+}
+
+// judgeOne is judge for a write or a check of one integration, timed for
+// the observer (a re-check times its whole run instead: see recheck).
+func (s *Service) judgeOne(i *domain.Integration, account *domain.Account, point *domain.IntegrationPoint, prg *rules.Program, earlier int, now time.Time) []domain.Violation {
+	start := time.Now()
+	violations := judge(i, account, point, prg, earlier, now)
+	s.observer.Checked(i.Compliance.Status, time.Since(start))
 	return violations
 }
 
