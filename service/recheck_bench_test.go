@@ -44,17 +44,22 @@ func BenchmarkRecheck(b *testing.B) {
 			svc := New(st)
 			point := seedPoint(b, svc, st, integrations, accounts)
 			// flipRules flips the rules with update: UpdateIntegrationPoint,
-			// or the same change without its events.
+			// or the same change without its events. ruled is whether the
+			// point has the rule now, so that every update changes it, however
+			// many updates the sub-benchmark before made.
+			ruled := false
 			flipRules := func(b *testing.B, update func(UpdateIntegrationPointInput) error) {
-				rules := [][]domain.Rule{
-					{{Name: "even-projects", Expression: `int(integration.config.n) % 2 == 0`, Message: "odd", Enforcement: domain.EnforcementDeny}},
-					{},
-				}
+				even := []domain.Rule{{Name: "even-projects", Expression: `int(integration.config.n) % 2 == 0`, Message: "odd", Enforcement: domain.EnforcementDeny}}
 				start := time.Now()
-				for n := 0; b.Loop(); n++ {
-					if err := update(UpdateIntegrationPointInput{ID: point.ID, Rules: graphql.OmittableOf(rules[n%2])}); err != nil {
+				for b.Loop() {
+					next := even
+					if ruled {
+						next = []domain.Rule{}
+					}
+					if err := update(UpdateIntegrationPointInput{ID: point.ID, Rules: graphql.OmittableOf(next)}); err != nil {
 						b.Fatal(err)
 					}
+					ruled = !ruled
 				}
 				b.ReportMetric(float64(integrations)*float64(b.N)/time.Since(start).Seconds(), "integrations/s")
 			}
@@ -103,6 +108,7 @@ func BenchmarkRecheck(b *testing.B) {
 					Rules: graphql.OmittableOf([]domain.Rule{})}); err != nil {
 					b.Fatal(err)
 				}
+				ruled = false
 				// Jobs are enqueued, not worked: the queue is not started.
 				if _, err := queue.New(ctx, st, queue.Config{}); err != nil {
 					b.Fatal(err)
