@@ -576,7 +576,6 @@ type ConfigDefaultResolver interface {
 type EventResolver interface {
 	AccountID(ctx context.Context, obj *domain.Event) (*string, error)
 	Sequence(ctx context.Context, obj *domain.Event) (string, error)
-	Data(ctx context.Context, obj *domain.Event) (any, error)
 }
 type ImpactResolver interface {
 	EffectiveConfig(ctx context.Context, obj *domain.Impact) (any, error)
@@ -8555,7 +8554,7 @@ func (ec *executionContext) _Event_data(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Event_data(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().Data(ctx, obj)
+			return obj.Data, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
@@ -8566,7 +8565,7 @@ func (ec *executionContext) _Event_data(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Event_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("Event", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Impact_integration(ctx context.Context, field graphql.CollectedField, obj *domain.Impact) (ret graphql.Marshaler) {
@@ -19154,11 +19153,10 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Event_sequence(ctx, field, obj)
 				})
 		case "data":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_data(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_data(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -30,11 +30,6 @@ func (r *eventResolver) Sequence(ctx context.Context, obj *domain.Event) (string
 	return strconv.FormatInt(obj.Seq, 10), nil
 }
 
-// Data is the resolver for the data field.
-func (r *eventResolver) Data(ctx context.Context, obj *domain.Event) (any, error) {
-	return obj.Data, nil
-}
-
 // ComplianceChanged is the resolver for the complianceChanged field.
 func (r *subscriptionResolver) ComplianceChanged(ctx context.Context, organizationID string, filter *model.ComplianceChangedFilter, after *string) (<-chan *model.ComplianceChange, error) {
 	pr := policy.From(ctx)
@@ -86,3 +81,15 @@ type (
 	eventResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *eventResolver) Data(ctx context.Context, obj *domain.Event) (any, error) {
+	return obj.Data, nil
+}
+*/
