@@ -95,9 +95,9 @@ type complianceChange struct {
 }
 
 type complianceResult struct {
-	PointVersion int                `json:"pointVersion"`
+	PointVersion int                     `json:"pointVersion"`
 	Status       domain.ComplianceStatus `json:"status"`
-	Violations   []domain.Violation `json:"violations"`
+	Violations   []domain.Violation      `json:"violations"`
 }
 
 type changedIntegration struct {

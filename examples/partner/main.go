@@ -121,7 +121,9 @@ func Fetch(ctx context.Context, c *Client, id, slug string, first int, emit func
 		return n, err
 	}
 	err = each(func(after *string) (page, error) {
-		var d struct{ Organization struct{ IntegrationPoints page } }
+		var d struct {
+			Organization struct{ IntegrationPoints page }
+		}
 		err := c.Do(ctx, "Points", pointsQuery, map[string]any{"org": o.ID, "first": first, "after": after}, &d)
 		return d.Organization.IntegrationPoints, err
 	}, func(raw json.RawMessage) error {
