@@ -119,12 +119,10 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 			return err
 		}
 	}
-	wanted := map[string][]string{} // event IDs by endpoint ID
 	var ds []delivery
 	for n := range events {
 		for _, w := range endpoints {
 			if w.Wants(&events[n]) && w.selects(&events[n], accounts) {
-				wanted[w.ID] = append(wanted[w.ID], events[n].ID)
 				ds = append(ds, delivery{w.ID, events[n].ID, events[n].Type})
 			}
 		}
@@ -132,7 +130,13 @@ func (tx *Tx) AppendEvents(ctx context.Context, events []domain.Event) error {
 	now := time.Now().UTC()
 	if q := tx.hooks.queue.Load(); q != nil && len(ds) > (*q).Batch() {
 		for _, w := range endpoints {
-			if ids := wanted[w.ID]; len(ids) > 0 {
+			var ids []string
+			for _, d := range ds {
+				if d.endpoint == w.ID {
+					ids = append(ids, d.event)
+				}
+			}
+			if len(ids) > 0 {
 				if err := (*q).EnqueueBatches(ctx, tx.tx.Tx, now, w.ID, ids); err != nil {
 					return err
 				}
