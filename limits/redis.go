@@ -48,7 +48,7 @@ type Redis struct {
 	limiter *redis_rate.Limiter
 	prefix  string
 	addr    string
-	health  health
+	health  RedisHealth
 }
 
 // NewRedis connects to the Redis at rawURL (redis://, rediss:// or unix://,
@@ -108,7 +108,9 @@ func newRedis(opt *redis.Options, prefix string) *Redis {
 	// reported by health instead, spaced out.
 	quietRedis.Do(func() { redis.SetLogger(discardRedisLog{}) })
 	client := redis.NewClient(opt)
-	return &Redis{client: client, limiter: redis_rate.NewLimiter(client), prefix: prefix, addr: opt.Addr}
+	r := &Redis{client: client, limiter: redis_rate.NewLimiter(client), prefix: prefix, addr: opt.Addr}
+	r.health.Shared = "rate limits"
+	return r
 }
 
 type discardRedisLog struct{}
@@ -117,6 +119,13 @@ func (discardRedisLog) Printf(context.Context, string, ...any) {}
 
 // Close closes the connections to Redis.
 func (r *Redis) Close() error { return r.client.Close() }
+
+// Client is the connection to Redis, for what else keeps state there
+// (package persisted), with the timeouts set here; Close closes it.
+func (r *Redis) Client() *redis.Client { return r.client }
+
+// Prefix is what namespaces the keys (DefaultRedisPrefix).
+func (r *Redis) Prefix() string { return r.prefix }
 
 // gcra is perSecond and burst as redis_rate reads them: an integer rate per
 // period, so a fractional one is 1 per 1/perSecond seconds.
@@ -168,7 +177,7 @@ func (s *sharedLimit) peek(ctx context.Context, client string) (ok bool, wait fl
 
 func (s *sharedLimit) ask(ctx context.Context, client string, n int) (*redis_rate.Result, bool) {
 	h := &s.redis.health
-	if h.resting() {
+	if h.Resting() {
 		return nil, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, redisWait)
@@ -176,20 +185,25 @@ func (s *sharedLimit) ask(ctx context.Context, client string, n int) (*redis_rat
 	res, err := s.redis.limiter.AllowN(ctx, s.redis.prefix+s.kind+":"+client, s.limit, n)
 	switch {
 	case err == nil:
-		h.answered(s.log, s.redis.addr)
+		h.Answered(s.log, s.redis.addr)
 		return res, true
 	case errors.Is(err, context.Canceled):
 		return nil, false // the client went away, not Redis
 	default:
-		h.failed(s.log, s.redis.addr, err)
+		h.Failed(s.log, s.redis.addr, err)
 		return nil, false
 	}
 }
 
-// health is whether Redis answers. After a failure it is left alone for
-// redisRetry; the first failure is logged, then one every redisWarnEvery
-// while it lasts, with how many checks fell back meanwhile.
-type health struct {
+// RedisHealth is whether Redis answers, for each user of it (the rate
+// limits, the persisted queries) to fall back alike. After a failure Redis
+// is left alone for a second (Resting); the first failure is logged, then
+// one every 30 s while it lasts, with how many calls fell back meanwhile,
+// and its return once. Shared names what falls back to the process
+// ("rate limits").
+type RedisHealth struct {
+	Shared string
+
 	restUntil atomic.Int64 // Unix nanoseconds
 	down      atomic.Bool
 	fellBack  atomic.Int64
@@ -198,7 +212,9 @@ type health struct {
 	lastWarn time.Time
 }
 
-func (h *health) resting() bool {
+// Resting is true while Redis is left alone after a failure: the caller
+// falls back without asking it.
+func (h *RedisHealth) Resting() bool {
 	if time.Now().UnixNano() < h.restUntil.Load() {
 		h.fellBack.Add(1)
 		return true
@@ -206,7 +222,8 @@ func (h *health) resting() bool {
 	return false
 }
 
-func (h *health) failed(log *slog.Logger, addr string, err error) {
+// Failed notes that Redis at addr did not answer.
+func (h *RedisHealth) Failed(log *slog.Logger, addr string, err error) {
 	now := time.Now()
 	h.restUntil.Store(now.Add(redisRetry).UnixNano())
 	h.fellBack.Add(1)
@@ -217,17 +234,18 @@ func (h *health) failed(log *slog.Logger, addr string, err error) {
 	}
 	h.down.Store(true)
 	h.lastWarn = now
-	log.Warn("Redis does not answer: rate limits are per process until it does",
+	log.Warn("Redis does not answer: "+h.Shared+" are per process until it does",
 		"redis", addr, "error", err, "fell_back", h.fellBack.Swap(0))
 }
 
-func (h *health) answered(log *slog.Logger, addr string) {
+// Answered notes that Redis at addr answered.
+func (h *RedisHealth) Answered(log *slog.Logger, addr string) {
 	if !h.down.Load() {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.down.Swap(false) {
-		log.Info("Redis answers again: rate limits are shared again", "redis", addr, "fell_back", h.fellBack.Swap(0))
+		log.Info("Redis answers again: "+h.Shared+" are shared again", "redis", addr, "fell_back", h.fellBack.Swap(0))
 	}
 }

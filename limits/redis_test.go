@@ -242,21 +242,8 @@ func TestRedisDownFailsOpen(t *testing.T) {
 // answers costs a request at most redisWait, then none for redisRetry.
 func TestRedisHangsFailsOpen(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // holds it open, says nothing
-		}
-	}()
-	opt, err := redisOptions("redis://" + ln.Addr().String() + "/0")
+	addr := testdb.SilentRedis(t)
+	opt, err := redisOptions("redis://" + addr + "/0")
 	if err != nil {
 		t.Fatal(err)
 	}

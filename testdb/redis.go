@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -98,4 +99,37 @@ func connectRedis() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	redisErr = client.Ping(ctx).Err()
+}
+
+// SilentRedis is the address of a server that accepts connections, holds
+// them open and never answers, as a hung Redis does; it stops with the
+// test.
+func SilentRedis(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // says nothing
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String()
 }
