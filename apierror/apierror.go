@@ -62,6 +62,10 @@ const (
 	// it does not know; also the answer to a hash sent alone with an
 	// Idempotency-Key never used, so that the client sends the query's text.
 	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+	// CodePersistedQueryNotAllowed: the server runs only trusted documents
+	// (POINTGUARD_TRUSTED_DOCUMENTS, package persisted) for the caller's
+	// role, and the operation is not one of them (HTTP 403); nothing ran.
+	CodePersistedQueryNotAllowed = "PERSISTED_QUERY_NOT_ALLOWED"
 	// CodeTooManySubscriptions: a token holds as many subscriptions at
 	// once as one server allows (package eventstream).
 	CodeTooManySubscriptions = "TOO_MANY_SUBSCRIPTIONS"

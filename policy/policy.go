@@ -226,3 +226,12 @@ func Owner(role domain.Role, organizationID, accountID string) string {
 	}
 	return ""
 }
+
+// MayRunAnyDocument is whether a token of role may run any GraphQL
+// document when the server runs only trusted documents
+// (POINTGUARD_TRUSTED_DOCUMENTS, package persisted): platform and
+// organization admins may (GraphiQL, scripts, operators); every other role
+// runs only the documents listed.
+func MayRunAnyDocument(role domain.Role) bool {
+	return role == domain.RolePlatformAdmin || role == domain.RoleOrgAdmin
+}

@@ -161,3 +161,12 @@ func TestOwner(t *testing.T) {
 		}
 	}
 }
+
+func TestMayRunAnyDocument(t *testing.T) {
+	want := map[domain.Role]bool{domain.RolePlatformAdmin: true, domain.RoleOrgAdmin: true}
+	for _, role := range append(domain.Roles, "", "NOT_A_ROLE") {
+		if got := MayRunAnyDocument(role); got != want[role] {
+			t.Errorf("MayRunAnyDocument(%q) = %v, want %v", role, got, want[role])
+		}
+	}
+}
