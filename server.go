@@ -26,13 +26,17 @@ import (
 	"github.com/pointguard/pointguard/api"
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/demo"
+	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/metrics"
+	"github.com/pointguard/pointguard/persisted"
 	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/tracing"
 	"github.com/pointguard/pointguard/webhooks"
 	"github.com/pointguard/pointguard/webhooks/queue"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // defaultDatabase is the embedded database used when DATABASE_URL is empty.
@@ -135,6 +139,9 @@ type config struct {
 	// eventRetention is how long events and deliveries are kept
 	// (POINTGUARD_EVENT_RETENTION, default 7d, at least 24h).
 	eventRetention time.Duration
+	// trustedDocuments is POINTGUARD_TRUSTED_DOCUMENTS, the manifest of
+	// the only documents tokens other than admins' run ("" for any).
+	trustedDocuments string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -209,6 +216,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, err
 	}
 	c.limits = lim
+	c.trustedDocuments = getenv("POINTGUARD_TRUSTED_DOCUMENTS")
 	switch v := getenv("POINTGUARD_WEBHOOK_ALLOW_LOOPBACK"); v {
 	case "", "false":
 	case "true":
@@ -278,7 +286,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log = logger(os.Stderr, cfg.logFormat)
 	}
 
-	st, svc, err := open(ctx, cfg, log)
+	var (
+		tracer  *sdktrace.TracerProvider
+		trusted *persisted.Trusted
+	)
+	if cfg.command == "serve" {
+		// Before the database: a bad manifest stops the start at once.
+		if cfg.trustedDocuments != "" {
+			if trusted, err = persisted.LoadTrustedDocuments(cfg.trustedDocuments, graph.NewExecutableSchema(graph.Config{}).Schema()); err != nil {
+				return fmt.Errorf("POINTGUARD_TRUSTED_DOCUMENTS: %w", err)
+			}
+		}
+		if tracer, err = tracing.Setup(ctx, getenv, version()); err != nil {
+			return err
+		}
+		if tracer != nil {
+			defer flushTraces(tracer, log) // after the server and the store
+		}
+	}
+	st, svc, demoTokens, err := open(ctx, cfg, tracer, log)
 	if err != nil {
 		return err
 	}
@@ -312,7 +338,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	m := metrics.New()
 	m.WatchDB(st.DB(), string(st.Engine()))
 	svc.SetObserver(m)
-	handler := api.New(st, svc, log, cfg.limits, cfg.readExecutor, api.WithMetrics(m))
+	apiOptions := []api.Option{api.WithMetrics(m)}
+	if tracer != nil {
+		apiOptions = append(apiOptions, api.WithTracing(tracer))
+	}
+	if trusted != nil {
+		log.Info("tokens other than admins' run only trusted documents", "file", trusted.Path(), "documents", trusted.Len())
+		apiOptions = append(apiOptions, api.WithTrustedDocuments(trusted))
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // Serve closes it; before that, a failed start must
+	if token := demoTokenToOffer(cfg, demoTokens, ln.Addr()); token != "" {
+		apiOptions = append(apiOptions, api.WithDemoToken(token))
+		log.Info("GraphiQL offers the demo ORG_ADMIN token to browsers on this machine")
+	}
+	handler := api.New(st, svc, log, cfg.limits, cfg.readExecutor, apiOptions...)
 	defer handler.Close() // the event broker's listener, with the server
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -321,10 +364,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
 	}
 	log.Info("pointguard listening", "url", "http://localhost"+portOf(ln), "graphiql", "/", "graphql", "/graphql",
 		"database", string(st.Engine()))
@@ -386,6 +425,31 @@ func serveAdmin(addr string, defaulted bool, m *metrics.Metrics, errc chan<- err
 		}
 	}()
 	return srv, nil
+}
+
+// demoTokenToOffer is the token GraphiQL may offer with one click, or "":
+// the demo's ORG_ADMIN token, only when the server runs the embedded demo
+// (no DATABASE_URL: its tokens kept in data/demo.tokens, and live) and its
+// socket listens on a loopback address alone (POINTGUARD_LISTEN=
+// 127.0.0.1:8080, say; never the default :8080, every interface). Even
+// then the page shows it only to a browser on this machine
+// (playground.OffersDemoToken).
+func demoTokenToOffer(cfg config, tokens *demo.Tokens, listening net.Addr) string {
+	tcp, ok := listening.(*net.TCPAddr)
+	if cfg.databaseURL != "" || tokens == nil || !ok || !tcp.IP.IsLoopback() {
+		return ""
+	}
+	return tokens.OrgAdmin
+}
+
+// flushTraces sends the spans still batched, for up to 5 s: a collector
+// that does not answer must not hold the process.
+func flushTraces(tracer *sdktrace.TracerProvider, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tracer.Shutdown(ctx); err != nil {
+		log.Warn("sending the last spans", "error", err)
+	}
 }
 
 // shutDown stops taking connections, lets the requests in flight finish
@@ -497,25 +561,30 @@ func migrateCommand(ctx context.Context, cfg config, stdout io.Writer) error {
 
 // open opens the database named by the configuration and loads the demo
 // organization when asked, or into the embedded database once.
-func open(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *service.Service, error) {
+func open(ctx context.Context, cfg config, tracer *sdktrace.TracerProvider, log *slog.Logger) (*store.Store, *service.Service, *demo.Tokens, error) {
 	databaseURL := cfg.databaseURL
 	if databaseURL == "" {
 		databaseURL = defaultDatabase
 	}
 	ring, err := keyring(cfg, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring, StatementTimeout: cfg.limits.RequestTimeout})
+	opts := store.Options{Secrets: ring, StatementTimeout: cfg.limits.RequestTimeout}
+	if tracer != nil { // not a nil *TracerProvider in the interface
+		opts.Tracer = tracer
+	}
+	st, err := store.Open(ctx, databaseURL, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	svc := service.New(st)
-	if err := bootstrap(ctx, cfg, st, svc, log); err != nil {
+	tokens, err := bootstrap(ctx, cfg, st, svc, log)
+	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return st, svc, nil
+	return st, svc, tokens, nil
 }
 
 // Files the embedded default keeps its tokens in, mode 0600.
@@ -527,11 +596,12 @@ const (
 // bootstrap sets the platform admin token (POINTGUARD_ADMIN_TOKEN, or one
 // generated once into data/admin.token and printed then) and loads the
 // demo data. On the embedded default, the demo tokens are kept in
-// data/demo.tokens and printed at every start.
-func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Service, log *slog.Logger) error {
+// data/demo.tokens and printed at every start. It answers the demo tokens
+// printed, if any.
+func bootstrap(ctx context.Context, cfg config, st *store.Store, svc *service.Service, log *slog.Logger) (*demo.Tokens, error) {
 	embedded := cfg.databaseURL == ""
 	if err := svc.EnsureAdminToken(ctx, cfg.adminToken, defaultAdminTokenFile, !embedded, log); err != nil {
-		return err
+		return nil, err
 	}
 	when, tokensFile := demo.Never, ""
 	if embedded {

@@ -44,7 +44,7 @@ func TestDemoData(t *testing.T) {
 	t.Run("NewEmbeddedDatabase", func(t *testing.T) {
 		t.Chdir(t.TempDir())
 		for i := 0; i < 2; i++ { // the second start finds the demo and adds nothing
-			st, _, err := open(ctx, config{}, log)
+			st, _, _, err := open(ctx, config{}, nil, log)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestDemoData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, _, err := open(ctx, cfg, log)
+		st, _, _, err := open(ctx, cfg, nil, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestDemoData(t *testing.T) {
 		cfg, _ = parseConfig([]string{"-demo"}, func(k string) string {
 			return map[string]string{"DATABASE_URL": databaseURL}[k]
 		}, io.Discard)
-		st, _, err = open(ctx, cfg, log)
+		st, _, _, err = open(ctx, cfg, nil, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ type booted struct {
 func boot(t *testing.T, cfg config) booted {
 	t.Helper()
 	var logged bytes.Buffer
-	st, svc, err := open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logged, nil)))
+	st, svc, _, err := open(context.Background(), cfg, nil, slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -304,7 +304,7 @@ func TestBootstrapTokenRevokedForGood(t *testing.T) {
 		for _, token := range []string{a, b} {
 			boot(t, config{adminToken: token}).stop()
 		}
-		st, _, err := open(context.Background(), config{adminToken: a}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		st, _, _, err := open(context.Background(), config{adminToken: a}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err == nil {
 			st.Close()
 			t.Fatal("a revoked POINTGUARD_ADMIN_TOKEN was accepted again")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pointguard/pointguard/auth"
 	"github.com/pointguard/pointguard/metrics"
@@ -17,7 +18,8 @@ import (
 
 // accessLog writes one line per request once it is answered: method,
 // path, status, duration, the request ID, the token's ID (never the
-// token) and the GraphQL operation's name. The inner layers that learn
+// token) and the GraphQL operation's name, and when it is traced its
+// trace and span IDs. The inner layers that learn
 // the last two (knownToken, operationName) note them in the request's
 // facts; a deadline may answer while they still run, hence the lock.
 // The same facts go to m (package metrics), which the limits inside find
@@ -35,10 +37,13 @@ func accessLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		if sw.status != http.StatusSwitchingProtocols {
 			m.Request(operation, sw.status, time.Since(start))
 		}
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("request_id", requestid.From(r.Context())), slog.String("token_id", token), slog.String("operation", operation))
+			slog.String("request_id", requestid.From(r.Context())), slog.String("token_id", token), slog.String("operation", operation)}
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 

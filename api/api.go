@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -21,13 +22,16 @@ import (
 	"github.com/pointguard/pointguard/graph"
 	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/metrics"
+	"github.com/pointguard/pointguard/persisted"
 	"github.com/pointguard/pointguard/playground"
 	"github.com/pointguard/pointguard/requestid"
 	"github.com/pointguard/pointguard/resolvers"
 	"github.com/pointguard/pointguard/scalars"
 	"github.com/pointguard/pointguard/service"
 	"github.com/pointguard/pointguard/store"
+	"github.com/pointguard/pointguard/tracing"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ReadExecutor names what executes query operations.
@@ -72,11 +76,33 @@ func New(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Con
 // Option is an optional dependency of New.
 type Option func(*options)
 
-type options struct{ metrics *metrics.Metrics }
+type options struct {
+	metrics *metrics.Metrics
+	trusted *persisted.Trusted
+	tracer  trace.TracerProvider
+	// demoToken is offered by GraphiQL to a browser on this machine.
+	demoToken string
+}
+
+// WithDemoToken has the GraphiQL page offer token with one click, to a
+// browser on this machine alone (playground.OffersDemoToken). Pass it only
+// for the embedded demo on a loopback address (server.go).
+func WithDemoToken(token string) Option { return func(o *options) { o.demoToken = token } }
+
+// WithTracing gives each /graphql and /schema.graphql request a span, and
+// each GraphQL operation one inside it (package tracing); without it, or
+// with nil, nothing is traced. Give the store the same provider for the
+// statements' spans (store.Options.Tracer).
+func WithTracing(tp trace.TracerProvider) Option { return func(o *options) { o.tracer = tp } }
 
 // WithMetrics counts the API's requests, errors, refusals and use-time
 // decisions on m (package metrics); without it, nothing is counted.
 func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
+// WithTrustedDocuments holds every token but the admins' to the documents
+// t lists (POINTGUARD_TRUSTED_DOCUMENTS; persisted.TrustedOnly); without
+// it, any document runs.
+func WithTrustedDocuments(t *persisted.Trusted) Option { return func(o *options) { o.trusted = t } }
 
 // newHandler is New with the subscriptions' broker configured (tests).
 func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim limits.Config, reads ReadExecutor, streamCfg eventstream.Config, opts ...Option) *Handler {
@@ -93,7 +119,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	limits.Complexity(&schema.Complexity)
 	es := graph.NewExecutableSchema(schema)
 	queries := lru.New[*ast.QueryDocument](1000)
-	persisted := lru.New[string](100)
+	apq := lru.New[string](100)
 	gql := handler.New(es)
 	gql.AddTransport(transport.GET{})
 	if reads == Pointguard {
@@ -102,7 +128,11 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 		gql.AddTransport(transport.POST{})
 	}
 	gql.Use(operationName{}) // for the access log
-	useLimits(gql, lim, queries, persisted, log, o.metrics)
+	if o.tracer != nil {
+		// Before package executor's interceptor: its work is in the span.
+		gql.Use(tracing.NewOperations(o.tracer))
+	}
+	useLimits(gql, lim, queries, apq, log, o)
 	// After every refusal, so that only what will run waits for room.
 	gate := admission.New(lim.Admission)
 	gql.Use(gate.Extension())
@@ -117,7 +147,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	ws := newWebsockets(st, svc.Now, failures, log)
 	sub := handler.New(es)
 	sub.AddTransport(ws.transport())
-	useLimits(sub, lim, queries, persisted, log, o.metrics)
+	useLimits(sub, lim, queries, apq, log, o)
 	sub.Use(subscriptionsOnly{})
 	sub.Use(freshLoaders{st})
 
@@ -133,7 +163,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	api := http.MaxBytesHandler(graphqlHTTP(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
 	api = auth.Authenticate(st, failures, log, svc.Now, knownToken(api))
-	api = requestid.Middleware(accessLog(log, o.metrics, withDeadline(api, lim.RequestTimeout)))
+	api = traced(o.tracer, requestid.Middleware(accessLog(log, o.metrics, withDeadline(api, lim.RequestTimeout))))
 	// A websocket upgrade: named, rate-limited by address, authenticated
 	// at connection_init (see websockets).
 	upgrade := requestid.Middleware(accessLog(log, o.metrics, lim.Middleware(ws.handler(sub), func(r *http.Request) string { return "ip:" + limits.ClientIP(r) })))
@@ -147,29 +177,48 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 		api.ServeHTTP(w, r)
 	}))
 	// The schema as SDL, for a token, rate-limited as /graphql is.
-	mux.Handle("/schema.graphql", requestid.Middleware(auth.Authenticate(st, failures, log, svc.Now,
-		lim.Middleware(auth.Require(schemaSDL(es.Schema(), lim.Introspection)), auth.ClientKey(limits.ClientIP)))))
-	playground.Register(mux, "/graphql")
+	mux.Handle("/schema.graphql", traced(o.tracer, requestid.Middleware(auth.Authenticate(st, failures, log, svc.Now,
+		lim.Middleware(auth.Require(schemaSDL(es.Schema(), lim.Introspection)), auth.ClientKey(limits.ClientIP))))))
+	playground.Register(mux, "/graphql", o.demoToken)
 	registerHealth(mux, st, log)
 	return &Handler{Handler: mux, websockets: ws, events: events}
 }
 
+// traced is next in a request's span, outermost so that the request ID
+// can be the trace's (package requestid), or next itself when tracing is off.
+func traced(tp trace.TracerProvider, next http.Handler) http.Handler {
+	if tp == nil {
+		return next
+	}
+	return tracing.Middleware(tp, next)
+}
+
 // useLimits adds to a gqlgen server what every operation passes, POST or
 // websocket: GraphQL's input coercion, the query limits, persisted queries,
-// the cap on errors, and the error presenter.
-func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], persisted *lru.LRU[string], log *slog.Logger, m *metrics.Metrics) {
+// the cap on errors, and the error presenter. Persisted queries are kept
+// in Redis when the limits are (every replica knows them), with apq in
+// front of it, and in apq alone otherwise.
+func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], apq *lru.LRU[string], log *slog.Logger, o options) {
 	gql.SetQueryCache(queries)
 	// Literals and variables held to GraphQL's input coercion (32-bit
 	// Ints, no number for a String…), before the limits read them.
 	gql.SetValidationRulesFn(scalars.ValidationRules)
 	gql.Use(&scalars.StrictVariables{})
 	lim.Use(gql) // introspection policy, depth and complexity limits
-	gql.Use(extension.AutomaticPersistedQuery{Cache: persisted})
+	var cache graphql.Cache[string] = apq
+	if lim.Redis != nil {
+		cache = persisted.NewCache(lim.Redis.Client(), lim.Redis.Prefix(), apq, lim.Log)
+	}
+	if o.trusted != nil {
+		// Before APQ, so that a listed hash sent alone is the manifest's.
+		gql.Use(persisted.TrustedOnly{Documents: o.trusted})
+	}
+	gql.Use(extension.AutomaticPersistedQuery{Cache: cache})
 	// After APQ, which fills in the query of a request sending its hash
 	// alone, and before gqlgen parses and validates the query.
 	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))
 	gql.Use(limits.ErrorCap{}) // every response's errors cut to limits.MaxErrors
 	gql.Use(limits.RejectBadStrings{})
-	gql.SetErrorPresenter(countCodes(m, resolvers.PresentError(log)))
+	gql.SetErrorPresenter(countCodes(o.metrics, resolvers.PresentError(log)))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 }

@@ -130,23 +130,51 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	// renders fails with the recorded errors well before the overall timeout.
 	loadCtx, cancelLoad := context.WithTimeout(tabCtx, 20*time.Second)
 	defer cancelLoad()
-	// The token goes where GraphiQL keeps what its Headers tab holds, as
-	// the README tells people to paste it there.
-	headers := strconv.Quote(`{"Authorization": "Bearer ` + token + `"}`)
+	// A wrong token goes where GraphiQL keeps what its Headers tab holds:
+	// its schema cannot be fetched.
+	wrong := strconv.Quote(`{"Authorization": "Bearer pg_wrong-token-0123456789"}`)
 	if err := chromedp.Do(loadCtx, chromedp.Navigate(baseURL+"/healthz")); err != nil {
 		t.Fatalf("opening the server: %v", err)
 	}
-	if _, err := chromedp.Run(loadCtx, chromedp.Evaluate[bool](`localStorage.setItem("graphiql:headers", `+headers+`), true`)); err != nil {
+	if _, err := chromedp.Run(loadCtx, chromedp.Evaluate[bool](`localStorage.setItem("graphiql:headers", `+wrong+`), true`)); err != nil {
 		t.Fatalf("setting the headers: %v", err)
 	}
 	err := chromedp.Do(loadCtx,
 		chromedp.Navigate(baseURL+"/"),
 		// GraphiQL replaces "Loading…" once its scripts have run.
 		chromedp.WaitVisible(editor),
+		chromedp.Click(chromedp.CSS(`.graphiql-sidebar button[aria-label*="Documentation Explorer"]`)),
 	)
 	if err != nil {
 		t.Fatalf("loading GraphiQL: %v%s", err, rec.summary())
 	}
+	// The Docs pane's text once it says what want is, else "".
+	docs := func(want string) string {
+		return `(() => { const el = document.querySelector('.graphiql-doc-explorer');
+			const t = el ? el.innerText : ''; return ` + want + ` ? t : ''; })()`
+	}
+	poll := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(tabCtx, chromedp.Poll[string](js, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+			pane, _ := chromedp.Run(tabCtx, chromedp.Evaluate[string](docs("true")))
+			t.Fatalf("%s: %v; the Docs pane shows %q%s", what, err, oneLine(pane), rec.summary())
+		}
+	}
+	poll("the Docs pane with a wrong token", docs(`t.includes('Error fetching schema')`))
+
+	// The token typed into the Headers tab, as the README says: the Docs
+	// pane shows the schema, with no reload.
+	headers := strconv.Quote(`{"Authorization": "Bearer ` + token + `"}`)
+	if _, err := chromedp.Run(tabCtx, chromedp.Evaluate[bool](`(() => {
+		const cm = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')]
+			.find(e => e.CodeMirror.getValue().includes('Authorization'));
+		cm.CodeMirror.setValue(`+headers+`);
+		return true; })()`)); err != nil {
+		t.Fatalf("typing the headers: %v%s", err, rec.summary())
+	}
+	poll("the Docs pane once the token is in the Headers tab", docs(`!t.includes('Error fetching schema') && t.includes('Query')`))
+	rec.forgetUnauthorized() // the wrong token's 401s were the point
+
 	err = chromedp.Do(tabCtx,
 		chromedp.Click(editor),
 		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
@@ -180,6 +208,29 @@ func TestGraphiQLInBrowser(t *testing.T) {
 		got = got[:200] + "…"
 	}
 	t.Logf("result pane: %s", got)
+
+	// The demo's offer, as the embedded demo on loopback makes it: one
+	// click puts the ORG_ADMIN token in the Headers tab, whatever was there.
+	if _, err := chromedp.Run(tabCtx, chromedp.Evaluate[bool](`localStorage.setItem("graphiql:headers", `+wrong+`), true`)); err != nil {
+		t.Fatalf("setting the headers: %v", err)
+	}
+	err = chromedp.Do(tabCtx,
+		chromedp.Reload(),
+		chromedp.WaitVisible(editor),
+		chromedp.Click(chromedp.CSS("#use-demo-token")),
+		chromedp.WaitVisible(editor),
+	)
+	if err != nil {
+		t.Fatalf("using the demo token: %v%s", err, rec.summary())
+	}
+	headersTab := `[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')]
+		.map(e => e.CodeMirror.getValue()).find(v => v.includes('Authorization')) || ''`
+	poll("the Headers tab after the demo token's button", `(() => { const t = `+headersTab+`; return t.includes(`+strconv.Quote(token)+`) ? t : ''; })()`)
+	if err := chromedp.Do(tabCtx, chromedp.Click(chromedp.CSS(`.graphiql-sidebar button[aria-label*="Documentation Explorer"]`))); err != nil {
+		t.Fatalf("opening the Docs pane: %v", err)
+	}
+	poll("the Docs pane after the demo token's button", docs(`!t.includes('Error fetching schema') && t.includes('Query')`))
+	rec.forgetUnauthorized()
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -225,6 +276,20 @@ func (r *pageRecorder) record(ev any) {
 			r.problems = append(r.problems, "browser log: "+ev.Entry.Text+" "+ev.Entry.URL)
 		}
 	}
+}
+
+// forgetUnauthorized drops the 401s the page logged: those of a wrong
+// token the test put in its headers on purpose.
+func (r *pageRecorder) forgetUnauthorized() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := r.problems[:0]
+	for _, p := range r.problems {
+		if !strings.Contains(p, "401") {
+			kept = append(kept, p)
+		}
+	}
+	r.problems = kept
 }
 
 func (r *pageRecorder) summary() string {

@@ -50,7 +50,8 @@ const (
 //     every code of errcode.KindProtocol) lose their "data": null, and are
 //     200 under application/json and 400 under
 //     application/graphql-response+json (gqlgen says 422 under the
-//     first); its 406 to a mutation by GET is 405 with Allow: POST.
+//     first), but 403 for PERSISTED_QUERY_NOT_ALLOWED; its 406 to a
+//     mutation by GET is 405 with Allow: POST.
 //
 // Every refusal made here is a GraphQL-shaped JSON error with
 // extensions.code (apierror.Write).
@@ -429,6 +430,9 @@ func (g *graphqlResponse) finish() {
 	if g.media == mediaGraphQLJSON {
 		status = http.StatusBadRequest
 	}
+	if errs.has(apierror.CodePersistedQueryNotAllowed) {
+		status = http.StatusForbidden // authenticated, and not allowed this document
+	}
 	var out bytes.Buffer
 	out.WriteString(`{"errors":`)
 	out.Write(resp.Errors)
@@ -447,6 +451,16 @@ type codedErrors []struct {
 	Extensions struct {
 		Code string `json:"code"`
 	} `json:"extensions"`
+}
+
+// has: one of the errors has code.
+func (errs codedErrors) has(code string) bool {
+	for _, e := range errs {
+		if e.Extensions.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // requestError: the errors are gqlgen's to a request that did not run, by

@@ -141,11 +141,17 @@ func (a *app) withDemo() *app {
 	return a
 }
 
-// startTestServer serves Pointguard on SQLite with the demo data, for the
-// browser test, and returns its URL and the demo ORG_ADMIN token.
+// startTestServer serves Pointguard on SQLite with the demo data, its
+// GraphiQL page offering the demo ORG_ADMIN token as the embedded demo on
+// loopback does, for the browser test; it returns its URL and that token.
 func startTestServer(t testing.TB) (string, string) {
 	a := newApp(t, testdb.SQLite(t)).withDemo()
-	return a.url, a.demo.OrgAdmin
+	lim := limits.Default()
+	lim.RatePerSecond = 0
+	h := New(a.store, a.service, slog.New(slog.NewTextHandler(io.Discard, nil)), lim, Pointguard, WithDemoToken(a.demo.OrgAdmin))
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { h.Close(); srv.Close() })
+	return srv.URL, a.demo.OrgAdmin
 }
 
 // countingHandler counts the executor's hand-overs to gqlgen, which it

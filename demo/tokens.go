@@ -16,8 +16,8 @@ import (
 // tokens in the log: those just made or, when tokensFile is set (the
 // embedded default keeps them there, mode 0600), those the file kept from
 // an earlier start that still authenticate (someone may have revoked them
-// since).
-func Start(ctx context.Context, st *store.Store, svc *service.Service, when When, tokensFile string, log *slog.Logger) error {
+// since). It answers the tokens it showed, nil if none.
+func Start(ctx context.Context, st *store.Store, svc *service.Service, when When, tokensFile string, log *slog.Logger) (*Tokens, error) {
 	var keep func(*Tokens) error
 	if tokensFile != "" {
 		keep = func(tokens *Tokens) error {
@@ -30,7 +30,7 @@ func Start(ctx context.Context, st *store.Store, svc *service.Service, when When
 	}
 	tokens, err := Load(ctx, st, svc, when, keep)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if tokens != nil {
 		log.Info("loaded the demo organization", "slug", OrganizationSlug)
@@ -49,7 +49,7 @@ func Start(ctx context.Context, st *store.Store, svc *service.Service, when When
 		log.Info("demo tokens: in GraphiQL, open Headers and paste {\"Authorization\": \"Bearer <token>\"}",
 			"org_admin", tokens.OrgAdmin, "account_admin", tokens.AccountAdmin)
 	}
-	return nil
+	return tokens, nil
 }
 
 // live is true when token authenticates now.

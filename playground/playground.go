@@ -14,8 +14,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io/fs"
+	"net"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -86,8 +88,11 @@ func mustAsset(name string) *asset {
 }
 
 // Register adds the GraphiQL page at GET / (talking to endpoint, e.g.
-// "/graphql") and its assets under AssetPrefix to mux.
-func Register(mux *http.ServeMux, endpoint string) {
+// "/graphql") and its assets under AssetPrefix to mux. demoToken, when not
+// "", is offered on the page with one click to whoever OffersDemoToken
+// admits; the server passes one only when it runs the embedded demo on a
+// loopback address alone (server.go, demoTokenToOffer).
+func Register(mux *http.ServeMux, endpoint, demoToken string) {
 	page := pageHandler(endpoint)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		// The asset URLs change with their content, so the page must not be
@@ -98,9 +103,47 @@ func Register(mux *http.ServeMux, endpoint string) {
 		// The page holds the tokens pasted into it: no other site may frame it.
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		page(w, r)
+		offer := ""
+		if demoToken != "" && OffersDemoToken(r) {
+			offer = demoToken
+			h.Set("Cache-Control", "no-store") // a token: kept by no cache
+			h.Set("Referrer-Policy", "no-referrer")
+		}
+		page(w, offer)
 	})
 	mux.HandleFunc("GET "+AssetPrefix+"{name}", serveAsset)
+}
+
+// OffersDemoToken is whether the page may hold the demo token for r: only
+// for a browser on this machine, reaching it by a loopback name. The peer
+// is a loopback address; no proxy forwarded the request (a proxy on this
+// host would make every client look local); and the Host is localhost or
+// a loopback address, so that a page of another site whose name was made
+// to point at 127.0.0.1 (DNS rebinding) gets nothing.
+func OffersDemoToken(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || !isLoopback(peer) {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return isLoopback(strings.Trim(host, "[]"))
+}
+
+// isLoopback is true for localhost and a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func serveAsset(w http.ResponseWriter, r *http.Request) {

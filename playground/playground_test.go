@@ -17,7 +17,7 @@ import (
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	Register(mux, "/graphql")
+	Register(mux, "/graphql", "")
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

@@ -1,7 +1,10 @@
 // Package requestid names each HTTP request, so that an audit event, a log
 // line and the client's own records can be matched: the client's
-// X-Request-Id when it is a sensible one, else a fresh UUID. The response
-// carries it back in X-Request-Id.
+// X-Request-Id when it is a sensible one, else the trace's ID when the
+// request is traced (package tracing), else a fresh UUID. The response
+// carries it back in X-Request-Id, and a traced request's span carries it
+// as pointguard.request_id: from an audit event's requestId, the trace is
+// one search away, and usually that search is by its own ID.
 package requestid
 
 import (
@@ -9,6 +12,8 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Header is the request and response header that carries the ID.
@@ -23,9 +28,15 @@ type ctxKey struct{}
 func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(Header)
-		if !valid(id) {
+		span := trace.SpanFromContext(r.Context())
+		switch sc := span.SpanContext(); {
+		case valid(id):
+		case sc.IsValid():
+			id = sc.TraceID().String()
+		default:
 			id = uuid.NewString()
 		}
+		span.SetAttributes(attribute.String("pointguard.request_id", id))
 		w.Header().Set(Header, id)
 		next.ServeHTTP(w, r.WithContext(With(r.Context(), id)))
 	})

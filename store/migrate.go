@@ -41,7 +41,7 @@ type MigrationStatus struct {
 
 // OpenMigrator connects to databaseURL (as Open does) to migrate it.
 func OpenMigrator(ctx context.Context, databaseURL string) (*Migrator, error) {
-	db, err := connect(ctx, databaseURL)
+	db, err := connect(ctx, databaseURL, nil)
 	if err != nil {
 		return nil, err
 	}

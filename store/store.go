@@ -27,6 +27,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/XSAM/otelsql"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
@@ -76,6 +80,9 @@ type Options struct {
 	// every session (unless the URL sets one): the server cancels what a
 	// request that gave up left running. Migrations have none.
 	StatementTimeout time.Duration
+	// Tracer, if set, gives every statement a span (package tracing);
+	// nil wraps nothing, so that a server without tracing pays nothing.
+	Tracer trace.TracerProvider
 }
 
 // Open connects to databaseURL and brings its schema up to date.
@@ -90,7 +97,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if engine == Postgres && opts.StatementTimeout > 0 {
 		databaseURL = withStatementTimeout(databaseURL, opts.StatementTimeout)
 	}
-	db, err := connect(ctx, databaseURL)
+	db, err := connect(ctx, databaseURL, opts.Tracer)
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +113,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	return &Store{base: queries{ext: ext, engine: engine, secrets: opts.Secrets, prepared: prepared, hooks: &hooks{}}, db: db, url: databaseURL}, nil
 }
 
-// connect opens the pool of databaseURL's engine and checks it answers.
-func connect(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
+// connect opens the pool of databaseURL's engine and checks it answers;
+// with a tracer, through otelsql.
+func connect(ctx context.Context, databaseURL string, tracer trace.TracerProvider) (*sqlx.DB, error) {
 	var (
 		db  *sqlx.DB
 		err error
@@ -115,7 +123,7 @@ func connect(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
 	engine := EngineOf(databaseURL)
 	switch engine {
 	case Postgres:
-		db, err = sqlx.Open("postgres", databaseURL)
+		db, err = openDB("postgres", databaseURL, tracer)
 		if err == nil {
 			db.SetMaxOpenConns(20)
 			// As many idle as open: under load, a pool that closes what it
@@ -124,7 +132,7 @@ func connect(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
 			db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	case SQLite:
-		db, err = openSQLite(strings.TrimPrefix(databaseURL, "sqlite://"))
+		db, err = openSQLite(strings.TrimPrefix(databaseURL, "sqlite://"), tracer)
 	}
 	if err != nil {
 		return nil, err
@@ -159,7 +167,27 @@ func EngineOf(databaseURL string) Engine {
 	return SQLite
 }
 
-func openSQLite(path string) (*sqlx.DB, error) {
+// openDB opens driver's pool; with a tracer, each statement, transaction
+// and connection gets a span, with the statement's text (its values are
+// parameters, never in the text). Rows, pings and session resets get none:
+// an org graph reads hundreds of rows per statement.
+func openDB(driver, dsn string, tracer trace.TracerProvider) (*sqlx.DB, error) {
+	if tracer == nil {
+		return sqlx.Open(driver, dsn)
+	}
+	system := semconv.DBSystemNamePostgreSQL
+	if driver == "sqlite" {
+		system = semconv.DBSystemNameSQLite
+	}
+	db, err := otelsql.Open(driver, dsn, otelsql.WithTracerProvider(tracer), otelsql.WithAttributes(system),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{OmitRows: true, OmitConnResetSession: true, DisableErrSkip: true}))
+	if err != nil {
+		return nil, err
+	}
+	return sqlx.NewDb(db, driver), nil
+}
+
+func openSQLite(path string, tracer trace.TracerProvider) (*sqlx.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
@@ -180,7 +208,7 @@ func openSQLite(path string) (*sqlx.DB, error) {
 	// the pages are held once, by the kernel, for every connection.
 	q.Add("_pragma", "mmap_size(2147418112)")
 	q.Set("_txlock", "immediate")
-	db, err := sqlx.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := openDB("sqlite", "file:"+path+"?"+q.Encode(), tracer)
 	if err != nil {
 		return nil, err
 	}
