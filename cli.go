@@ -36,7 +36,7 @@ var commands = []struct{ usage, what string }{
 var environment = []struct{ name, fallback, what string }{
 	{"DATABASE_URL", "data/pointguard.db", "a postgres:// URL, or the path of an SQLite file"},
 	{"PORT", "8080", "the HTTP port"},
-	{"POINTGUARD_LISTEN", ":PORT", "the address to listen on (127.0.0.1:8080 for loopback only)"},
+	{"POINTGUARD_LISTEN", ":PORT; 127.0.0.1:8080 for the embedded demo", "the address to listen on (:8080: every interface)"},
 	{"POINTGUARD_ADMIN_ADDR", "127.0.0.1:9090", "where /metrics and /debug/pprof/ are served (loopback only); off: nowhere"},
 	{"POINTGUARD_LOG_FORMAT", "text", "json writes the log as JSON, a record a line"},
 	{"POINTGUARD_ADMIN_TOKEN", "generated into data/admin.token", "the platform admin's token (32 characters or more)"},

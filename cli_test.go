@@ -161,14 +161,17 @@ func jsonPath(v any, path string) any {
 }
 
 // TestParseConfigListenAndLogFormat: POINTGUARD_LISTEN, a host:port,
-// wins over PORT; POINTGUARD_LOG_FORMAT is text or json; anything else is
+// wins over PORT; with neither, the embedded demo listens on loopback
+// alone, anything else on every interface; POINTGUARD_LOG_FORMAT is text or json; anything else is
 // refused, naming the variable.
 func TestParseConfigListenAndLogFormat(t *testing.T) {
 	for _, tc := range []struct {
 		env        map[string]string
 		addr, logs string
 	}{
-		{map[string]string{}, ":8080", ""},
+		{map[string]string{}, "127.0.0.1:8080", ""}, // the embedded demo: this machine alone
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1/test"}, ":8080", ""},
+		{map[string]string{"DATABASE_URL": "my.db"}, ":8080", ""},
 		{map[string]string{"PORT": "9000"}, ":9000", ""},
 		{map[string]string{"PORT": "9000", "POINTGUARD_LISTEN": "127.0.0.1:9001"}, "127.0.0.1:9001", ""},
 		{map[string]string{"POINTGUARD_LISTEN": "[::1]:8080", "POINTGUARD_LOG_FORMAT": "json"}, "[::1]:8080", "json"},

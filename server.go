@@ -90,6 +90,10 @@ func limitMemory(getenv func(string) string) {
 	}
 }
 
+// localAddr is where the embedded demo listens when neither PORT nor
+// POINTGUARD_LISTEN says otherwise: this machine alone.
+const localAddr = "127.0.0.1:8080"
+
 // defaultAdminAddr serves the metrics and pprof to this host alone: they
 // tell more than the API does (its operations' names, its stacks).
 const defaultAdminAddr = "127.0.0.1:9090"
@@ -97,7 +101,8 @@ const defaultAdminAddr = "127.0.0.1:9090"
 // config is what run reads from flags and the environment.
 type config struct {
 	databaseURL string
-	// addr is POINTGUARD_LISTEN, else :PORT, else :8080.
+	// addr is POINTGUARD_LISTEN, else :PORT, else 127.0.0.1:8080 for
+	// the embedded demo (no DATABASE_URL), else :8080.
 	addr string
 	// adminAddr is POINTGUARD_ADMIN_ADDR, where /metrics and /debug/pprof/
 	// are served (default 127.0.0.1:9090, loopback only); "" is off.
@@ -168,6 +173,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if port := getenv("PORT"); port != "" {
 		c.addr = ":" + port
+	} else if c.databaseURL == "" {
+		// The embedded demo, with nothing set, is a sandbox on this machine:
+		// its tokens are in the log and GraphiQL offers one (demoTokenToOffer).
+		c.addr = localAddr
 	}
 	if listen := getenv("POINTGUARD_LISTEN"); listen != "" {
 		if _, _, err := net.SplitHostPort(listen); err != nil {
