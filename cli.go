@@ -60,7 +60,7 @@ var environment = []struct{ name, fallback, what string }{
 	{"POINTGUARD_TRUSTED_DOCUMENTS", "", "a JSON manifest (SHA-256 → document): tokens but admins' run only those"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "an OTLP collector (http://host:4318): traces are sent there; unset, none are made"},
 	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "the same for traces alone, the full URL (…/v1/traces)"},
-	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "or grpc (http://host:4317)"},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "how spans are sent: http/protobuf, or grpc (http://host:4317)"},
 	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "the same for traces alone"},
 	{"OTEL_SERVICE_NAME", "pointguard", "the traces' service.name"},
 	{"OTEL_SDK_DISABLED", "false", "true turns tracing off, whatever the endpoint"},
