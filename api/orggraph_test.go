@@ -6,13 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/pointguard/pointguard/domain"
+	"github.com/pointguard/pointguard/limits"
 	"github.com/pointguard/pointguard/policy"
+	"github.com/pointguard/pointguard/secrets"
 	"github.com/pointguard/pointguard/service"
+	"github.com/pointguard/pointguard/store"
 	"github.com/pointguard/pointguard/testdb"
 )
 
@@ -211,6 +219,34 @@ func BenchmarkOrgGraph(b *testing.B) {
 			seedOrgGraph(b, a, "bench", 20, 50, 10)
 			analyze(b, a)
 			benchmarkShape(b, a, "bench", orgGraphShape{query: comparisonQuery}, nil)
+		})
+	}
+}
+
+// BenchmarkOrgGraphTraced is BenchmarkOrgGraph with tracing on: every
+// span made and batched as in production, to an exporter that drops them,
+// so that the difference is what tracing costs the server.
+func BenchmarkOrgGraphTraced(b *testing.B) {
+	for _, engine := range testdb.Engines {
+		b.Run(engine, func(b *testing.B) {
+			databaseURL := testdb.URL(b, engine)
+			a := newApp(b, databaseURL)
+			seedOrgGraph(b, a, "bench", 20, 50, 10)
+			analyze(b, a)
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			ring, _ := secrets.NewKeyring(secrets.NewKey())
+			st, err := store.Open(context.Background(), databaseURL, store.Options{Secrets: ring, Tracer: tp})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lim := limits.Default()
+			lim.RatePerSecond = 0
+			h := New(st, service.New(st), slog.New(slog.NewTextHandler(io.Discard, nil)), lim, Pointguard, WithTracing(tp))
+			srv := httptest.NewServer(h)
+			b.Cleanup(func() { srv.Close(); h.Close(); st.Close(); tp.Shutdown(context.Background()) })
+			traced := *a
+			traced.url = srv.URL
+			benchmarkShape(b, &traced, "bench", orgGraphShape{query: comparisonQuery}, nil)
 		})
 	}
 }
