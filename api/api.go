@@ -160,7 +160,7 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	// stored answer (or answer it again: idempotent), give it loaders
 	// that read what its token may see, hold its operation's room
 	// (package admission) until its answer is written.
-	api := http.MaxBytesHandler(graphqlHTTP(idempotent(st, svc.Now, log, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
+	api := http.MaxBytesHandler(graphqlHTTP(idempotent(st, svc.Now, log, o.trusted, dataloaders.Middleware(st, gate.Middleware(gql)))), MaxBodyBytes)
 	api = lim.Middleware(auth.Require(api), auth.ClientKey(limits.ClientIP))
 	api = auth.Authenticate(st, failures, log, svc.Now, knownToken(api))
 	api = traced(o.tracer, requestid.Middleware(accessLog(log, o.metrics, withDeadline(api, lim.RequestTimeout))))

@@ -20,6 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/pointguard/pointguard/apierror"
+	"github.com/pointguard/pointguard/persisted"
 	"github.com/pointguard/pointguard/policy"
 	"github.com/pointguard/pointguard/store"
 )
@@ -45,10 +46,12 @@ const (
 // replays or runs. The key is its token's (policy.Principal.TokenID), kept
 // IdempotencyTTL, in the database, so every replica honours it.
 type idempotency struct {
-	st   *store.Store
-	now  func() time.Time
-	log  *slog.Logger
-	next http.Handler
+	st  *store.Store
+	now func() time.Time
+	log *slog.Logger
+	// trusted are the documents a hash alone stands for (nil: none).
+	trusted *persisted.Trusted
+	next    http.Handler
 	// slots bounds the requests holding a transaction while their answer
 	// is made: that answer's loaders read through the pool, so a pool held
 	// whole by transactions would wait on itself. SQLite has one writer
@@ -58,14 +61,17 @@ type idempotency struct {
 	lastSweep atomic.Int64
 }
 
-func idempotent(st *store.Store, now func() time.Time, log *slog.Logger, next http.Handler) http.Handler {
+// idempotent keeps the answers of mutations sent with an Idempotency-Key.
+// trusted, when not nil, gives the text of a listed document sent by its
+// hash alone, so that such a mutation runs at once.
+func idempotent(st *store.Store, now func() time.Time, log *slog.Logger, trusted *persisted.Trusted, next http.Handler) http.Handler {
 	slots := 1
 	if st.Engine() == store.Postgres {
 		if slots = st.Stats().MaxOpenConnections / 2; slots < 1 {
 			slots = 32 // an unbounded pool
 		}
 	}
-	return &idempotency{st: st, now: now, log: log, next: next, slots: make(chan struct{}, slots)}
+	return &idempotency{st: st, now: now, log: log, trusted: trusted, next: next, slots: make(chan struct{}, slots)}
 }
 
 var (
@@ -106,7 +112,7 @@ func (h *idempotency) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	req, ok := mutationRequest(body)
+	req, ok := mutationRequest(body, h.trusted)
 	if !ok {
 		// Not a mutation, or not one gqlgen would run: nothing to keep.
 		h.next.ServeHTTP(w, r)
@@ -141,9 +147,11 @@ type idempotentRequest struct {
 }
 
 // mutationRequest reads body as gqlgen does and tells whether it is a
-// mutation gqlgen would run. An automatic persisted query sent by its hash
-// alone may be one: it is answered from its key, or asked for its text.
-func mutationRequest(body []byte) (idempotentRequest, bool) {
+// mutation gqlgen would run. A trusted document sent by its hash alone is
+// read as its text (persisted.TrustedOnly fills it in); any other
+// automatic persisted query sent so may be one: it is answered from its
+// key, or asked for its text.
+func mutationRequest(body []byte, trusted *persisted.Trusted) (idempotentRequest, bool) {
 	var p graphql.RawParams
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -152,6 +160,9 @@ func mutationRequest(body []byte) (idempotentRequest, bool) {
 	}
 	var req idempotentRequest
 	queryHash := persistedQueryHash(p.Extensions)
+	if doc, ok := trusted.Document(queryHash); ok && p.Query == "" {
+		p.Query = doc
+	}
 	if p.Query != "" {
 		doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pointguard/pointguard/apierror"
@@ -184,6 +185,38 @@ func TestTrustedDocuments(t *testing.T) {
 		accountAdmin.integrate(w.test, w.point, "mock_ticketing", map[string]any{"project": "T"})
 		if n := a.countIntegrations(w.org); n != 1 {
 			t.Fatalf("%d integrations after the listed mutation, want 1", n)
+		}
+
+		// The listed mutation by its hash alone, with an Idempotency-Key:
+		// it runs at once (no PERSISTED_QUERY_NOT_FOUND first), and its
+		// retry is answered again, not run again.
+		retried := func() (int, string, string) {
+			body, _ := json.Marshal(map[string]any{
+				"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha256Hex(createIntegration)}},
+				"variables":  integrationInput(w.test, w.point, "mock_ticketing", map[string]any{"project": "K"}),
+			})
+			req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+accountAdminToken)
+			req.Header.Set(IdempotencyKeyHeader, "trusted-hash-only-1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, resp.Header.Get(ReplayedHeader), string(out)
+		}
+		status, replayed, first := retried()
+		if status != http.StatusOK || replayed != "" || !strings.Contains(first, `"integration":{"id"`) {
+			t.Fatalf("the listed mutation by hash, with a key: %d %q %s", status, replayed, first)
+		}
+		status, replayed, again := retried()
+		if status != http.StatusOK || replayed != "true" || again != first {
+			t.Errorf("its retry: %d %q %s; want the first answer, replayed", status, replayed, again)
+		}
+		if n := a.countIntegrations(w.org); n != 2 {
+			t.Fatalf("%d integrations after the mutation by hash and its retry, want 2", n)
 		}
 
 		// An admin runs what is not listed.

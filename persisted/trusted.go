@@ -106,8 +106,12 @@ func (t *Trusted) Len() int { return len(t.docs) }
 // Path is the manifest's file.
 func (t *Trusted) Path() string { return t.path }
 
-// Document is the document whose SHA-256 is hash, if listed.
+// Document is the document whose SHA-256 is hash, if listed; a nil
+// Trusted lists none.
 func (t *Trusted) Document(hash string) (string, bool) {
+	if t == nil {
+		return "", false
+	}
 	doc, ok := t.docs[hash]
 	return doc, ok
 }
