@@ -37,6 +37,7 @@ import (
 	"github.com/pointguard/pointguard/webhooks"
 	"github.com/pointguard/pointguard/webhooks/queue"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // defaultDatabase is the embedded database used when DATABASE_URL is empty.
@@ -296,7 +297,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	var (
-		tracer  *sdktrace.TracerProvider
+		tracer  trace.TracerProvider // nil: no traces, and nothing wrapped
 		trusted *persisted.Trusted
 	)
 	if cfg.command == "serve" {
@@ -306,11 +307,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				return fmt.Errorf("POINTGUARD_TRUSTED_DOCUMENTS: %w", err)
 			}
 		}
-		if tracer, err = tracing.Setup(ctx, getenv, version()); err != nil {
+		provider, err := tracing.Setup(ctx, getenv, version())
+		if err != nil {
 			return err
 		}
-		if tracer != nil {
-			defer flushTraces(tracer, log) // after the server and the store
+		if provider != nil { // never a nil *TracerProvider in the interface
+			tracer = provider
+			defer flushTraces(provider, log) // after the server and the store
 		}
 	}
 	st, svc, demoTokens, err := open(ctx, cfg, tracer, log)
@@ -347,10 +350,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	m := metrics.New()
 	m.WatchDB(st.DB(), string(st.Engine()))
 	svc.SetObserver(m)
-	apiOptions := []api.Option{api.WithMetrics(m)}
-	if tracer != nil {
-		apiOptions = append(apiOptions, api.WithTracing(tracer))
-	}
+	apiOptions := []api.Option{api.WithMetrics(m), api.WithTracing(tracer)}
 	if trusted != nil {
 		log.Info("tokens other than admins' run only trusted documents", "file", trusted.Path(), "documents", trusted.Len())
 		apiOptions = append(apiOptions, api.WithTrustedDocuments(trusted))
@@ -439,10 +439,9 @@ func serveAdmin(addr string, defaulted bool, m *metrics.Metrics, errc chan<- err
 // demoTokenToOffer is the token GraphiQL may offer with one click, or "":
 // the demo's ORG_ADMIN token, only when the server runs the embedded demo
 // (no DATABASE_URL: its tokens kept in data/demo.tokens, and live) and its
-// socket listens on a loopback address alone (POINTGUARD_LISTEN=
-// 127.0.0.1:8080, say; never the default :8080, every interface). Even
-// then the page shows it only to a browser on this machine
-// (playground.OffersDemoToken).
+// socket listens on a loopback address alone (its default, 127.0.0.1:8080;
+// never :PORT, every interface). Even then the page shows it only to a
+// browser on this machine (playground.OffersDemoToken).
 func demoTokenToOffer(cfg config, tokens *demo.Tokens, listening net.Addr) string {
 	tcp, ok := listening.(*net.TCPAddr)
 	if cfg.databaseURL != "" || tokens == nil || !ok || !tcp.IP.IsLoopback() {
@@ -570,7 +569,7 @@ func migrateCommand(ctx context.Context, cfg config, stdout io.Writer) error {
 
 // open opens the database named by the configuration and loads the demo
 // organization when asked, or into the embedded database once.
-func open(ctx context.Context, cfg config, tracer *sdktrace.TracerProvider, log *slog.Logger) (*store.Store, *service.Service, *demo.Tokens, error) {
+func open(ctx context.Context, cfg config, tracer trace.TracerProvider, log *slog.Logger) (*store.Store, *service.Service, *demo.Tokens, error) {
 	databaseURL := cfg.databaseURL
 	if databaseURL == "" {
 		databaseURL = defaultDatabase
@@ -579,11 +578,7 @@ func open(ctx context.Context, cfg config, tracer *sdktrace.TracerProvider, log 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	opts := store.Options{Secrets: ring, StatementTimeout: cfg.limits.RequestTimeout}
-	if tracer != nil { // not a nil *TracerProvider in the interface
-		opts.Tracer = tracer
-	}
-	st, err := store.Open(ctx, databaseURL, opts)
+	st, err := store.Open(ctx, databaseURL, store.Options{Secrets: ring, StatementTimeout: cfg.limits.RequestTimeout, Tracer: tracer})
 	if err != nil {
 		return nil, nil, nil, err
 	}

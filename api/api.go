@@ -119,7 +119,13 @@ func newHandler(st *store.Store, svc *service.Service, log *slog.Logger, lim lim
 	limits.Complexity(&schema.Complexity)
 	es := graph.NewExecutableSchema(schema)
 	queries := lru.New[*ast.QueryDocument](1000)
-	apq := lru.New[string](100)
+	// Automatic persisted queries: in Redis when the limits are (every
+	// replica knows them), behind this process's LRU; in the LRU alone
+	// otherwise. One cache for both servers.
+	var apq graphql.Cache[string] = lru.New[string](100)
+	if lim.Redis != nil {
+		apq = persisted.NewCache(lim.Redis.Client(), lim.Redis.Prefix(), apq, lim.Log)
+	}
 	gql := handler.New(es)
 	gql.AddTransport(transport.GET{})
 	if reads == Pointguard {
@@ -195,25 +201,19 @@ func traced(tp trace.TracerProvider, next http.Handler) http.Handler {
 
 // useLimits adds to a gqlgen server what every operation passes, POST or
 // websocket: GraphQL's input coercion, the query limits, persisted queries,
-// the cap on errors, and the error presenter. Persisted queries are kept
-// in Redis when the limits are (every replica knows them), with apq in
-// front of it, and in apq alone otherwise.
-func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], apq *lru.LRU[string], log *slog.Logger, o options) {
+// the cap on errors, and the error presenter.
+func useLimits(gql *handler.Server, lim limits.Config, queries *lru.LRU[*ast.QueryDocument], apq graphql.Cache[string], log *slog.Logger, o options) {
 	gql.SetQueryCache(queries)
 	// Literals and variables held to GraphQL's input coercion (32-bit
 	// Ints, no number for a String…), before the limits read them.
 	gql.SetValidationRulesFn(scalars.ValidationRules)
 	gql.Use(&scalars.StrictVariables{})
 	lim.Use(gql) // introspection policy, depth and complexity limits
-	var cache graphql.Cache[string] = apq
-	if lim.Redis != nil {
-		cache = persisted.NewCache(lim.Redis.Client(), lim.Redis.Prefix(), apq, lim.Log)
-	}
 	if o.trusted != nil {
 		// Before APQ, so that a listed hash sent alone is the manifest's.
 		gql.Use(persisted.TrustedOnly{Documents: o.trusted})
 	}
-	gql.Use(extension.AutomaticPersistedQuery{Cache: cache})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	// After APQ, which fills in the query of a request sending its hash
 	// alone, and before gqlgen parses and validates the query.
 	gql.Use(limits.NewSelectionLimit(limits.MaxSelections, queries))

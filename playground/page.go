@@ -40,7 +40,7 @@ var page = template.Must(template.New("graphiql").Parse(`<!DOCTYPE html>
   <script src="{{.ExplorerJS.URL}}" integrity="{{.ExplorerJS.Integrity}}" crossorigin="anonymous"></script>
   <script>
     const url = location.protocol + '//' + location.host + {{.Endpoint}};
-    const stored = 'graphiql:headers'; // where GraphiQL keeps the Headers tab (shouldPersistHeaders)
+    const stored = 'graphiql:headers'; // where GraphiQL before 4 kept the Headers tab (4 reads it once)
     const defaultHeaders = '{\n  "Authorization": "Bearer <paste a token here: pointguard token create, or data/demo.tokens>"\n}';
     // The demo token's button: GraphiQL takes headers only as it starts
     // (in a tab of their own, with the query being edited), so the page
